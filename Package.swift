@@ -1,0 +1,40 @@
+// swift-tools-version: 6.0
+// Seq2Seq — encoder-decoder Transformers in Swift, on Linux, fast on CPU.
+import PackageDescription
+
+let package = Package(
+    name: "Seq2Seq",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Seq2Seq", targets: ["Seq2Seq"]),
+        .executable(name: "seq2seq", targets: ["seq2seq"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // 1. Tensor core: micro-kernels in C (runtime CPU dispatch), everything else Swift.
+        .target(name: "CSeq2SeqKernels"),
+        .target(name: "Seq2SeqTensor", dependencies: ["CSeq2SeqKernels"]),
+        // 2. Weights I/O: safetensors, Hugging Face config files.
+        .target(name: "Seq2SeqIO", dependencies: ["Seq2SeqTensor"]),
+        // 3. Layers and models: one generic encoder-decoder, families as configurations.
+        .target(name: "Seq2SeqModels", dependencies: ["Seq2SeqTensor", "Seq2SeqIO"]),
+        // 4. Generation: greedy, beam, sampling, logits processors; knows no family.
+        .target(name: "Seq2SeqGeneration", dependencies: ["Seq2SeqTensor"]),
+        // 8. Front ends: the Swift API umbrella and the command-line tool.
+        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration"]),
+        .executableTarget(
+            name: "seq2seq",
+            dependencies: ["Seq2Seq", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq"], path: "Benchmarks/seq2seq-bench"),
+
+        .testTarget(name: "Seq2SeqTensorTests", dependencies: ["Seq2SeqTensor"]),
+        .testTarget(name: "Seq2SeqIOTests", dependencies: ["Seq2SeqIO"]),
+        .testTarget(name: "Seq2SeqGenerationTests", dependencies: ["Seq2SeqGeneration"]),
+        .testTarget(name: "Seq2SeqModelsTests", dependencies: ["Seq2Seq"]),
+        .testTarget(name: "Seq2SeqCLITests", dependencies: ["Seq2Seq"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,21 @@
+// The only thing generation knows of a model: a decoder that steps one token at a time.
+import Seq2SeqTensor
+
+/// A decoder bound to encoded sources, stepped one token per row by a search strategy.
+///
+/// Rows are the decoder's hypotheses (greedy: one per source; beam search: `numBeams` per
+/// source). After `begin(rowsPerSource:)` rows are source-major: row `r` belongs to source
+/// `r / rowsPerSource`. `reorder(rows:)` then gathers rows freely (beam reordering, dropping
+/// finished sources): the new row `i` is the old row `rows[i]`, with its source and cache.
+public protocol DecoderSession: AnyObject {
+    /// Number of sources B the session was built for.
+    var sourceCount: Int { get }
+    /// Vocabulary size V of the logits.
+    var vocabularySize: Int { get }
+    /// Starts decoding with `rowsPerSource` rows per source and an empty cache.
+    func begin(rowsPerSource: Int) throws
+    /// Feeds one token per row at the next position; returns next-token logits `[R, V]`.
+    func step(tokens: [Int]) throws -> Tensor
+    /// Keeps and reorders rows: new row `i` is old row `rows[i]`.
+    func reorder(rows: [Int]) throws
+}

@@ -1,0 +1,127 @@
+// A fixed pool of worker threads for data-parallel loops over kernel work items.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Runs `parallelFor` loops on all cores: the calling thread plus `threadCount - 1` workers.
+///
+/// Work items are handed out one at a time from a shared counter, so uneven items balance.
+/// Loops do not nest: a `parallelFor` inside a work item runs serially on that thread.
+public final class ThreadPool: @unchecked Sendable {
+    /// The pool used by kernels unless told otherwise. Set its size with `ThreadPool.configure`.
+    public nonisolated(unsafe) static var shared = ThreadPool(threads: ThreadPool.availableCores)
+
+    /// Replaces the shared pool with one of `threads` threads (at least 1).
+    public static func configure(threads: Int) {
+        shared = ThreadPool(threads: max(1, threads))
+    }
+
+    /// Cores this process may run on.
+    public static var availableCores: Int {
+        var set = cpu_set_t()
+        if sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 {
+            var n = 0
+            withUnsafeBytes(of: &set) { raw in for byte in raw { n += byte.nonzeroBitCount } }
+            if n > 0 { return n }
+        }
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Threads that run work, the caller included.
+    public let threadCount: Int
+
+    private var mutex = pthread_mutex_t()
+    private var wake = pthread_cond_t()
+    private var done = pthread_cond_t()
+    private var generation = 0
+    private var job: ((Int) -> Void)?
+    private var jobCount = 0
+    private var nextItem = 0
+    private var busyWorkers = 0
+    private var workers: [pthread_t] = []
+    private var inLoop = false
+
+    /// A pool of `threads` threads, the caller included.
+    public init(threads: Int) {
+        threadCount = max(1, threads)
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&wake, nil)
+        pthread_cond_init(&done, nil)
+        for _ in 1..<threadCount {
+            let context = Unmanaged.passUnretained(self).toOpaque()
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { raw in
+                Unmanaged<ThreadPool>.fromOpaque(raw!).takeUnretainedValue().workerLoop()
+                return nil
+            }, context)
+            precondition(rc == 0, "cannot start a worker thread")
+            workers.append(thread)
+        }
+    }
+
+    /// Calls `body(i)` for every `i` in `0..<count`, spread over the pool; returns when all ran.
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 0 { return }
+        if count == 1 || threadCount == 1 || inLoop {
+            for i in 0..<count { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { escaping in
+            pthread_mutex_lock(&mutex)
+            inLoop = true
+            job = escaping
+            jobCount = count
+            nextItem = 0
+            busyWorkers = workers.count
+            generation &+= 1
+            pthread_cond_broadcast(&wake)
+            pthread_mutex_unlock(&mutex)
+            runItems()
+            pthread_mutex_lock(&mutex)
+            while busyWorkers > 0 { pthread_cond_wait(&done, &mutex) }
+            job = nil
+            inLoop = false
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+
+    /// Splits `0..<count` into at most `threadCount` contiguous ranges and runs them in parallel.
+    public func parallelChunks(_ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        let chunks = max(1, min(threadCount, count / max(1, minimumChunk)))
+        if chunks == 1 { if count > 0 { body(0..<count) }; return }
+        parallelFor(chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+
+    private func takeItem() -> Int? {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        guard nextItem < jobCount else { return nil }
+        nextItem += 1
+        return nextItem - 1
+    }
+
+    private func runItems() {
+        guard let body = job else { return }
+        while let i = takeItem() { body(i) }
+    }
+
+    private func workerLoop() {
+        var seen = 0
+        while true {
+            pthread_mutex_lock(&mutex)
+            while generation == seen { pthread_cond_wait(&wake, &mutex) }
+            seen = generation
+            pthread_mutex_unlock(&mutex)
+            runItems()
+            pthread_mutex_lock(&mutex)
+            busyWorkers -= 1
+            if busyWorkers == 0 { pthread_cond_signal(&done) }
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+}
