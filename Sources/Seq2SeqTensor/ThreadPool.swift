@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CSeq2SeqKernels
 
 /// Runs `parallelFor` loops on all cores: the calling thread plus `threadCount - 1` workers.
 ///
@@ -19,15 +20,7 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Cores this process may run on.
-    public static var availableCores: Int {
-        var set = cpu_set_t()
-        if sched_getaffinity(0, MemoryLayout<cpu_set_t>.size, &set) == 0 {
-            var n = 0
-            withUnsafeBytes(of: &set) { raw in for byte in raw { n += byte.nonzeroBitCount } }
-            if n > 0 { return n }
-        }
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    }
+    public static var availableCores: Int { max(1, Int(s2s_available_cores())) }
 
     /// Threads that run work, the caller included.
     public let threadCount: Int

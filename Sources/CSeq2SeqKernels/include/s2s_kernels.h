@@ -21,6 +21,9 @@ enum {
 /// The features of this CPU (cached after the first call).
 int s2s_cpu_features(void);
 
+/// Cores this process may run on (its affinity mask), at least 1.
+int s2s_available_cores(void);
+
 #ifdef __cplusplus
 }
 #endif

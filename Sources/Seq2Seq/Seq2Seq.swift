@@ -1,0 +1,1 @@
+// The Seq2Seq Swift API.

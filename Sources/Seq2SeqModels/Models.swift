@@ -1,0 +1,1 @@
+// Layers and models: one generic encoder-decoder; families are configurations.
