@@ -1,0 +1,105 @@
+// Scaled dot-product attention over heads laid out with arbitrary strides, so Q, K and V are
+// read where the projections and caches put them, without transposing copies.
+import Foundation
+import Seq2SeqTensor
+
+/// Where element (batch b, head h, position j, d) of a [B, H, P, Dh] view lives.
+struct HeadLayout {
+    let base: UnsafeMutablePointer<Float>
+    let batchStride: Int
+    let headStride: Int
+    let positionStride: Int
+
+    @inline(__always)
+    func at(_ b: Int, _ h: Int, _ j: Int) -> UnsafeMutablePointer<Float> {
+        base + b * batchStride + h * headStride + j * positionStride
+    }
+}
+
+/// One attention problem: queries of B batches × H heads × T positions against each batch's keys.
+struct AttentionProblem {
+    var batches: Int
+    var heads: Int
+    var headWidth: Int
+    /// Queries per batch T.
+    var queries: Int
+    /// The key batch of query batch b (beam rows share their source's cross-attention keys).
+    var keyBatch: (Int) -> Int
+    /// Valid keys of query batch b (source length without padding; cache length).
+    var keyCount: (Int) -> Int
+    /// Query i sees keys j ≤ i + causalOffset when set (decoder self-attention).
+    var causalOffset: Int?
+    /// Factor on the scores.
+    var scale: Float
+    /// Per-head additive bias [H, T, biasStride] (T5 relative positions), or nil.
+    var bias: UnsafePointer<Float>?
+    var biasStride: Int = 0
+}
+
+/// out[b, h, i] = Σ_j softmax_j(scale · q[b,h,i]·k[kb,h,j] + bias[h,i,j]) · v[kb,h,j].
+///
+/// When `probabilities` is given, the weights of each (b, h, i) row are also written there,
+/// as [B, H, T, probabilityStride] (columns past the valid keys are left untouched).
+func attention(_ p: AttentionProblem, q: HeadLayout, k: HeadLayout, v: HeadLayout, out: HeadLayout,
+               probabilities: UnsafeMutablePointer<Float>? = nil, probabilityStride: Int = 0,
+               pool: ThreadPool = .shared) {
+    let maxKeys = (0..<p.batches).map(p.keyCount).max() ?? 0
+    pool.parallelFor(p.batches * p.heads) { item in
+        let b = item / p.heads, h = item % p.heads
+        let kb = p.keyBatch(b), n = p.keyCount(b)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(maxKeys, 1)) { scratch in
+            let scores = scratch.baseAddress!
+            for i in 0..<p.queries {
+                let visible = p.causalOffset.map { min(n, i + $0 + 1) } ?? n
+                let qi = q.at(b, h, i)
+                for j in 0..<visible { scores[j] = K.dot(qi, k.at(kb, h, j), count: p.headWidth) * p.scale }
+                if let bias = p.bias {
+                    let row = bias + (h * p.queries + i) * p.biasStride
+                    for j in 0..<visible { scores[j] += row[j] }
+                }
+                K.softmax(scores, count: visible)
+                let o = out.at(b, h, i)
+                o.update(repeating: 0, count: p.headWidth)
+                for j in 0..<visible { K.axpy(scores[j], v.at(kb, h, j), o, count: p.headWidth) }
+                if let probabilities {
+                    (probabilities + ((b * p.heads + h) * p.queries + i) * probabilityStride).update(from: scores, count: visible)
+                }
+            }
+        }
+    }
+}
+
+/// T5's relative position bucket of `relative` = key position − query position.
+func relativePositionBucket(_ relative: Int, bidirectional: Bool, buckets: Int, maxDistance: Int) -> Int {
+    var n = buckets
+    var bucket = 0
+    var distance: Int
+    if bidirectional {
+        n /= 2
+        if relative > 0 { bucket += n }
+        distance = abs(relative)
+    } else {
+        distance = -min(relative, 0)
+    }
+    let maxExact = n / 2
+    if distance < maxExact { return bucket + distance }
+    // Computed in float32 as the reference does, then truncated toward zero.
+    let ratio = Float(distance) / Float(maxExact)
+    let logRatio = Float(log(Double(ratio))) / Float(log(Double(maxDistance) / Double(maxExact)))
+    let large = maxExact + Int(logRatio * Float(n - maxExact))
+    return bucket + min(large, n - 1)
+}
+
+/// The bias [H, T, keys] for queries at positions start..<start+T against keys 0..<keys.
+func relativeBias(table: Tensor, heads: Int, queries: Int, start: Int, keys: Int,
+                  bidirectional: Bool, spec: RelativeAttentionBias) -> Tensor {
+    let bias = Tensor(zeros: [heads, queries, keys])
+    for i in 0..<queries {
+        for j in 0..<keys {
+            let bucket = relativePositionBucket(j - (start + i), bidirectional: bidirectional,
+                                                buckets: spec.buckets, maxDistance: spec.maxDistance)
+            for h in 0..<heads { bias.data[(h * queries + i) * keys + j] = table.data[bucket * heads + h] }
+        }
+    }
+    return bias
+}

@@ -1,0 +1,190 @@
+// The decoder side of a generation: per-row self-attention caches, per-source cross-attention
+// keys/values computed once, and the step that turns tokens into next-token logits.
+import Seq2SeqTensor
+
+/// A decoder bound to one encoded batch; rows are hypotheses (see `begin(rowsPerSource:)`).
+public final class DecoderState: @unchecked Sendable {
+    let model: EncoderDecoderModel
+    let encoded: EncoderOutput
+    /// Cross-attention K,V per layer: [B, S, 2·H·Dh], computed once.
+    let crossKeyValues: [Tensor]
+    /// Self-attention caches per layer: [R, H, capacity, Dh] each.
+    private var keyCache: [Tensor] = []
+    private var valueCache: [Tensor] = []
+    private var capacity = 0
+    /// Source of each row.
+    public private(set) var rowSource: [Int] = []
+    /// Decoder positions consumed so far.
+    public private(set) var length = 0
+
+    init(model: EncoderDecoderModel, encoded: EncoderOutput) {
+        self.model = model
+        self.encoded = encoded
+        let spec = model.spec
+        let rows = encoded.memory.shape[0] * encoded.memory.shape[1]
+        crossKeyValues = model.weights.decoder.layers.map { layer in
+            let kv = Tensor(zeros: [rows, 2 * spec.heads * spec.headWidth])
+            layer.crossAttention.keyValue.apply(encoded.memory.data, rows: rows, into: kv.data)
+            return kv
+        }
+    }
+
+    /// Number of sources B.
+    public var sourceCount: Int { encoded.lengths.count }
+    /// Vocabulary size V of the logits.
+    public var vocabularySize: Int { model.spec.vocabularySize }
+    /// Current number of rows R.
+    public var rowCount: Int { rowSource.count }
+
+    /// Starts with `rowsPerSource` rows per source, source-major, and empty caches.
+    public func begin(rowsPerSource: Int) throws {
+        rowSource = (0..<sourceCount).flatMap { Array(repeating: $0, count: rowsPerSource) }
+        length = 0
+        capacity = 0
+        keyCache = []
+        valueCache = []
+        reserve(16)
+    }
+
+    /// One token per row at the next position → logits [R, V].
+    public func step(tokens: [Int]) throws -> Tensor {
+        try forward(tokens: tokens.map { [$0] }, allPositions: false)
+    }
+
+    /// Keeps rows: new row i is old row `rows[i]`.
+    public func reorder(rows: [Int]) throws {
+        let spec = model.spec
+        let block = capacity * spec.headWidth, used = length * spec.headWidth
+        func gather(_ cache: Tensor) -> Tensor {
+            let out = Tensor(zeros: [rows.count, spec.heads, capacity, spec.headWidth])
+            for (i, r) in rows.enumerated() {
+                for h in 0..<spec.heads {
+                    (out.data + (i * spec.heads + h) * block).update(from: cache.data + (r * spec.heads + h) * block, count: used)
+                }
+            }
+            return out
+        }
+        keyCache = keyCache.map(gather)
+        valueCache = valueCache.map(gather)
+        rowSource = rows.map { rowSource[$0] }
+    }
+
+    /// Feeds T tokens per row (all rows the same T) → logits [R·T, V] (all positions) or [R, V] (last).
+    public func forward(tokens: [[Int]], allPositions: Bool) throws -> Tensor {
+        let spec = model.spec, d = spec.modelWidth
+        let r = rowSource.count, t = tokens.first?.count ?? 0
+        precondition(tokens.count == r && tokens.allSatisfy { $0.count == t } && t > 0, "T tokens for each of the R rows")
+        try model.checkIds(tokens.flatMap { $0 }, vocabulary: model.targetVocabularySize, side: "target")
+        if let maxPositions = spec.maxPositions, length + t > maxPositions {
+            throw ModelError("target of \(length + t) tokens is longer than the model's \(maxPositions) positions")
+        }
+        reserve(length + t)
+        let stack = model.weights.decoder
+        let x = Tensor(zeros: [r * t, d])
+        for (i, ids) in tokens.enumerated() { model.embed(stack, ids: ids, start: length, into: x.data + i * t * d) }
+        if let norm = stack.embeddingNorm { norm.apply(x.data, rows: r * t, into: x.data) }
+        let bias = stack.relativeBias.map {
+            relativeBias(table: $0, heads: spec.heads, queries: t, start: length, keys: length + t,
+                         bidirectional: false, spec: spec.relativeBias!)
+        }
+        for (l, layer) in stack.layers.enumerated() {
+            model.residual(x, rows: r * t, norm: layer.attention.norm) { input, output in
+                model.selfAttention(layer.attention, input: input, rows: r * t, into: output) { qkv, context in
+                    self.attendSelf(layer: l, qkv: qkv, context: context, rows: r, queries: t, bias: bias)
+                }
+            }
+            model.residual(x, rows: r * t, norm: layer.crossAttention.norm) { input, output in
+                self.crossAttention(layer: l, input: input, rows: r, queries: t, into: output)
+            }
+            model.residual(x, rows: r * t, norm: layer.ffn.norm) { input, output in
+                model.feedForward(layer.ffn, input: input, rows: r * t, into: output)
+            }
+        }
+        length += t
+        return project(x, rows: r, queries: t, allPositions: allPositions)
+    }
+
+    /// Appends the new keys/values to the caches and attends causally over all cached positions.
+    private func attendSelf(layer l: Int, qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
+                            rows r: Int, queries t: Int, bias: Tensor?) {
+        let spec = model.spec, inner = spec.heads * spec.headWidth, dh = spec.headWidth
+        let kc = keyCache[l], vc = valueCache[l], cap = capacity, start = length
+        for row in 0..<r {
+            for i in 0..<t {
+                let src = qkv + (row * t + i) * 3 * inner
+                for h in 0..<spec.heads {
+                    let dst = ((row * spec.heads + h) * cap + start + i) * dh
+                    (kc.data + dst).update(from: src + inner + h * dh, count: dh)
+                    (vc.data + dst).update(from: src + 2 * inner + h * dh, count: dh)
+                }
+            }
+        }
+        let problem = AttentionProblem(batches: r, heads: spec.heads, headWidth: dh, queries: t,
+                                       keyBatch: { $0 }, keyCount: { _ in start + t }, causalOffset: start,
+                                       scale: spec.attentionScale, bias: bias.map { UnsafePointer($0.data) },
+                                       biasStride: start + t)
+        let cacheView = { (c: Tensor) in HeadLayout(base: c.data, batchStride: spec.heads * cap * dh, headStride: cap * dh, positionStride: dh) }
+        attention(problem,
+                  q: HeadLayout(base: qkv, batchStride: t * 3 * inner, headStride: dh, positionStride: 3 * inner),
+                  k: cacheView(kc), v: cacheView(vc),
+                  out: HeadLayout(base: context, batchStride: t * inner, headStride: dh, positionStride: inner))
+    }
+
+    /// output[R·T, D] = cross-attention of the rows' queries over their sources' memory.
+    private func crossAttention(layer l: Int, input: UnsafeMutablePointer<Float>, rows r: Int, queries t: Int,
+                                into output: UnsafeMutablePointer<Float>) {
+        let spec = model.spec, inner = spec.heads * spec.headWidth, dh = spec.headWidth
+        let w = model.weights.decoder.layers[l].crossAttention
+        let q = Tensor(zeros: [r * t, inner]), context = Tensor(zeros: [r * t, inner])
+        w.query.apply(input, rows: r * t, into: q.data)
+        let s = encoded.memory.shape[1], kv = crossKeyValues[l]
+        let sources = rowSource, lengths = encoded.lengths
+        let problem = AttentionProblem(batches: r, heads: spec.heads, headWidth: dh, queries: t,
+                                       keyBatch: { sources[$0] }, keyCount: { lengths[sources[$0]] }, causalOffset: nil,
+                                       scale: spec.attentionScale, bias: nil)
+        attention(problem,
+                  q: HeadLayout(base: q.data, batchStride: t * inner, headStride: dh, positionStride: inner),
+                  k: HeadLayout(base: kv.data, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),
+                  v: HeadLayout(base: kv.data + inner, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),
+                  out: HeadLayout(base: context.data, batchStride: t * inner, headStride: dh, positionStride: inner))
+        w.output.apply(context.data, rows: r * t, into: output)
+    }
+
+    /// Final norm, output scale, LM head and logits bias.
+    private func project(_ x: Tensor, rows r: Int, queries t: Int, allPositions: Bool) -> Tensor {
+        let spec = model.spec, d = spec.modelWidth, v = spec.vocabularySize
+        let stack = model.weights.decoder
+        let n = allPositions ? r * t : r
+        let h = Tensor(zeros: [n, d])
+        for i in 0..<n {
+            let src = allPositions ? i : i * t + t - 1
+            (h.data + i * d).update(from: x.data + src * d, count: d)
+        }
+        if let norm = stack.finalNorm { norm.apply(h.data, rows: n, into: h.data) }
+        if spec.outputScale != 1 { for i in 0..<h.count { h.data[i] *= spec.outputScale } }
+        let logits = Tensor(zeros: [n, v])
+        model.weights.lmHead.apply(h.data, rows: n, ldx: d, into: logits.data, ldy: v,
+                                   bias: model.weights.finalLogitsBias.map { UnsafePointer($0.data) })
+        return logits
+    }
+
+    /// Grows the caches to hold at least `positions` positions.
+    private func reserve(_ positions: Int) {
+        guard positions > capacity || keyCache.isEmpty else { return }
+        let spec = model.spec, r = rowSource.count, dh = spec.headWidth
+        let newCapacity = max(positions, capacity * 2, 16)
+        func grow(_ old: Tensor?) -> Tensor {
+            let out = Tensor(zeros: [r, spec.heads, newCapacity, dh])
+            if let old, capacity > 0 {
+                for rh in 0..<(r * spec.heads) {
+                    (out.data + rh * newCapacity * dh).update(from: old.data + rh * capacity * dh, count: length * dh)
+                }
+            }
+            return out
+        }
+        let layers = model.weights.decoder.layers.count
+        keyCache = (0..<layers).map { grow(keyCache.isEmpty ? nil : keyCache[$0]) }
+        valueCache = (0..<layers).map { grow(valueCache.isEmpty ? nil : valueCache[$0]) }
+        capacity = newCapacity
+    }
+}

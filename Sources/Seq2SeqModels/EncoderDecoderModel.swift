@@ -1,0 +1,161 @@
+// The generic encoder-decoder: the encoder runs once per batch of sources; the decoder is
+// stepped through a `DecoderState` that caches self-attention keys/values and computes the
+// cross-attention keys/values once per source.
+import Seq2SeqTensor
+
+/// A loaded encoder-decoder model of any supported family.
+public final class EncoderDecoderModel: @unchecked Sendable {
+    /// The architecture switches.
+    public let spec: TransformerSpec
+    /// The family name from `config.json` (`t5`, `bart`, `mbart`, `marian`, …).
+    public let family: String
+    let weights: ModelWeights
+
+    init(family: String, spec: TransformerSpec, weights: ModelWeights) {
+        self.family = family
+        self.spec = spec
+        self.weights = weights
+    }
+
+    /// Number of ids the embedding tables accept.
+    public var sourceVocabularySize: Int { weights.encoder.embeddings.shape[0] }
+    /// Number of ids the decoder embedding accepts.
+    public var targetVocabularySize: Int { weights.decoder.embeddings.shape[0] }
+
+    /// Runs the encoder over `sources` (ids, any lengths; padded internally) → memory [B, S, D].
+    public func encode(_ sources: [[Int]]) throws -> EncoderOutput {
+        let lengths = sources.map(\.count)
+        let b = sources.count, s = max(lengths.max() ?? 1, 1), d = spec.modelWidth
+        try checkIds(sources.flatMap { $0 }, vocabulary: sourceVocabularySize, side: "source")
+        if let maxPositions = spec.maxPositions, s > maxPositions {
+            throw ModelError("source of \(s) tokens is longer than the model's \(maxPositions) positions")
+        }
+        let x = Tensor(zeros: [b * s, d])
+        for (i, ids) in sources.enumerated() {
+            embed(weights.encoder, ids: ids, start: 0, into: x.data + i * s * d)
+        }
+        let stack = weights.encoder
+        if let norm = stack.embeddingNorm { norm.apply(x.data, rows: b * s, into: x.data) }
+        let bias = stack.relativeBias.map {
+            relativeBias(table: $0, heads: spec.heads, queries: s, start: 0, keys: s, bidirectional: true, spec: spec.relativeBias!)
+        }
+        let problem = AttentionProblem(batches: b, heads: spec.heads, headWidth: spec.headWidth, queries: s,
+                                       keyBatch: { $0 }, keyCount: { lengths[$0] }, causalOffset: nil,
+                                       scale: spec.attentionScale, bias: bias.map { UnsafePointer($0.data) }, biasStride: s)
+        for layer in stack.layers {
+            residual(x, rows: b * s, norm: layer.attention.norm) { input, output in
+                selfAttention(layer.attention, input: input, rows: b * s, into: output) { qkv, context in
+                    let inner = spec.heads * spec.headWidth
+                    let view = { (offset: Int, base: UnsafeMutablePointer<Float>, stride: Int) in
+                        HeadLayout(base: base + offset, batchStride: s * stride, headStride: spec.headWidth, positionStride: stride)
+                    }
+                    attention(problem, q: view(0, qkv, 3 * inner), k: view(inner, qkv, 3 * inner), v: view(2 * inner, qkv, 3 * inner),
+                              out: view(0, context, inner))
+                }
+            }
+            residual(x, rows: b * s, norm: layer.ffn.norm) { input, output in
+                feedForward(layer.ffn, input: input, rows: b * s, into: output)
+            }
+        }
+        if let norm = stack.finalNorm { norm.apply(x.data, rows: b * s, into: x.data) }
+        return EncoderOutput(memory: x.reshaped([b, s, d]), lengths: lengths)
+    }
+
+    /// A decoder bound to `encoded`, ready for `begin(rowsPerSource:)`.
+    public func makeDecoder(for encoded: EncoderOutput) -> DecoderState {
+        DecoderState(model: self, encoded: encoded)
+    }
+
+    /// Teacher-forced logits [B, T, V] of `decoderInputs` (start token first) given `sources`.
+    public func logits(sources: [[Int]], decoderInputs: [[Int]]) throws -> Tensor {
+        precondition(sources.count == decoderInputs.count, "one decoder input per source")
+        let t = decoderInputs.first?.count ?? 0
+        guard decoderInputs.allSatisfy({ $0.count == t }), t > 0 else {
+            throw ModelError("decoder inputs must be non-empty and of one length")
+        }
+        let decoder = makeDecoder(for: try encode(sources))
+        try decoder.begin(rowsPerSource: 1)
+        return try decoder.forward(tokens: decoderInputs, allPositions: true).reshaped([sources.count, t, spec.vocabularySize])
+    }
+
+    // MARK: - Blocks shared by both stacks
+
+    /// x[R, D] ← x + f(norm(x)) (pre-norm) or norm(x + f(x)) (post-norm).
+    func residual(_ x: Tensor, rows: Int, norm: Norm,
+                  _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let d = spec.modelWidth
+        let output = Tensor(zeros: [rows, d])
+        if spec.preNorm {
+            let normed = Tensor(zeros: [rows, d])
+            norm.apply(x.data, rows: rows, into: normed.data)
+            body(normed.data, output.data)
+            K.add(output.data, into: x.data, count: rows * d)
+        } else {
+            body(x.data, output.data)
+            K.add(output.data, into: x.data, count: rows * d)
+            norm.apply(x.data, rows: rows, into: x.data)
+        }
+    }
+
+    /// output[R, D] = Wo · attend(qkv(input)); `attend` maps qkv [R, 3·H·Dh] to context [R, H·Dh].
+    func selfAttention(_ w: SelfAttentionWeights, input: UnsafeMutablePointer<Float>, rows: Int,
+                       into output: UnsafeMutablePointer<Float>,
+                       attend: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
+        let inner = spec.heads * spec.headWidth
+        let qkv = Tensor(zeros: [rows, 3 * inner])
+        let context = Tensor(zeros: [rows, inner])
+        w.qkv.apply(input, rows: rows, into: qkv.data)
+        attend(qkv.data, context.data)
+        w.output.apply(context.data, rows: rows, into: output)
+    }
+
+    /// output[R, D] = W2 · act(W1 · input) (gated: act(W1·x) ⊙ (Wup·x)).
+    func feedForward(_ w: FeedForwardWeights, input: UnsafeMutablePointer<Float>, rows: Int,
+                     into output: UnsafeMutablePointer<Float>) {
+        let hidden = Tensor(zeros: [rows, w.input.outWidth])
+        w.input.apply(input, rows: rows, into: hidden.data)
+        if let up = w.up {
+            let gate = Tensor(zeros: [rows, up.outWidth])
+            up.apply(input, rows: rows, into: gate.data)
+            K.activate(spec.activation, hidden.data, count: hidden.count, times: gate.data)
+        } else {
+            K.activate(spec.activation, hidden.data, count: hidden.count)
+        }
+        w.output.apply(hidden.data, rows: rows, into: output)
+    }
+
+    /// Writes embeddings (scaled) plus absolute positions start..<start+ids.count into out[T, D].
+    func embed<L>(_ stack: StackWeights<L>, ids: [Int], start: Int, into out: UnsafeMutablePointer<Float>) {
+        let d = spec.modelWidth
+        let offset: Int
+        if case .learned(let o) = spec.positions { offset = o } else { offset = 0 }
+        for (t, id) in ids.enumerated() {
+            let row = out + t * d, e = stack.embeddings.data + id * d
+            for i in 0..<d { row[i] = e[i] * spec.embeddingScale }
+            if let positions = stack.positions {
+                K.add(positions.data + (start + t + offset) * d, into: row, count: d)
+            }
+        }
+    }
+
+    func checkIds(_ ids: [Int], vocabulary: Int, side: String) throws {
+        if let bad = ids.first(where: { $0 < 0 || $0 >= vocabulary }) {
+            throw ModelError("\(side) id \(bad) is outside the vocabulary of \(vocabulary) tokens")
+        }
+    }
+}
+
+/// The encoder's output for a batch: memory [B, S, D] and each source's length.
+public struct EncoderOutput: @unchecked Sendable {
+    /// Encoder hidden states [B, S, D]; rows past a source's length are padding.
+    public let memory: Tensor
+    /// Valid length of each source.
+    public let lengths: [Int]
+}
+
+/// A runtime failure of a model (bad ids, sequences too long); the file is not at fault.
+public struct ModelError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, in one line.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,128 @@
+// The weights of the generic encoder-decoder and the small layers built on them.
+import Foundation
+import Seq2SeqTensor
+
+/// y[M, N] = x[M, K]·Wᵀ + b, with W packed once at load.
+struct Linear {
+    let weight: PackedMatrix
+    let bias: TensorStorage?
+    var outWidth: Int { weight.outFeatures }
+    var inWidth: Int { weight.inFeatures }
+
+    /// A layer from W[N, K] and b[N]; several (W, b) pairs are stacked along N (fused Q,K,V).
+    init(stacking parts: [(weight: Tensor, bias: Tensor?)]) {
+        let k = parts[0].weight.shape[1]
+        let n = parts.reduce(0) { $0 + $1.weight.shape[0] }
+        let w = Tensor(zeros: [n, k])
+        var row = 0
+        for p in parts {
+            (w.data + row * k).update(from: p.weight.data, count: p.weight.count)
+            row += p.weight.shape[0]
+        }
+        weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k)
+        if parts.contains(where: { $0.bias != nil }) {
+            let b = TensorStorage(count: n)
+            var o = 0
+            for p in parts {
+                if let pb = p.bias { (b.data + o).update(from: pb.data, count: pb.count) }
+                o += p.weight.shape[0]
+            }
+            bias = b
+        } else {
+            bias = nil
+        }
+    }
+
+    /// y[M, N] = x[M, K]·Wᵀ + b (y += … when accumulating).
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+        weight.apply(x, rows: rows, ldx: inWidth, into: y, ldy: outWidth,
+                     bias: bias.map { UnsafePointer($0.data) }, accumulate: accumulate)
+    }
+}
+
+/// LayerNorm or RMSNorm weights.
+struct Norm {
+    let kind: NormKind
+    let gamma: Tensor
+    let beta: Tensor?
+
+    /// out[R, D] = norm(x[R, D]).
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        K.normalize(kind, x, rows: rows, width: gamma.count, gamma: gamma.data, beta: beta?.data, out: out)
+    }
+}
+
+/// Self-attention: fused Q,K,V projection [3·H·Dh, D], output projection [D, H·Dh].
+struct SelfAttentionWeights {
+    let qkv: Linear
+    let output: Linear
+    let norm: Norm
+}
+
+/// Cross-attention: Q [H·Dh, D] from the decoder, fused K,V [2·H·Dh, D] from the encoder memory.
+struct CrossAttentionWeights {
+    let query: Linear
+    let keyValue: Linear
+    let output: Linear
+    let norm: Norm
+}
+
+/// Feed-forward: output(act(input(x)) [⊙ up(x)]).
+struct FeedForwardWeights {
+    let input: Linear
+    let up: Linear?
+    let output: Linear
+    let norm: Norm
+}
+
+/// One encoder block.
+struct EncoderLayerWeights {
+    let attention: SelfAttentionWeights
+    let ffn: FeedForwardWeights
+}
+
+/// One decoder block: causal self-attention, cross-attention, feed-forward.
+struct DecoderLayerWeights {
+    let attention: SelfAttentionWeights
+    let crossAttention: CrossAttentionWeights
+    let ffn: FeedForwardWeights
+}
+
+/// What a stack (encoder or decoder) holds besides its layers.
+struct StackWeights<Layer> {
+    /// Token embeddings [V, D].
+    let embeddings: Tensor
+    /// Learned or precomputed positions [P, D], when the spec uses absolute positions.
+    let positions: Tensor?
+    let embeddingNorm: Norm?
+    let layers: [Layer]
+    let finalNorm: Norm?
+    /// T5 relative attention bias table [buckets, H].
+    let relativeBias: Tensor?
+}
+
+/// All weights of an encoder-decoder model.
+struct ModelWeights {
+    let encoder: StackWeights<EncoderLayerWeights>
+    let decoder: StackWeights<DecoderLayerWeights>
+    /// The LM head [V, D].
+    let lmHead: PackedMatrix
+    /// `final_logits_bias` [V].
+    let finalLogitsBias: Tensor?
+}
+
+/// Writes the sinusoidal table Marian uses: for position p and i < D/2,
+/// row[i] = sin(p / 10000^(2i/D)) and row[D/2 + i] = cos(p / 10000^(2i/D)).
+func sinusoidalTable(positions: Int, width: Int) -> Tensor {
+    let table = Tensor(zeros: [positions, width])
+    let half = (width + 1) / 2
+    for p in 0..<positions {
+        let row = table.data + p * width
+        for j in 0..<width {
+            let pair = j / 2 * 2
+            let angle = Double(p) / pow(10000, Double(pair) / Double(width))
+            if j % 2 == 0 { row[j / 2] = Float(sin(angle)) } else { row[half + j / 2] = Float(cos(angle)) }
+        }
+    }
+    return table
+}

@@ -1,0 +1,46 @@
+// The registry of model families and the loader that picks one from `config.json`.
+import Foundation
+import Seq2SeqIO
+import Seq2SeqTensor
+
+/// A model family: how its `config.json` becomes a spec and its checkpoint names become weights.
+protocol ModelFamily {
+    /// The `model_type` values of `config.json` this family reads.
+    static var modelTypes: [String] { get }
+    /// The architecture described by `config`.
+    static func spec(modelType: String, config: JSONConfig) throws -> TransformerSpec
+    /// The weights, read strictly from `reader`.
+    static func weights(spec: TransformerSpec, modelType: String, config: JSONConfig, reader: WeightReader) throws -> ModelWeights
+}
+
+/// The families this build knows.
+let modelFamilies: [ModelFamily.Type] = [T5Family.self, BartFamily.self, MarianFamily.self]
+
+extension EncoderDecoderModel {
+    /// The `model_type` values that `load(config:weights:)` accepts.
+    public static var supportedModelTypes: [String] { modelFamilies.flatMap { $0.modelTypes }.sorted() }
+
+    /// Builds a model from a parsed `config.json` and a tensor source; `configPath` names the config in errors.
+    public static func load(config: JSONConfig, configPath: String, weights source: TensorSource) throws -> EncoderDecoderModel {
+        guard let modelType = try config.string("model_type") else {
+            throw ModelFileError(configPath, "no \"model_type\": cannot tell the model family")
+        }
+        guard let family = modelFamilies.first(where: { $0.modelTypes.contains(modelType) }) else {
+            throw ModelFileError(configPath, "unsupported model_type \"\(modelType)\" (supported: \(supportedModelTypes.joined(separator: ", ")))")
+        }
+        let spec = try family.spec(modelType: modelType, config: config)
+        let reader = WeightReader(source)
+        let weights = try family.weights(spec: spec, modelType: modelType, config: config, reader: reader)
+        try reader.checkAllUsed()
+        return EncoderDecoderModel(family: modelType, spec: spec, weights: weights)
+    }
+}
+
+extension JSONConfig {
+    /// A required integer, with a message naming the key when absent.
+    func requiredInt(_ key: String, path: String) throws -> Int {
+        guard let v = try int(key) else { throw ModelFileError(path, "missing \"\(key)\"") }
+        guard v > 0 else { throw ModelFileError(path, "\"\(key)\" must be positive, got \(v)") }
+        return v
+    }
+}

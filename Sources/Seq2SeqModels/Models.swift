@@ -1,1 +1,0 @@
-// Layers and models: one generic encoder-decoder; families are configurations.

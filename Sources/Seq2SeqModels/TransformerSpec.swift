@@ -1,0 +1,97 @@
+// One generic encoder-decoder Transformer, described by switches (the CTranslate2 way:
+// include/ctranslate2/layers/transformer.h). Each family file fills a spec from its config.
+
+/// The normalization a model uses.
+public enum NormKind: Sendable, Equatable {
+    /// LayerNorm: (x - mean) / sqrt(var + eps) · γ + β.
+    case layerNorm(epsilon: Float)
+    /// RMSNorm (T5): x / sqrt(mean(x²) + eps) · γ, no mean, no bias.
+    case rmsNorm(epsilon: Float)
+}
+
+/// The feed-forward activation.
+public enum Activation: String, Sendable, Equatable {
+    /// max(0, x).
+    case relu
+    /// The exact GELU, x·Φ(x).
+    case gelu
+    /// GELU's tanh approximation (`gelu_new`, `gelu_pytorch_tanh`).
+    case geluTanh
+    /// x·σ(x) (`silu`, `swish`).
+    case silu
+
+    /// Maps a Hugging Face activation name; nil when unknown.
+    public init?(huggingFaceName name: String) {
+        switch name {
+        case "relu": self = .relu
+        case "gelu": self = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate": self = .geluTanh
+        case "silu", "swish": self = .silu
+        default: return nil
+        }
+    }
+}
+
+/// How token positions enter a stack.
+public enum PositionEncoding: Sendable, Equatable {
+    /// No absolute positions (T5 uses relative attention bias instead).
+    case none
+    /// A learned table; position p reads row p + offset (BART/mBART: offset 2).
+    case learned(offset: Int)
+    /// Fixed sinusoids, sines in the first half of the vector and cosines in the second (Marian).
+    case sinusoidal
+}
+
+/// T5's bucketed relative position bias, computed by the first layer and shared by all.
+public struct RelativeAttentionBias: Sendable, Equatable {
+    /// Number of buckets.
+    public var buckets: Int
+    /// Distance from which all positions share the last bucket.
+    public var maxDistance: Int
+}
+
+/// Every architectural switch of the generic encoder-decoder.
+public struct TransformerSpec: Sendable, Equatable {
+    /// Model width D.
+    public var modelWidth: Int
+    /// Attention heads H.
+    public var heads: Int
+    /// Width of one head Dh (H·Dh may differ from D, as in some T5 models).
+    public var headWidth: Int
+    /// Feed-forward inner width.
+    public var ffnWidth: Int
+    /// Encoder layers.
+    public var encoderLayers: Int
+    /// Decoder layers.
+    public var decoderLayers: Int
+    /// Vocabulary size V of the logits.
+    public var vocabularySize: Int
+    /// Normalization kind.
+    public var norm: NormKind
+    /// Normalize before each sub-block (true) or after the residual sum (false, post-norm).
+    public var preNorm: Bool
+    /// A norm after the last layer of each stack (T5, mBART, pre-norm models).
+    public var finalNorm: Bool
+    /// A norm right after embeddings + positions (BART's `layernorm_embedding`).
+    public var embeddingNorm: Bool
+    /// Feed-forward activation.
+    public var activation: Activation
+    /// Gated feed-forward: act(x·W0ᵀ) ⊙ (x·W1ᵀ) (T5 v1.1, Flan-T5).
+    public var gatedFFN: Bool
+    /// Linear layers carry biases (false for T5).
+    public var biases: Bool
+    /// Factor on token embeddings (sqrt(D) with `scale_embedding`, else 1).
+    public var embeddingScale: Float
+    /// Absolute positions.
+    public var positions: PositionEncoding
+    /// Largest position the tables hold (learned positions), or nil when unbounded.
+    public var maxPositions: Int?
+    /// T5 relative attention bias, when used.
+    public var relativeBias: RelativeAttentionBias?
+    /// Factor on attention scores: 1/sqrt(Dh) usually, 1 for T5.
+    public var attentionScale: Float
+    /// Factor on the decoder output before the LM head (T5 with tied embeddings: D^-0.5).
+    public var outputScale: Float
+    /// A bias added to the logits (`final_logits_bias`: BART, mBART, Marian).
+    public var finalLogitsBias: Bool
+}

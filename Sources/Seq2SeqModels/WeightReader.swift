@@ -1,0 +1,84 @@
+// Strict weight loading: every expected tensor must exist with the expected shape, and every
+// tensor in the checkpoint must be used (or be a known duplicate), as mlx-swift-lm does.
+import Foundation
+import Seq2SeqIO
+import Seq2SeqTensor
+
+/// A source of named float tensors (a safetensors checkpoint, a CTranslate2 model, …).
+public protocol TensorSource {
+    /// The file or folder, for messages.
+    var path: String { get }
+    /// All tensor names.
+    var names: [String] { get }
+    /// Whether `name` is present.
+    func contains(_ name: String) -> Bool
+    /// Shape of `name`, if present.
+    func shape(of name: String) -> [Int]?
+    /// The tensor `name` as float32.
+    func floatTensor(_ name: String) throws -> Tensor
+}
+
+/// Reads the tensors a family names, checks shapes, and tracks which were used.
+final class WeightReader {
+    let source: TensorSource
+    private(set) var used: Set<String> = []
+
+    init(_ source: TensorSource) { self.source = source }
+
+    /// The tensor `name`, which must have `shape`.
+    func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        guard let actual = source.shape(of: name) else {
+            throw ModelFileError(source.path, "missing weight '\(name)' (expected shape \(shape))")
+        }
+        guard actual == shape || (actual.reduce(1, *) == shape.reduce(1, *) && actual.filter { $0 != 1 } == shape.filter { $0 != 1 }) else {
+            throw ModelFileError(source.path, "weight '\(name)' has shape \(actual), expected \(shape)")
+        }
+        used.insert(name)
+        return try source.floatTensor(name).reshaped(shape)
+    }
+
+    /// The first of `names` that is present, with `shape`.
+    func firstTensor(_ names: [String], shape: [Int]) throws -> Tensor {
+        guard let name = names.first(where: source.contains) else {
+            throw ModelFileError(source.path, "missing weight '\(names[0])' (expected shape \(shape))")
+        }
+        return try tensor(name, shape: shape)
+    }
+
+    /// `name` if present (with `shape`), else nil.
+    func optionalTensor(_ name: String, shape: [Int]) throws -> Tensor? {
+        source.contains(name) ? try tensor(name, shape: shape) : nil
+    }
+
+    /// Marks names as read without loading them (duplicates of tied weights, stored constants).
+    func ignore(_ names: [String]) {
+        for n in names where source.contains(n) { used.insert(n) }
+    }
+
+    /// A linear layer stacking `prefixes` (each `prefix.weight` [out, in], and `prefix.bias` [out] when `bias`).
+    func linear(_ prefixes: [String], out: Int, in inWidth: Int, bias: Bool) throws -> Linear {
+        let parts = try prefixes.map { p in
+            (weight: try tensor("\(p).weight", shape: [out, inWidth]),
+             bias: bias ? try tensor("\(p).bias", shape: [out]) : nil)
+        }
+        return Linear(stacking: parts)
+    }
+
+    /// A norm with `prefix.weight` (and `prefix.bias` for LayerNorm).
+    func norm(_ prefix: String, kind: NormKind, width: Int) throws -> Norm {
+        let gamma = try tensor("\(prefix).weight", shape: [width])
+        if case .layerNorm = kind {
+            return Norm(kind: kind, gamma: gamma, beta: try tensor("\(prefix).bias", shape: [width]))
+        }
+        return Norm(kind: kind, gamma: gamma, beta: nil)
+    }
+
+    /// Throws when the checkpoint holds tensors nobody read.
+    func checkAllUsed() throws {
+        let unused = source.names.filter { !used.contains($0) }
+        if !unused.isEmpty {
+            let shown = unused.prefix(3).joined(separator: ", ")
+            throw ModelFileError(source.path, "\(unused.count) unexpected weight(s): \(shown)\(unused.count > 3 ? ", …" : "")")
+        }
+    }
+}
