@@ -1,1 +1,0 @@
-// The Seq2Seq Swift API.

@@ -1,0 +1,97 @@
+// The high-level entry point: a model folder loaded with its generation defaults, able to
+// generate and score at the token level.
+//
+//     let model = try Seq2SeqModel(directory: URL(fileURLWithPath: "models/t5"))
+//     let results = try model.generate(sources: [[13, 7, 42, 1]], options: .init(numBeams: 4))
+//     print(results[0][0].ids, results[0][0].score ?? 0)
+import Foundation
+@_exported import Seq2SeqGeneration
+@_exported import Seq2SeqIO
+@_exported import Seq2SeqModels
+@_exported import Seq2SeqTensor
+
+/// A pretrained or trained encoder-decoder loaded from a folder, with its generation defaults.
+public final class Seq2SeqModel: @unchecked Sendable {
+    /// The model folder.
+    public let directory: URL
+    /// The network.
+    public let network: EncoderDecoderModel
+    /// The parsed `config.json`.
+    public let config: JSONConfig
+    /// Generation defaults: `generation_config.json`, else the generation fields of `config.json`.
+    public let generationDefaults: GenerationConfig
+
+    /// Loads a Hugging Face folder: `config.json`, `model.safetensors` (or shards + index),
+    /// optional `generation_config.json`. Throws `ModelFileError` naming the bad file.
+    public init(directory: URL) throws {
+        self.directory = directory
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ModelFileError(directory.path, "not a model folder (no such directory)")
+        }
+        let configURL = directory.appendingPathComponent("config.json")
+        config = try JSONConfig(contentsOf: configURL)
+        let checkpoint = try SafetensorsCheckpoint(directory: directory)
+        network = try EncoderDecoderModel.load(config: config, configPath: configURL.path, weights: checkpoint)
+        let generationURL = directory.appendingPathComponent("generation_config.json")
+        let generation = FileManager.default.fileExists(atPath: generationURL.path) ? try JSONConfig(contentsOf: generationURL) : nil
+        do {
+            generationDefaults = try GenerationConfig(json: generation?.raw ?? [:], modelConfig: config.raw)
+        } catch {
+            throw ModelFileError(generation == nil ? configURL.path : generationURL.path, "\(error)")
+        }
+    }
+
+    /// Generates for each source (token ids); returns each source's hypotheses, best first.
+    ///
+    /// Sources are decoded together in batches of `batchSize`; `decoderPrefix` ids are forced
+    /// after the decoder start token and are not part of the returned ids.
+    public func generate(sources: [[Int]], options: GenerationConfig, decoderPrefix: [Int] = [],
+                         batchSize: Int = 8) throws -> [[Hypothesis]] {
+        var results: [[Hypothesis]] = []
+        var start = 0
+        while start < sources.count {
+            let batch = Array(sources[start..<min(start + max(batchSize, 1), sources.count)])
+            let decoder = network.makeDecoder(for: try network.encode(batch))
+            results += try Generator(config: options).generate(session: decoder, prefix: decoderPrefix)
+            start += batch.count
+        }
+        return results
+    }
+
+    /// Teacher-forced log-probabilities of `target` (each token given the ones before it,
+    /// after the decoder start token) for `source`.
+    public func score(source: [Int], target: [Int]) throws -> TokenScores {
+        guard !target.isEmpty else { return TokenScores(ids: [], tokenLogProbs: []) }
+        guard let start = generationDefaults.decoderStartTokenId else {
+            throw ModelFileError(directory.path, "no decoder_start_token_id in config.json or generation_config.json")
+        }
+        let inputs = [start] + target.dropLast()
+        let logits = try network.logits(sources: [source], decoderInputs: [inputs])
+        let v = network.spec.vocabularySize
+        var logProbs: [Float] = []
+        for (t, id) in target.enumerated() {
+            let row = logits.data + t * v
+            var m = -Float.infinity
+            for i in 0..<v { m = max(m, row[i]) }
+            var sum: Double = 0
+            for i in 0..<v { sum += Double(expf(row[i] - m)) }
+            logProbs.append(row[id] - m - Float(Foundation.log(sum)))
+        }
+        return TokenScores(ids: target, tokenLogProbs: logProbs)
+    }
+}
+
+/// Log-probabilities of given target tokens.
+public struct TokenScores: Sendable, Equatable {
+    /// The scored target ids.
+    public let ids: [Int]
+    /// log p(id_t | source, id_<t) for each target token.
+    public let tokenLogProbs: [Float]
+    /// Sum of `tokenLogProbs`.
+    public var logProb: Float { tokenLogProbs.reduce(0, +) }
+}
+
+extension DecoderState: DecoderSession {}
+
+extension SafetensorsCheckpoint: TensorSource {}

@@ -1,0 +1,64 @@
+// Options and helpers shared by the subcommands.
+import ArgumentParser
+import Foundation
+import Seq2Seq
+
+/// `--model` and `--threads`, shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: "Model folder (Hugging Face checkpoint).")
+    var model: String
+
+    @Option(name: .long, help: "Threads to use (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// Sets the thread pool and loads the model.
+    func load() throws -> Seq2SeqModel {
+        if let threads { ThreadPool.configure(threads: threads) }
+        return try Seq2SeqModel(directory: URL(fileURLWithPath: model))
+    }
+}
+
+/// Parses "13 7 42 1" (spaces or commas) into ids; `what` names the flag in errors.
+func parseIds(_ text: String, what: String) throws -> [Int] {
+    try text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map { piece in
+        guard let id = Int(piece) else { throw Failure.badInput("\(what): '\(piece)' is not a token id") }
+        return id
+    }
+}
+
+/// Reads standard input as lines of UTF-8 text; invalid UTF-8 is bad input.
+func readStandardInputLines() throws -> [String] {
+    let data = FileHandle.standardInput.readDataToEndOfFile()
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw Failure.badInput("standard input: not valid UTF-8")
+    }
+    var lines = text.components(separatedBy: "\n")
+    if lines.last == "" { lines.removeLast() }
+    return lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+}
+
+/// Prints one JSON Lines record.
+func printJSON(_ object: [String: Any]) throws {
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
+    FileHandle.standardOutput.write(data)
+    FileHandle.standardOutput.write(Data("\n".utf8))
+}
+
+/// A JSON number for a float that keeps its shortest decimal form.
+func jsonNumber(_ value: Float) -> Any {
+    value.isFinite ? Double("\(value)")! : (value < 0 ? -Double.greatestFiniteMagnitude : Double.greatestFiniteMagnitude)
+}
+
+/// The exit code and message for an error thrown by the library.
+func describe(_ error: Error) -> (String, Int32) {
+    switch error {
+    case let e as ModelFileError: return (e.description, 3)
+    case let e as ModelError: return (e.description, 3)
+    case let e as GenerationConfigError: return ("\(e)", 3)
+    default: return ("\(error)", 1)
+    }
+}

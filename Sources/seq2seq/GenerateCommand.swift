@@ -1,0 +1,86 @@
+// `seq2seq generate`: token-level generation for any family.
+import ArgumentParser
+import Foundation
+import Seq2Seq
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Generate from source ids (or text, with a tokenizer).")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "Source texts (needs a tokenizer); standard input when none and no --input-ids.")
+    var texts: [String] = []
+
+    @Option(name: .long, help: "Source ids, e.g. \"13 7 42 1\"; '-' reads one sequence per line from standard input.")
+    var inputIds: String?
+
+    @Option(name: .long, help: "Decoder ids forced after the start token.")
+    var decoderPrefixIds: String?
+
+    @Option(name: .long, help: "Sources decoded together.") var batchSize = 8
+    @Option(name: .long) var numBeams: Int?
+    @Option(name: .long) var numReturnSequences: Int?
+    @Option(name: .long) var lengthPenalty: Float?
+    @Flag(name: .long, inversion: .prefixedNo, help: "Stop beam search as soon as num_beams hypotheses are finished.")
+    var earlyStopping: Bool?
+    @Option(name: .long) var maxNewTokens: Int?
+    @Option(name: .long) var minNewTokens: Int?
+    @Option(name: .long) var noRepeatNgramSize: Int?
+    @Option(name: .long) var repetitionPenalty: Float?
+    @Flag(name: .long, help: "Sample instead of searching.") var sample = false
+    @Option(name: .long) var temperature: Float?
+    @Option(name: .long) var topK: Int?
+    @Option(name: .long) var topP: Float?
+    @Option(name: .long) var seed: UInt64?
+    @Flag(name: .long, help: "One JSON object per input (JSON Lines).") var json = false
+
+    func validate() throws {
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let numBeams, numBeams < 1 { throw ValidationError("--num-beams must be at least 1") }
+        if let n = numReturnSequences, n < 1 { throw ValidationError("--num-return-sequences must be at least 1") }
+        if let t = temperature, !(t > 0) { throw ValidationError("--temperature must be positive") }
+        if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
+        if inputIds != nil && !texts.isEmpty { throw ValidationError("give either texts or --input-ids, not both") }
+    }
+
+    func run() throws {
+        let model = try modelOptions.load()
+        let sources = try readSources()
+        var options = model.generationDefaults
+        if let v = numBeams { options.numBeams = v }
+        if let v = numReturnSequences { options.numReturnSequences = v }
+        if let v = lengthPenalty { options.lengthPenalty = v }
+        if let v = earlyStopping { options.earlyStopping = v ? .always : .heuristic }
+        if let v = maxNewTokens { options.maxNewTokens = v }
+        if let v = minNewTokens { options.minNewTokens = v }
+        if let v = noRepeatNgramSize { options.noRepeatNgramSize = v }
+        if let v = repetitionPenalty { options.repetitionPenalty = v }
+        if sample { options.doSample = true }
+        if let v = temperature { options.temperature = v }
+        if let v = topK { options.topK = v }
+        if let v = topP { options.topP = v }
+        if let v = seed { options.seed = v }
+        let prefix = try decoderPrefixIds.map { try parseIds($0, what: "--decoder-prefix-ids") } ?? []
+        let results = try model.generate(sources: sources, options: options, decoderPrefix: prefix, batchSize: batchSize)
+        for hypotheses in results {
+            if json {
+                try printJSON(["sequences": hypotheses.map { h -> [String: Any] in
+                    var record: [String: Any] = ["ids": h.ids]
+                    if let score = h.score { record["score"] = jsonNumber(score) }
+                    return record
+                }])
+            } else {
+                for h in hypotheses { print(h.ids.map(String.init).joined(separator: " ")) }
+            }
+        }
+    }
+
+    private func readSources() throws -> [[Int]] {
+        if let inputIds {
+            if inputIds == "-" { return try readStandardInputLines().map { try parseIds($0, what: "standard input") } }
+            return [try parseIds(inputIds, what: "--input-ids")]
+        }
+        throw Failure.usage("this model has no tokenizer support yet: give source ids with --input-ids")
+    }
+}

@@ -1,0 +1,56 @@
+// The `seq2seq` command: parses, runs, and maps every failure to one line and an exit code
+// (0 success, 1 runtime failure, 2 bad usage, 3 bad input data) as ../shared/CONTRACT.md says.
+import ArgumentParser
+import Foundation
+import Seq2Seq
+
+@main
+struct Seq2SeqCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seq2seq",
+        abstract: "Encoder-decoder Transformers: generate, score and inspect Hugging Face checkpoints.",
+        subcommands: [GenerateCommand.self, ScoreCommand.self, InspectCommand.self])
+
+    static func main() {
+        let command: ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                exit(0)
+            }
+            FileHandle.standardError.write(Data("seq2seq: \(message(for: error))\n".utf8))
+            exit(2)
+        }
+        do {
+            var runnable = command
+            try runnable.run()
+            exit(0)
+        } catch let failure as Failure {
+            fail(failure.message, code: failure.code)
+        } catch let error as CleanExit {
+            _ = error
+            exit(0)
+        } catch let error as ExitCode {
+            exit(error.rawValue)
+        } catch {
+            let (message, code) = describe(error)
+            fail(message, code: code)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("seq2seq: \(message)\n".utf8))
+        exit(code)
+    }
+}
+
+/// A failure the commands raise themselves, with its exit code.
+struct Failure: Error {
+    let message: String
+    let code: Int32
+    static func usage(_ message: String) -> Failure { Failure(message: message, code: 2) }
+    static func badInput(_ message: String) -> Failure { Failure(message: message, code: 3) }
+}
