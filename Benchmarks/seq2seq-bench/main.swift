@@ -1,1 +1,16 @@
-print("seq2seq-bench")
+// seq2seq-bench: `gemm` (float32 GEMM throughput) and `model` (generation tokens/s).
+import Foundation
+
+let usage = "usage: seq2seq-bench gemm [--threads T] [--repeats R] [--path best|avx2|avx512|scalar]\n" +
+    "       seq2seq-bench model --model DIR [--batch B] [--beams K] [--new-tokens N] [--threads T]"
+let commandLine = Array(CommandLine.arguments.dropFirst())
+do {
+    switch commandLine.first {
+    case "gemm": try runGEMMBench(Array(commandLine.dropFirst()))
+    case "model": try runModelBench(Array(commandLine.dropFirst()))
+    default: throw BenchError(usage)
+    }
+} catch {
+    FileHandle.standardError.write(Data("seq2seq-bench: \(error)\n".utf8))
+    exit(1)
+}

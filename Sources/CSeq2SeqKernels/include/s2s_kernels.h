@@ -24,6 +24,43 @@ int s2s_cpu_features(void);
 /// Cores this process may run on (its affinity mask), at least 1.
 int s2s_available_cores(void);
 
+/// Float32 GEMM micro-kernel paths (instruction set + register-tile geometry).
+enum {
+    S2S_SGEMM_SCALAR = 0,        // portable C, 6x16 tiles
+    S2S_SGEMM_AVX2 = 1,          // AVX2 + FMA, 6x16 tiles (12 ymm accumulators)
+    S2S_SGEMM_AVX512 = 2,        // AVX-512F, 12x32 tiles (24 zmm accumulators)
+    S2S_SGEMM_SCALAR_WIDE = 3,   // portable C with the AVX-512 geometry (12x32), to test that layout anywhere
+};
+
+/// Rows of a register tile (MR) of `path`: packed A holds MR rows per panel.
+int s2s_sgemm_tile_rows(int path);
+
+/// Columns of a register tile (NR) of `path`: packed B holds NR columns per panel.
+int s2s_sgemm_tile_columns(int path);
+
+/// Whether this CPU can run `path`.
+int s2s_sgemm_path_supported(int path);
+
+/// The fastest path this CPU runs.
+int s2s_sgemm_best_path(void);
+
+/// Macro-kernel: C[mc, nc] = A[mc, kc] · B[kc, nc] + beta·C + bias, over packed operands.
+///
+/// - `a`: packed A, ceil(mc/MR) row panels of kc·MR floats; row i of step p of a panel
+///   at panel[p·MR + i]. Rows past mc in the last panel are never read.
+/// - `b`: packed B, ceil(nc/NR) column panels, `b_panel_stride` floats apart; column j of
+///   step p at panel[p·NR + j], zero-padded past nc.
+/// - `c`: row-major with row stride `ldc`. With beta == 0, C is only written (never read).
+/// - `bias`: NULL or nc floats added to every row.
+void s2s_sgemm_macro(int path, int mc, int nc, int kc,
+                     const float *a, const float *b, ptrdiff_t b_panel_stride,
+                     float *c, ptrdiff_t ldc, float beta, const float *bias);
+
+/// Per-thread, 64-byte aligned scratch of at least `count` floats in slot 0 or 1.
+///
+/// Grows as needed; freed when the thread exits. Contents are undefined.
+float *s2s_thread_scratch(int slot, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

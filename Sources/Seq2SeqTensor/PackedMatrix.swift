@@ -1,0 +1,71 @@
+// A linear layer's weight packed once into the GEMM micro-kernel's panel layout.
+import CSeq2SeqKernels
+
+/// A weight W[N, K] (PyTorch `nn.Linear` layout: out × in) packed for y = x · Wᵀ + bias.
+///
+/// Packing happens once, here: Wᵀ is stored as ⌈N/NR⌉ panels of K×NR floats (column j of
+/// step p at panel[p·NR + j], zero-padded past N), so `apply` reads the weight as one
+/// sequential stream. That matters most for decode steps (1–16 rows), which are bound by
+/// the memory traffic of the weight.
+public final class PackedMatrix: @unchecked Sendable {
+    /// N: rows of the weight, columns of the output.
+    public let outFeatures: Int
+    /// K: columns of the weight, columns of the input.
+    public let inFeatures: Int
+    /// The micro-kernel path whose tile geometry the panels follow.
+    public let path: GEMMPath
+    private let panels: UnsafeMutablePointer<Float>
+
+    /// Packs `weight` (row-major [outFeatures, inFeatures]) for the active GEMM path.
+    public convenience init(weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int) {
+        self.init(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures, path: GEMM.activePath)
+    }
+
+    /// Packs `weight` (row-major [outFeatures, inFeatures]) for the micro-kernel `path`.
+    public init(weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int, path: GEMMPath,
+                pool: ThreadPool = .shared) {
+        precondition(outFeatures >= 0 && inFeatures >= 0, "negative weight size")
+        precondition(path.isSupported, "GEMM path \(path) is not supported on this CPU")
+        self.outFeatures = outFeatures
+        self.inFeatures = inFeatures
+        self.path = path
+        let nr = path.tileColumns, k = inFeatures
+        let panelCount = (outFeatures + nr - 1) / nr
+        let count = max(1, panelCount * k * nr)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+        panels = raw.bindMemory(to: Float.self, capacity: count)
+        let panels = self.panels
+        pool.parallelChunks(panelCount) { range in
+            let columns = range.lowerBound * nr..<min(outFeatures, range.upperBound * nr)
+            GEMMRightOperand.pack(weight, ld: k, transposed: true, rows: 0..<k, columns: columns,
+                                  tileColumns: nr, into: panels + range.lowerBound * k * nr)
+        }
+    }
+
+    deinit { panels.deallocate() }
+
+    /// y[rows, N] = x[rows, K] · Wᵀ + bias, or y += x · Wᵀ + bias when `accumulate`.
+    ///
+    /// `x` and `y` are row-major with row strides `ldx` ≥ K and `ldy` ≥ N; `bias` holds N
+    /// values. Without `accumulate`, y is only written.
+    public func apply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+                      bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, pool: ThreadPool = .shared) {
+        precondition(rows >= 0 && ldx >= inFeatures && ldy >= outFeatures, "PackedMatrix.apply: bad size or stride")
+        let left = GEMMLeftOperand(base: x, ld: ldx, transposed: false, alpha: 1)
+        GEMMDriver(path: path, m: rows, n: outFeatures, k: inFeatures, left: left, right: .packed(panels),
+                   c: y, ldc: ldy, beta: accumulate ? 1 : 0, bias: bias).run(pool: pool)
+    }
+
+    /// The weight as given: row-major [outFeatures, inFeatures].
+    public func unpacked() -> [Float] {
+        let nr = path.tileColumns, k = inFeatures
+        var weight = [Float](repeating: 0, count: outFeatures * k)
+        weight.withUnsafeMutableBufferPointer { w in
+            for j in 0..<outFeatures {
+                let panel = panels + (j / nr) * k * nr + j % nr
+                for p in 0..<k { w[j * k + p] = panel[p * nr] }
+            }
+        }
+        return weight
+    }
+}
