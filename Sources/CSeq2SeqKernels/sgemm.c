@@ -15,6 +15,8 @@
 #define S2S_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
 #endif
 #define S2S_INLINE static inline __attribute__((always_inline))
+// Register tiles must unroll completely, or the accumulators spill to the stack.
+#define S2S_UNROLL _Pragma("GCC unroll 16")
 
 int s2s_sgemm_tile_rows(int path) {
     return (path == S2S_SGEMM_AVX512 || path == S2S_SGEMM_SCALAR_WIDE) ? 12 : 6;
@@ -120,13 +122,17 @@ S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a,
                                    float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
     const int U = S2S_SPLIT(R);
     __m256 s0[4][6], s1[4][6];
+    S2S_UNROLL
     for (int u = 0; u < U; u++)
+        S2S_UNROLL
         for (int i = 0; i < R; i++) s0[u][i] = s1[u][i] = _mm256_setzero_ps();
     int p = 0;
     for (; p + U <= kc; p += U) {
+        S2S_UNROLL
         for (int u = 0; u < U; u++) {
             const float *bp = b + (ptrdiff_t)(p + u) * 16, *ap = a + (ptrdiff_t)(p + u) * 6;
             __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+            S2S_UNROLL
             for (int i = 0; i < R; i++) {
                 __m256 ai = _mm256_broadcast_ss(ap + i);
                 s0[u][i] = _mm256_fmadd_ps(ai, b0, s0[u][i]);
@@ -136,17 +142,21 @@ S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a,
     }
     for (; p < kc; p++) {
         __m256 b0 = _mm256_loadu_ps(b + (ptrdiff_t)p * 16), b1 = _mm256_loadu_ps(b + (ptrdiff_t)p * 16 + 8);
+        S2S_UNROLL
         for (int i = 0; i < R; i++) {
             __m256 ai = _mm256_broadcast_ss(a + (ptrdiff_t)p * 6 + i);
             s0[0][i] = _mm256_fmadd_ps(ai, b0, s0[0][i]);
             s1[0][i] = _mm256_fmadd_ps(ai, b1, s1[0][i]);
         }
     }
+    S2S_UNROLL
     for (int u = 1; u < U; u++)
+        S2S_UNROLL
         for (int i = 0; i < R; i++) {
             s0[0][i] = _mm256_add_ps(s0[0][i], s0[u][i]);
             s1[0][i] = _mm256_add_ps(s1[0][i], s1[u][i]);
         }
+    S2S_UNROLL
     for (int i = 0; i < R; i++) avx2_store(c + (ptrdiff_t)i * ldc, s0[0][i], s1[0][i], nr, beta, bias);
 }
 
@@ -155,6 +165,7 @@ static S2S_AVX2 void avx2_macro(int mc, int nc, int kc, const float *a, const fl
     for (int j = 0; j < nc; j += 16) {
         int nr = nc - j < 16 ? nc - j : 16;
         const float *bp = b + (ptrdiff_t)(j / 16) * bs, *bj = bias ? bias + j : NULL;
+        S2S_UNROLL
         for (int i = 0; i < mc; i += 6) {
             const float *ap = a + (ptrdiff_t)(i / 6) * kc * 6;
             float *ct = c + (ptrdiff_t)i * ldc + j;
@@ -192,13 +203,17 @@ S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restric
                                        float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
     const int U = S2S_SPLIT(R);
     __m512 s0[4][12], s1[4][12];
+    S2S_UNROLL
     for (int u = 0; u < U; u++)
+        S2S_UNROLL
         for (int i = 0; i < R; i++) s0[u][i] = s1[u][i] = _mm512_setzero_ps();
     int p = 0;
     for (; p + U <= kc; p += U) {
+        S2S_UNROLL
         for (int u = 0; u < U; u++) {
             const float *bp = b + (ptrdiff_t)(p + u) * 32, *ap = a + (ptrdiff_t)(p + u) * 12;
             __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+            S2S_UNROLL
             for (int i = 0; i < R; i++) {
                 __m512 ai = _mm512_set1_ps(ap[i]);
                 s0[u][i] = _mm512_fmadd_ps(ai, b0, s0[u][i]);
@@ -208,17 +223,21 @@ S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restric
     }
     for (; p < kc; p++) {
         __m512 b0 = _mm512_loadu_ps(b + (ptrdiff_t)p * 32), b1 = _mm512_loadu_ps(b + (ptrdiff_t)p * 32 + 16);
+        S2S_UNROLL
         for (int i = 0; i < R; i++) {
             __m512 ai = _mm512_set1_ps(a[(ptrdiff_t)p * 12 + i]);
             s0[0][i] = _mm512_fmadd_ps(ai, b0, s0[0][i]);
             s1[0][i] = _mm512_fmadd_ps(ai, b1, s1[0][i]);
         }
     }
+    S2S_UNROLL
     for (int u = 1; u < U; u++)
+        S2S_UNROLL
         for (int i = 0; i < R; i++) {
             s0[0][i] = _mm512_add_ps(s0[0][i], s0[u][i]);
             s1[0][i] = _mm512_add_ps(s1[0][i], s1[u][i]);
         }
+    S2S_UNROLL
     for (int i = 0; i < R; i++) avx512_store(c + (ptrdiff_t)i * ldc, s0[0][i], s1[0][i], nr, beta, bias);
 }
 
@@ -227,6 +246,7 @@ static S2S_AVX512 void avx512_macro(int mc, int nc, int kc, const float *a, cons
     for (int j = 0; j < nc; j += 32) {
         int nr = nc - j < 32 ? nc - j : 32;
         const float *bp = b + (ptrdiff_t)(j / 32) * bs, *bj = bias ? bias + j : NULL;
+        S2S_UNROLL
         for (int i = 0; i < mc; i += 12) {
             const float *ap = a + (ptrdiff_t)(i / 12) * kc * 12;
             float *ct = c + (ptrdiff_t)i * ldc + j;
