@@ -165,13 +165,17 @@ struct GEMMDriver {
         if k == 0 { return scaleOnly() }
         let mr = path.tileRows, nr = path.tileColumns
         let panels = (n + nr - 1) / nr, rowPanels = (m + mr - 1) / mr
-        let parts = m * n * k < 1 << 17 ? 1 : pool.threadCount
-        if parts > 1 && panels >= 2 * parts && (n >= m || rowPanels < 2 * parts) {
+        let threads = m * n * k < 1 << 17 ? 1 : pool.threadCount
+        if threads > 1 && panels >= 2 * threads && (n >= m || rowPanels < 2 * threads) {
+            // With one A block (decode steps), extra column parts cost nothing and balance
+            // the load when another process holds a core; otherwise each part repacks A.
+            let parts = m <= Self.maxRows ? min(4 * threads, panels / 2) : threads
             pool.parallelFor(parts) { t in
                 let lo = panels * t / parts * nr, hi = min(n, panels * (t + 1) / parts * nr)
                 if lo < hi { block(rows: 0..<m, columns: lo..<hi) }
             }
-        } else if parts > 1 && rowPanels >= parts {
+        } else if threads > 1 && rowPanels >= threads {
+            let parts = threads
             pool.parallelFor(parts) { t in
                 let lo = rowPanels * t / parts * mr, hi = min(m, rowPanels * (t + 1) / parts * mr)
                 if lo < hi { block(rows: lo..<hi, columns: 0..<n) }

@@ -10,6 +10,8 @@ import CSeq2SeqKernels
 ///
 /// Work items are handed out one at a time from a shared counter, so uneven items balance.
 /// Loops do not nest: a `parallelFor` inside a work item runs serially on that thread.
+/// Idle threads spin for a short while (100 µs) before they sleep, so loops that follow each
+/// other closely (the GEMMs of a decode step) do not pay for a wake-up each.
 public final class ThreadPool: @unchecked Sendable {
     /// The pool used by kernels unless told otherwise. Set its size with `ThreadPool.configure`.
     public nonisolated(unsafe) static var shared = ThreadPool(threads: ThreadPool.availableCores)
@@ -25,20 +27,27 @@ public final class ThreadPool: @unchecked Sendable {
     /// Threads that run work, the caller included.
     public let threadCount: Int
 
+    /// How long an idle thread spins before it sleeps: a wake-up from sleep costs tens of
+    /// microseconds, as much as a whole decode-step GEMM.
+    private static let spinNanoseconds = 100_000
+
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
     private var done = pthread_cond_t()
-    private var generation = 0
+    /// Atomic words, a cache line apart: loop generation, next item, workers still busy.
+    private let counters = UnsafeMutablePointer<Int>.allocate(capacity: 24)
+    private var generation: UnsafeMutablePointer<Int> { counters }
+    private var nextItem: UnsafeMutablePointer<Int> { counters + 8 }
+    private var busyWorkers: UnsafeMutablePointer<Int> { counters + 16 }
     private var job: ((Int) -> Void)?
     private var jobCount = 0
-    private var nextItem = 0
-    private var busyWorkers = 0
     private var workers: [pthread_t] = []
     private var inLoop = false
 
     /// A pool of `threads` threads, the caller included.
     public init(threads: Int) {
         threadCount = max(1, threads)
+        counters.initialize(repeating: 0, count: 24)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
         pthread_cond_init(&done, nil)
@@ -66,14 +75,18 @@ public final class ThreadPool: @unchecked Sendable {
             inLoop = true
             job = escaping
             jobCount = count
-            nextItem = 0
-            busyWorkers = workers.count
-            generation &+= 1
+            s2s_atomic_store(nextItem, 0)
+            s2s_atomic_store(busyWorkers, workers.count)
+            s2s_atomic_store(generation, s2s_atomic_load(generation) &+ 1)
             pthread_cond_broadcast(&wake)
             pthread_mutex_unlock(&mutex)
-            runItems()
+            runItems(escaping)
+            var busy = s2s_atomic_load(busyWorkers)
+            while busy > 0 && s2s_spin_until_changed(busyWorkers, busy, Self.spinNanoseconds) != 0 {
+                busy = s2s_atomic_load(busyWorkers)
+            }
             pthread_mutex_lock(&mutex)
-            while busyWorkers > 0 { pthread_cond_wait(&done, &mutex) }
+            while s2s_atomic_load(busyWorkers) > 0 { pthread_cond_wait(&done, &mutex) }
             job = nil
             inLoop = false
             pthread_mutex_unlock(&mutex)
@@ -90,30 +103,26 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func takeItem() -> Int? {
-        pthread_mutex_lock(&mutex)
-        defer { pthread_mutex_unlock(&mutex) }
-        guard nextItem < jobCount else { return nil }
-        nextItem += 1
-        return nextItem - 1
-    }
-
-    private func runItems() {
-        guard let body = job else { return }
-        while let i = takeItem() { body(i) }
+    private func runItems(_ body: (Int) -> Void) {
+        while true {
+            let i = s2s_atomic_fetch_add(nextItem, 1)
+            if i >= jobCount { return }
+            body(i)
+        }
     }
 
     private func workerLoop() {
         var seen = 0
         while true {
+            if s2s_spin_until_changed(generation, seen, Self.spinNanoseconds) == 0 {
+                pthread_mutex_lock(&mutex)
+                while s2s_atomic_load(generation) == seen { pthread_cond_wait(&wake, &mutex) }
+                pthread_mutex_unlock(&mutex)
+            }
+            seen = s2s_atomic_load(generation)
+            if let body = job { runItems(body) }
             pthread_mutex_lock(&mutex)
-            while generation == seen { pthread_cond_wait(&wake, &mutex) }
-            seen = generation
-            pthread_mutex_unlock(&mutex)
-            runItems()
-            pthread_mutex_lock(&mutex)
-            busyWorkers -= 1
-            if busyWorkers == 0 { pthread_cond_signal(&done) }
+            if s2s_atomic_fetch_add(busyWorkers, -1) == 1 { pthread_cond_signal(&done) }
             pthread_mutex_unlock(&mutex)
         }
     }

@@ -24,6 +24,18 @@ int s2s_cpu_features(void);
 /// Cores this process may run on (its affinity mask), at least 1.
 int s2s_available_cores(void);
 
+/// Atomic load (acquire) of a word shared between threads.
+static inline long s2s_atomic_load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+
+/// Atomic store (release) of a word shared between threads.
+static inline void s2s_atomic_store(long *p, long value) { __atomic_store_n(p, value, __ATOMIC_RELEASE); }
+
+/// Atomically adds `value` to `*p`; returns the previous value.
+static inline long s2s_atomic_fetch_add(long *p, long value) { return __atomic_fetch_add(p, value, __ATOMIC_ACQ_REL); }
+
+/// Spins (with a pause hint) until `*p != value` or `nanoseconds` pass; returns whether it changed.
+int s2s_spin_until_changed(const long *p, long value, long nanoseconds);
+
 /// Float32 GEMM micro-kernel paths (instruction set + register-tile geometry).
 enum {
     S2S_SGEMM_SCALAR = 0,        // portable C, 6x16 tiles
