@@ -18,7 +18,8 @@ struct GEMMBenchShape {
     ]
 }
 
-/// Runs the GEMM benchmark with `--threads T --repeats R --path best|avx2|avx512|scalar --min-seconds S`.
+/// Runs the GEMM benchmark with `--threads T --repeats R --path best|avx2|avx512|scalar --min-seconds S`
+/// (and `--shape M,N,K` to run one shape only).
 func runGEMMBench(_ arguments: [String]) throws {
     var options: [String: String] = [:]
     var i = 0
@@ -32,7 +33,13 @@ func runGEMMBench(_ arguments: [String]) throws {
         guard path.isSupported else { throw BenchError("gemm: path \(name) is not supported on this CPU") }
         GEMM.forcedPath = path
     }
-    for shape in GEMMBenchShape.all {
+    var shapes = GEMMBenchShape.all
+    if let only = options["--shape"] {
+        let mnk = only.split(separator: ",").compactMap { Int($0) }
+        guard mnk.count == 3 else { throw BenchError("gemm: --shape wants M,N,K") }
+        shapes = [shapes.first { [$0.m, $0.n, $0.k] == mnk } ?? GEMMBenchShape(m: mnk[0], n: mnk[1], k: mnk[2], packedWeight: true)]
+    }
+    for shape in shapes {
         let seconds = timeGEMM(shape, pool: pool, repeats: repeats, minimumSeconds: minimumSeconds)
         let record: [String: Any] = [
             "m": shape.m, "n": shape.n, "k": shape.k, "threads": threads, "seconds": seconds,

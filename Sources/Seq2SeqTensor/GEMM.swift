@@ -1,10 +1,11 @@
 // Float32 matrix multiplication: row-major C = alpha·op(A)·op(B) + beta·C.
 //
-// GotoBLAS/BLIS blocking (see BLIS `docs/KernelsHowTo.md`; written anew here): op(B) is
-// packed in KC×NC blocks of NR-column panels, op(A) in MC×KC blocks of MR-row panels, and
-// the C macro-kernel (`s2s_sgemm_macro`, CSeq2SeqKernels/sgemm.c) accumulates MR×NR
-// register tiles. Threads split C into column (or row) ranges on tile boundaries, so every
-// element is summed in the same order whatever the thread count.
+// GotoBLAS/BLIS blocking (see BLIS `docs/KernelsHowTo.md`; written anew here): op(A) is
+// packed once per product into MR-row panels (shared by all threads), op(B) in KC×NC
+// blocks of NR-column panels (or ahead of time, by `PackedMatrix`), and the C macro-kernel
+// (`s2s_sgemm_macro`, CSeq2SeqKernels/sgemm.c) accumulates MR×NR register tiles over MC×KC
+// blocks. Threads split C into column (or row) ranges on tile boundaries, so every element
+// is summed in the same order whatever the thread count.
 import CSeq2SeqKernels
 
 /// The instruction set (and register-tile geometry) of the float32 GEMM micro-kernel.
@@ -92,27 +93,8 @@ struct GEMMLeftOperand {
 
     /// Packs op(A)[rows, columns] (scaled by alpha) into MR-row panels: panel[p·MR + i].
     func pack(rows: Range<Int>, columns: Range<Int>, tileRows mr: Int, into out: UnsafeMutablePointer<Float>) {
-        let kc = columns.count
-        var panel = out
-        for r in stride(from: rows.lowerBound, to: rows.upperBound, by: mr) {
-            let height = min(mr, rows.upperBound - r)
-            if transposed {
-                for p in 0..<kc {
-                    let src = base + (columns.lowerBound + p) * ld + r, dst = panel + p * mr
-                    for i in 0..<height { dst[i] = alpha * src[i] }
-                }
-            } else {
-                for i in 0..<height {
-                    let src = base + (r + i) * ld + columns.lowerBound, dst = panel + i
-                    if alpha == 1 {
-                        for p in 0..<kc { dst[p * mr] = src[p] }
-                    } else {
-                        for p in 0..<kc { dst[p * mr] = alpha * src[p] }
-                    }
-                }
-            }
-            panel += kc * mr
-        }
+        let start = transposed ? columns.lowerBound * ld + rows.lowerBound : rows.lowerBound * ld + columns.lowerBound
+        s2s_sgemm_pack(Int32(mr), Int32(rows.count), Int32(columns.count), base + start, ld, transposed ? 0 : 1, alpha, out)
     }
 }
 
@@ -126,23 +108,8 @@ enum GEMMRightOperand {
     /// Packs op(B)[rows, columns] into NR-column panels (panel[p·NR + j], zero-padded).
     static func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, rows: Range<Int>, columns: Range<Int>,
                      tileColumns nr: Int, into out: UnsafeMutablePointer<Float>) {
-        let kc = rows.count
-        var panel = out
-        for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: nr) {
-            let width = min(nr, columns.upperBound - j0)
-            if width < nr { (panel).initialize(repeating: 0, count: kc * nr) }
-            if transposed {
-                for j in 0..<width {
-                    let src = b + (j0 + j) * ld + rows.lowerBound, dst = panel + j
-                    for p in 0..<kc { dst[p * nr] = src[p] }
-                }
-            } else {
-                for p in 0..<kc {
-                    (panel + p * nr).update(from: b + (rows.lowerBound + p) * ld + j0, count: width)
-                }
-            }
-            panel += kc * nr
-        }
+        let start = transposed ? columns.lowerBound * ld + rows.lowerBound : rows.lowerBound * ld + columns.lowerBound
+        s2s_sgemm_pack(Int32(nr), Int32(columns.count), Int32(rows.count), b + start, ld, transposed ? 1 : 0, 1, out)
     }
 }
 
@@ -166,31 +133,43 @@ struct GEMMDriver {
         let mr = path.tileRows, nr = path.tileColumns
         let panels = (n + nr - 1) / nr, rowPanels = (m + mr - 1) / mr
         let threads = m * n * k < 1 << 17 ? 1 : pool.threadCount
+        let kc = Self.evenSplit(k, maximum: Self.maxDepth, multiple: 8)
+        // op(A) is packed once, shared by all parts: k block after k block, each holding
+        // all row panels, so that any (k block, row range) is one contiguous run.
+        let packedA = s2s_thread_scratch(0, rowPanels * mr * k)!
+        pool.parallelChunks(rowPanels, minimumChunk: max(1, 4096 / k)) { chunk in
+            let rows = chunk.lowerBound * mr..<min(m, chunk.upperBound * mr)
+            for p0 in stride(from: 0, to: k, by: kc) {
+                left.pack(rows: rows, columns: p0..<min(k, p0 + kc), tileRows: mr,
+                          into: packedA + p0 * rowPanels * mr + chunk.lowerBound * min(kc, k - p0) * mr)
+            }
+        }
+        let a = UnsafePointer(packedA)
+        // More parts than threads balance the load when another process holds a core.
         if threads > 1 && panels >= 2 * threads && (n >= m || rowPanels < 2 * threads) {
-            // With one A block (decode steps), extra column parts cost nothing and balance
-            // the load when another process holds a core; otherwise each part repacks A.
-            let parts = m <= Self.maxRows ? min(4 * threads, panels / 2) : threads
+            let parts = min(4 * threads, panels / 2)
             pool.parallelFor(parts) { t in
                 let lo = panels * t / parts * nr, hi = min(n, panels * (t + 1) / parts * nr)
-                if lo < hi { block(rows: 0..<m, columns: lo..<hi) }
+                block(rows: 0..<m, columns: lo..<hi, packedA: a, rowPanels: rowPanels, kc: kc)
             }
         } else if threads > 1 && rowPanels >= threads {
-            let parts = threads
+            // Row parts each pack their own copy of a raw B: keep them few then.
+            var parts = threads
+            if case .packed = right { parts = min(4 * threads, rowPanels) }
             pool.parallelFor(parts) { t in
                 let lo = rowPanels * t / parts * mr, hi = min(m, rowPanels * (t + 1) / parts * mr)
-                if lo < hi { block(rows: lo..<hi, columns: 0..<n) }
+                block(rows: lo..<hi, columns: 0..<n, packedA: a, rowPanels: rowPanels, kc: kc)
             }
         } else {
-            block(rows: 0..<m, columns: 0..<n)
+            block(rows: 0..<m, columns: 0..<n, packedA: a, rowPanels: rowPanels, kc: kc)
         }
     }
 
     /// Blocked loops over one part of C: columns by NC, depth by KC, rows by MC.
-    private func block(rows: Range<Int>, columns: Range<Int>) {
+    private func block(rows: Range<Int>, columns: Range<Int>, packedA: UnsafePointer<Float>, rowPanels: Int, kc: Int) {
+        if rows.isEmpty || columns.isEmpty { return }
         let mr = path.tileRows, nr = path.tileColumns
-        let kc = Self.evenSplit(k, maximum: Self.maxDepth, multiple: 8)
         let mc = Self.evenSplit(rows.count, maximum: Self.maxRows, multiple: mr)
-        let packedA = s2s_thread_scratch(0, mc * kc)!
         var packedB: UnsafeMutablePointer<Float>? = nil
         if case .raw = right { packedB = s2s_thread_scratch(1, kc * Self.maxColumns)! }
         for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: Self.maxColumns) {
@@ -207,11 +186,11 @@ struct GEMMDriver {
                     (b, panelStride) = (base + (js.lowerBound / nr) * k * nr + p0 * nr, k * nr)
                 }
                 let first = p0 == 0
+                let aBlock = packedA + p0 * rowPanels * mr
                 for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mc) {
                     let rs = i0..<min(rows.upperBound, i0 + mc)
-                    left.pack(rows: rs, columns: ps, tileRows: mr, into: packedA)
                     s2s_sgemm_macro(path.rawValue, Int32(rs.count), Int32(js.count), Int32(ps.count),
-                                    packedA, b, panelStride, c + i0 * ldc + js.lowerBound, ldc,
+                                    aBlock + (i0 / mr) * ps.count * mr, b, panelStride, c + i0 * ldc + js.lowerBound, ldc,
                                     first ? beta : 1, first ? bias.map { $0 + js.lowerBound } : nil)
                 }
             }

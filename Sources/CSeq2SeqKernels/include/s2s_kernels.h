@@ -68,6 +68,14 @@ void s2s_sgemm_macro(int path, int mc, int nc, int kc,
                      const float *a, const float *b, ptrdiff_t b_panel_stride,
                      float *c, ptrdiff_t ldc, float beta, const float *bias);
 
+/// Packs `count` rows of op(A) (or columns of op(B)) over `kc` steps into panels `width` wide.
+///
+/// Panel r (of ⌈count/width⌉, kc·width floats apart) holds element i of step p at
+/// panel[p·width + i] = alpha·x, zero past `count`. With `interleaved`, element i of step p
+/// is src[i·ld + p] (A not transposed, B transposed); otherwise src[p·ld + i].
+void s2s_sgemm_pack(int width, int count, int kc, const float *src, ptrdiff_t ld, int interleaved, float alpha,
+                    float *out);
+
 /// Per-thread, 64-byte aligned scratch of at least `count` floats in slot 0 or 1.
 ///
 /// Grows as needed; freed when the thread exits. Contents are undefined.
