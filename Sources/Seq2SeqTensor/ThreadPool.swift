@@ -12,6 +12,7 @@ import CSeq2SeqKernels
 /// Loops do not nest: a `parallelFor` inside a work item runs serially on that thread.
 /// Idle threads spin for a short while (100 µs) before they sleep, so loops that follow each
 /// other closely (the GEMMs of a decode step) do not pay for a wake-up each.
+/// A pool's threads never exit: make pools once (the shared one, a few in benchmarks).
 public final class ThreadPool: @unchecked Sendable {
     /// The pool used by kernels unless told otherwise. Set its size with `ThreadPool.configure`.
     public nonisolated(unsafe) static var shared = ThreadPool(threads: ThreadPool.availableCores)
@@ -52,7 +53,8 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_cond_init(&wake, nil)
         pthread_cond_init(&done, nil)
         for _ in 1..<threadCount {
-            let context = Unmanaged.passUnretained(self).toOpaque()
+            // Each worker owns a reference: a pool and its threads live until the process ends.
+            let context = Unmanaged.passRetained(self).toOpaque()
             var thread = pthread_t()
             let rc = pthread_create(&thread, nil, { raw in
                 Unmanaged<ThreadPool>.fromOpaque(raw!).takeUnretainedValue().workerLoop()
@@ -111,6 +113,12 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Runs items of the current loop; its own function so the closure is released on return,
+    /// before this worker reports itself done.
+    private func runCurrentJob() {
+        if let body = job { runItems(body) }
+    }
+
     private func workerLoop() {
         var seen = 0
         while true {
@@ -120,7 +128,7 @@ public final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
             }
             seen = s2s_atomic_load(generation)
-            if let body = job { runItems(body) }
+            runCurrentJob()
             pthread_mutex_lock(&mutex)
             if s2s_atomic_fetch_add(busyWorkers, -1) == 1 { pthread_cond_signal(&done) }
             pthread_mutex_unlock(&mutex)
