@@ -33,6 +33,8 @@ def perturb(model, seed, eos_token_id, eos_boost=None):
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
+            if not p.requires_grad:  # frozen constants (Marian sinusoidal positions)
+                continue
             if "norm" in name and name.endswith("weight"):
                 p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=g))
             elif name.endswith("bias"):
@@ -76,7 +78,12 @@ def t5(version):
     torch.manual_seed(1)
     model = perturb(T5ForConditionalGeneration(config), 10 + gated, 1)
     with torch.no_grad():  # T5 initialises embeddings with std 1: keep logits well spread
-        model.shared.weight.mul_(4.0)
+        model.shared.weight.mul_(2.0 if gated else 4.0)
+        for name, p in model.named_parameters():  # T5 does not scale q·k: keep scores moderate
+            if name.endswith(".q.weight"):
+                p.mul_(0.4)
+            if gated and ".wi_" in name:  # the gated product grows the residual stream
+                p.mul_(0.6)
     make_eos_reachable(model, 1, 0, 11)
     gen = GenerationConfig(decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
     return model, gen, dict(pad=0, eos=1, start=0, low=2)
@@ -190,7 +197,22 @@ def teacher_forced_cases(model, tokens, rng):
         logits = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
                        decoder_input_ids=torch.tensor(decoder), use_cache=False).logits
     out.append(dict(source_ids=ids, attention_mask=mask, decoder_input_ids=decoder, logits=logits.tolist()))
+    check_conditioning(model, ids, mask, decoder, logits)
     return out
+
+
+def check_conditioning(model, ids, mask, decoder, logits):
+    """The fixture must be well conditioned: float32 logits within 2e-5 of float64 ones, so a
+    1e-4 tolerance tests the implementation, not rounding luck."""
+    import copy
+    wide = copy.deepcopy(model).double()
+    with torch.no_grad():
+        exact = wide(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
+                     decoder_input_ids=torch.tensor(decoder), use_cache=False).logits
+    error = (logits.double() - exact).abs().max().item()
+    print(f"  float32 vs float64 logits: max abs diff {error:.2e}", file=sys.stderr)
+    if error > 2e-5:
+        raise SystemExit(f"fixture too ill-conditioned ({error:.2e}); lower the weight scale")
 
 
 def build(name, model, gen, tokens, seed, shard=False):
