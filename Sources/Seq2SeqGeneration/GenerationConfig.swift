@@ -120,16 +120,13 @@ public struct GenerationConfig: Sendable, Equatable {
         self.maxPositionEmbeddings = maxPositionEmbeddings
     }
 
-    /// Options from a parsed `generation_config.json` (may be empty), each key missing there
-    /// taken from the parsed `config.json`.
-    ///
-    /// HF reads a model without `generation_config.json` from `config.json` itself (legacy
-    /// fields such as `num_beams`, `max_length`, `length_penalty`, `no_repeat_ngram_size`,
-    /// `early_stopping`, `min_length` and the special token ids); the per-key fallback gives
-    /// the same result and also fills token ids a sparse `generation_config.json` leaves out.
+    /// Options from a parsed `generation_config.json`, or, when the model folder has none
+    /// (`json` nil), from the generation fields of `config.json`, as Hugging Face does
+    /// (`GenerationConfig.from_model_config`): a `generation_config.json` replaces them all.
+    /// `max_position_embeddings` always comes from `config.json` (it caps the default length).
     /// JSON `null` means unset. Throws `GenerationConfigError` naming a key of the wrong type.
-    public init(json: [String: Any], modelConfig: [String: Any]) throws {
-        let reader = JSONFields(primary: json, fallback: modelConfig)
+    public init(json: [String: Any]?, modelConfig: [String: Any]) throws {
+        let reader = JSONFields(primary: json ?? modelConfig, fallback: [:])
         self.init()
         numBeams = try reader.int("num_beams") ?? numBeams
         numReturnSequences = try reader.int("num_return_sequences") ?? numReturnSequences

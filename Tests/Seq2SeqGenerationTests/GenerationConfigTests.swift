@@ -17,7 +17,7 @@ final class GenerationConfigTests: XCTestCase {
         XCTAssertNil(c.maxLength)
     }
 
-    func testGenerationJSONWithModelConfigFallback() throws {
+    func testGenerationJSONReplacesModelConfig() throws {
         let generation = try parse("""
             {"num_beams": 4, "length_penalty": 1, "early_stopping": true, "max_length": 142,
              "eos_token_id": [1, 2], "no_repeat_ngram_size": 3, "top_p": 0.9, "do_sample": false}
@@ -34,10 +34,11 @@ final class GenerationConfigTests: XCTestCase {
         XCTAssertEqual(c.eosTokenIds, [1, 2])
         XCTAssertEqual(c.noRepeatNgramSize, 3)
         XCTAssertEqual(c.topP, 0.9)
-        XCTAssertEqual(c.decoderStartTokenId, 2)
-        XCTAssertEqual(c.padTokenId, 1)
-        XCTAssertEqual(c.forcedBosTokenId, 0)
-        XCTAssertEqual(c.minLength, 56)
+        // As transformers: with a generation_config.json, config.json's generation fields are unused.
+        XCTAssertNil(c.decoderStartTokenId)
+        XCTAssertNil(c.padTokenId)
+        XCTAssertNil(c.forcedBosTokenId)
+        XCTAssertNil(c.minLength)
         XCTAssertEqual(c.maxPositionEmbeddings, 1024)
     }
 
@@ -46,7 +47,7 @@ final class GenerationConfigTests: XCTestCase {
             {"decoder_start_token_id": 0, "eos_token_id": 1, "num_beams": 6, "early_stopping": "never",
              "length_penalty": 0.6, "forced_eos_token_id": [1], "bos_token_id": null}
             """)
-        let c = try GenerationConfig(json: [:], modelConfig: model)
+        let c = try GenerationConfig(json: nil, modelConfig: model)
         XCTAssertEqual(c.numBeams, 6)
         XCTAssertEqual(c.earlyStopping, .never)
         XCTAssertEqual(c.lengthPenalty, 0.6)
