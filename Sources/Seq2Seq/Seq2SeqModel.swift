@@ -36,7 +36,7 @@ public final class Seq2SeqModel: @unchecked Sendable {
         let generationURL = directory.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path) ? try JSONConfig(contentsOf: generationURL) : nil
         do {
-            generationDefaults = try GenerationConfig(json: generation?.raw ?? [:], modelConfig: config.raw)
+            generationDefaults = try GenerationConfig(json: generation?.raw, modelConfig: config.raw)
         } catch {
             throw ModelFileError(generation == nil ? configURL.path : generationURL.path, "\(error)")
         }

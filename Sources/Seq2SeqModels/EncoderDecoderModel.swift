@@ -10,11 +10,17 @@ public final class EncoderDecoderModel: @unchecked Sendable {
     /// The family name from `config.json` (`t5`, `bart`, `mbart`, `marian`, …).
     public let family: String
     let weights: ModelWeights
+    /// Number of weights read from the checkpoint (tied tensors counted once).
+    public let parameterCount: Int
+    /// Element types the checkpoint stored the weights in (`F32`, `F16`, `BF16`, …).
+    public let sourceDTypes: Set<String>
 
-    init(family: String, spec: TransformerSpec, weights: ModelWeights) {
+    init(family: String, spec: TransformerSpec, weights: ModelWeights, parameterCount: Int, sourceDTypes: Set<String>) {
         self.family = family
         self.spec = spec
         self.weights = weights
+        self.parameterCount = parameterCount
+        self.sourceDTypes = sourceDTypes
     }
 
     /// Number of ids the embedding tables accept.
@@ -47,7 +53,7 @@ public final class EncoderDecoderModel: @unchecked Sendable {
                 selfAttention(layer.attention, input: input, rows: b * s, into: output) { qkv, context in
                     let inner = spec.heads * spec.headWidth
                     let view = { (offset: Int, base: UnsafeMutablePointer<Float>, stride: Int) in
-                        HeadLayout(base: base + offset, batchStride: s * stride, headStride: spec.headWidth, positionStride: stride)
+                        HeadLayout(base: base + offset, batchStride: s * stride, headStride: self.spec.headWidth, positionStride: stride)
                     }
                     attention(problem, q: view(0, qkv, 3 * inner), k: view(inner, qkv, 3 * inner), v: view(2 * inner, qkv, 3 * inner),
                               out: view(0, context, inner))

@@ -32,7 +32,10 @@ extension EncoderDecoderModel {
         let reader = WeightReader(source)
         let weights = try family.weights(spec: spec, modelType: modelType, config: config, reader: reader)
         try reader.checkAllUsed()
-        return EncoderDecoderModel(family: modelType, spec: spec, weights: weights)
+        let loaded = reader.loaded
+        return EncoderDecoderModel(family: modelType, spec: spec, weights: weights,
+                                   parameterCount: loaded.reduce(0) { $0 + (source.shape(of: $1)?.reduce(1, *) ?? 0) },
+                                   sourceDTypes: Set(loaded.compactMap(source.dtypeName)))
     }
 }
 

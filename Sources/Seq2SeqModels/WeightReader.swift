@@ -16,12 +16,16 @@ public protocol TensorSource {
     func shape(of name: String) -> [Int]?
     /// The tensor `name` as float32.
     func floatTensor(_ name: String) throws -> Tensor
+    /// The stored element type of `name` (`F32`, `F16`, `BF16`, `I8`, …), if present.
+    func dtypeName(of name: String) -> String?
 }
 
 /// Reads the tensors a family names, checks shapes, and tracks which were used.
 final class WeightReader {
     let source: TensorSource
     private(set) var used: Set<String> = []
+    /// Names actually loaded (not merely ignored).
+    private(set) var loaded: Set<String> = []
 
     init(_ source: TensorSource) { self.source = source }
 
@@ -34,6 +38,7 @@ final class WeightReader {
             throw ModelFileError(source.path, "weight '\(name)' has shape \(actual), expected \(shape)")
         }
         used.insert(name)
+        loaded.insert(name)
         return try source.floatTensor(name).reshaped(shape)
     }
 

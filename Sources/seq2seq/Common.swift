@@ -24,9 +24,21 @@ struct ModelOptions: ParsableArguments {
 
 /// Parses "13 7 42 1" (spaces or commas) into ids; `what` names the flag in errors.
 func parseIds(_ text: String, what: String) throws -> [Int] {
-    try text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map { piece in
+    let ids = try text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map { piece in
         guard let id = Int(piece) else { throw Failure.badInput("\(what): '\(piece)' is not a token id") }
         return id
+    }
+    if ids.isEmpty { throw Failure.badInput("\(what): no token ids") }
+    return ids
+}
+
+/// Throws bad input naming `what` when an id lies outside `0..<vocabulary`.
+func checkIds(_ rows: [[Int]], vocabulary: Int, what: String) throws {
+    for (n, row) in rows.enumerated() {
+        if let bad = row.first(where: { $0 < 0 || $0 >= vocabulary }) {
+            let place = rows.count > 1 ? " (line \(n + 1))" : ""
+            throw Failure.badInput("\(what)\(place): id \(bad) is outside the model's vocabulary of \(vocabulary) tokens")
+        }
     }
 }
 

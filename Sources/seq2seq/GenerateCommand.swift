@@ -44,6 +44,8 @@ struct GenerateCommand: ParsableCommand {
         if inputIds != nil && !texts.isEmpty { throw ValidationError("give either texts or --input-ids, not both") }
     }
 
+    private var idsOrigin: String { inputIds == "-" ? "standard input" : "--input-ids" }
+
     func run() throws {
         let model = try modelOptions.load()
         let sources = try readSources()
@@ -61,7 +63,9 @@ struct GenerateCommand: ParsableCommand {
         if let v = topK { options.topK = v }
         if let v = topP { options.topP = v }
         if let v = seed { options.seed = v }
+        try checkIds(sources, vocabulary: model.network.sourceVocabularySize, what: idsOrigin)
         let prefix = try decoderPrefixIds.map { try parseIds($0, what: "--decoder-prefix-ids") } ?? []
+        try checkIds([prefix], vocabulary: model.network.targetVocabularySize, what: "--decoder-prefix-ids")
         let results = try model.generate(sources: sources, options: options, decoderPrefix: prefix, batchSize: batchSize)
         for hypotheses in results {
             if json {

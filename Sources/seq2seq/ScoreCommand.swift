@@ -14,8 +14,10 @@ struct ScoreCommand: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
-        let scores = try model.score(source: try parseIds(sourceIds, what: "--source-ids"),
-                                     target: try parseIds(targetIds, what: "--target-ids"))
+        let source = try parseIds(sourceIds, what: "--source-ids"), target = try parseIds(targetIds, what: "--target-ids")
+        try checkIds([source], vocabulary: model.network.sourceVocabularySize, what: "--source-ids")
+        try checkIds([target], vocabulary: model.network.targetVocabularySize, what: "--target-ids")
+        let scores = try model.score(source: source, target: target)
         if json {
             try printJSON(["token_log_probs": scores.tokenLogProbs.map(jsonNumber), "log_prob": jsonNumber(scores.logProb),
                            "ids": scores.ids])

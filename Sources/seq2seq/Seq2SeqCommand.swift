@@ -19,22 +19,22 @@ struct Seq2SeqCommand: ParsableCommand {
             let code = exitCode(for: error)
             if code == .success {
                 print(fullMessage(for: error))
-                exit(0)
+                terminate(0)
             }
             FileHandle.standardError.write(Data("seq2seq: \(message(for: error))\n".utf8))
-            exit(2)
+            terminate(2)
         }
         do {
             var runnable = command
             try runnable.run()
-            exit(0)
+            terminate(0)
         } catch let failure as Failure {
             fail(failure.message, code: failure.code)
         } catch let error as CleanExit {
             _ = error
-            exit(0)
+            terminate(0)
         } catch let error as ExitCode {
-            exit(error.rawValue)
+            terminate(error.rawValue)
         } catch {
             let (message, code) = describe(error)
             fail(message, code: code)
@@ -43,9 +43,12 @@ struct Seq2SeqCommand: ParsableCommand {
 
     static func fail(_ message: String, code: Int32) -> Never {
         FileHandle.standardError.write(Data("seq2seq: \(message)\n".utf8))
-        exit(code)
+        terminate(code)
     }
 }
+
+/// Ends the process with `code` (outside the command type, whose `exit` would shadow it).
+private func terminate(_ code: Int32) -> Never { exit(code) }
 
 /// A failure the commands raise themselves, with its exit code.
 struct Failure: Error {

@@ -14,7 +14,7 @@ struct RunResult {
     let stderr: String
 }
 
-func run(_ arguments: [String], stdin: Data? = nil) throws -> RunResult {
+func runCLI(_ arguments: [String], stdin: Data? = nil) throws -> RunResult {
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
@@ -69,7 +69,7 @@ final class CLITests: XCTestCase {
             let c = try referenceCase(model, "beam4_return2")
             let source = try XCTUnwrap((c["source_ids"] as? [[Int]])?.first)
             let kwargs = try XCTUnwrap(c["kwargs"] as? [String: Any])
-            let result = try run(["generate", "--model", fixtures.appendingPathComponent(model).path,
+            let result = try runCLI(["generate", "--model", fixtures.appendingPathComponent(model).path,
                                   "--input-ids", source.map(String.init).joined(separator: " "),
                                   "--num-beams", "4", "--num-return-sequences", "2",
                                   "--max-new-tokens", "\(kwargs["max_new_tokens"] as? Int ?? 16)", "--json"])
@@ -86,16 +86,16 @@ final class CLITests: XCTestCase {
 
     func testGenerateReadsIdsFromStandardInputInOrder() throws {
         let model = fixtures.appendingPathComponent("bart").path
-        let one = try run(["generate", "--model", model, "--input-ids", "5 6 7 2", "--max-new-tokens", "5"])
-        let two = try run(["generate", "--model", model, "--input-ids", "9 10 11 12 13 2", "--max-new-tokens", "5"])
-        let both = try run(["generate", "--model", model, "--input-ids", "-", "--max-new-tokens", "5"],
+        let one = try runCLI(["generate", "--model", model, "--input-ids", "5 6 7 2", "--max-new-tokens", "5"])
+        let two = try runCLI(["generate", "--model", model, "--input-ids", "9 10 11 12 13 2", "--max-new-tokens", "5"])
+        let both = try runCLI(["generate", "--model", model, "--input-ids", "-", "--max-new-tokens", "5"],
                            stdin: Data("5 6 7 2\n9 10 11 12 13 2\n".utf8))
         XCTAssertEqual(both.status, 0, both.stderr)
         XCTAssertEqual(both.stdout, one.stdout + two.stdout)
     }
 
     func testScoreJSON() throws {
-        let result = try run(["score", "--model", fixtures.appendingPathComponent("marian").path,
+        let result = try runCLI(["score", "--model", fixtures.appendingPathComponent("marian").path,
                               "--source-ids", "5 6 7 0", "--target-ids", "8 9 0", "--json"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -107,14 +107,14 @@ final class CLITests: XCTestCase {
     }
 
     func testInspect() throws {
-        let result = try run(["inspect", "--model", fixtures.appendingPathComponent("t5-v1_1").path])
+        let result = try runCLI(["inspect", "--model", fixtures.appendingPathComponent("t5-v1_1").path])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("family: t5"), result.stdout)
         XCTAssertTrue(result.stdout.contains("activation: geluTanh (gated)"), result.stdout)
     }
 
     func testUnknownFlagIsUsageError() throws {
-        let result = try run(["generate", "--model", "x", "--no-such-flag"])
+        let result = try runCLI(["generate", "--model", "x", "--no-such-flag"])
         XCTAssertEqual(result.status, 2)
     }
 
@@ -123,7 +123,7 @@ final class CLITests: XCTestCase {
         let file = dir.appendingPathComponent("model.safetensors")
         let data = try Data(contentsOf: file)
         try data.prefix(data.count / 2).write(to: file)
-        assertBadInput(try run(["generate", "--model", dir.path, "--input-ids", "5 6 2"]), mentions: ["model.safetensors"])
+        assertBadInput(try runCLI(["generate", "--model", dir.path, "--input-ids", "5 6 2"]), mentions: ["model.safetensors"])
     }
 
     func testCorruptSafetensorsHeader() throws {
@@ -132,7 +132,7 @@ final class CLITests: XCTestCase {
         var data = try Data(contentsOf: file)
         data.replaceSubrange(8..<16, with: Data("not json".utf8))
         try data.write(to: file)
-        assertBadInput(try run(["inspect", "--model", dir.path]), mentions: ["model.safetensors"])
+        assertBadInput(try runCLI(["inspect", "--model", dir.path]), mentions: ["model.safetensors"])
     }
 
     func testHeaderOffsetsOutsideFile() throws {
@@ -146,13 +146,13 @@ final class CLITests: XCTestCase {
         let offsets = try XCTUnwrap(entry["data_offsets"] as? [Int])
         entry["data_offsets"] = [offsets[0] + 1_000_000_000, offsets[1] + 1_000_000_000]
         header[name] = entry
-        var json = try JSONSerialization.data(withJSONObject: header)
-        while json.count < headerLength { json.append(0x20) }
-        XCTAssertEqual(json.count, headerLength, "rewritten header must keep its length")
-        var out = data
-        out.replaceSubrange(8..<(8 + headerLength), with: json)
+        let json = try JSONSerialization.data(withJSONObject: header)
+        var out = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        out.append(data[(8 + headerLength)...])
         try out.write(to: file)
-        assertBadInput(try run(["inspect", "--model", dir.path]), mentions: ["model.safetensors"])
+        assertBadInput(try runCLI(["inspect", "--model", dir.path]), mentions: ["model.safetensors"])
     }
 
     func testUnknownFamily() throws {
@@ -160,7 +160,7 @@ final class CLITests: XCTestCase {
         let file = dir.appendingPathComponent("config.json")
         let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\"model_type\": \"bart\"", with: "\"model_type\": \"perceiver\"")
         try text.write(to: file, atomically: true, encoding: .utf8)
-        assertBadInput(try run(["inspect", "--model", dir.path]), mentions: ["config.json", "perceiver"])
+        assertBadInput(try runCLI(["inspect", "--model", dir.path]), mentions: ["config.json", "perceiver"])
     }
 
     func testMissingWeight() throws {
@@ -176,15 +176,15 @@ final class CLITests: XCTestCase {
         var out = data
         out.replaceSubrange(8..<(8 + headerLength), with: json)
         try out.write(to: file)
-        assertBadInput(try run(["inspect", "--model", dir.path]), mentions: ["model.safetensors", victim])
+        assertBadInput(try runCLI(["inspect", "--model", dir.path]), mentions: ["model.safetensors", victim])
     }
 
     func testIdsOutsideVocabulary() throws {
-        let result = try run(["generate", "--model", fixtures.appendingPathComponent("t5-v1_0").path, "--input-ids", "5 999999 1"])
+        let result = try runCLI(["generate", "--model", fixtures.appendingPathComponent("t5-v1_0").path, "--input-ids", "5 999999 1"])
         assertBadInput(result, mentions: ["999999", "vocabulary"])
     }
 
     func testMissingModelFolder() throws {
-        assertBadInput(try run(["inspect", "--model", scratch.appendingPathComponent("nope").path]), mentions: ["nope"])
+        assertBadInput(try runCLI(["inspect", "--model", scratch.appendingPathComponent("nope").path]), mentions: ["nope"])
     }
 }

@@ -1,0 +1,215 @@
+// Beam search (and beam sampling) with Hugging Face's vectorized bookkeeping.
+//
+// Semantics follow Hugging Face transformers 5.24 generation/utils.py `_beam_search` and its
+// helpers `_get_top_k_continuations`, `_get_running_beams_for_next_iteration`,
+// `_update_finished_beams`, `_check_early_stop_heuristic` and
+// `_beam_search_has_unfinished_sequences`. Each source keeps `numBeams` running beams and
+// `numBeams` finished slots; a step scores `max(2, 1 + nEOS) * numBeams` candidates.
+// Sources HF would keep stepping without any possible change to their result are dropped
+// from the session instead.
+import Foundation
+import Seq2SeqTensor
+
+/// HF's stand-in for an impossible score.
+private let blocked: Float = -1.0e9
+
+struct BeamSearch {
+    let plan: DecodePlan
+
+    private struct Beam {
+        var ids: [Int]
+        var logProbs: [Float]
+        /// Running: summed processed log-probs. Finished slot: length-normalized score.
+        var score: Float
+        var isFinished = false
+    }
+
+    private struct Candidate {
+        let beam: Int
+        let token: Int
+        let score: Float
+        let hitsStop: Bool
+    }
+
+    private struct SourceState {
+        var running: [Beam]
+        var finished: [Beam]
+        var heuristicUnsatisfied = true
+        var done = false
+    }
+
+    func run(_ session: DecoderSession) throws -> [[Hypothesis]] {
+        let n = plan.config.numBeams, v = session.vocabularySize
+        let fresh = (0..<n).map { Beam(ids: plan.prompt, logProbs: [], score: $0 == 0 ? 0 : blocked) }
+        var states = [SourceState](repeating: SourceState(running: fresh, finished: fresh.map {
+            var slot = $0; slot.score = blocked; return slot
+        }), count: session.sourceCount)
+        var rng = SeededRandomGenerator(seed: plan.config.seed ?? 0)
+        var rowLogProbs = [Float](repeating: 0, count: n * v)
+        var active = Array(0..<session.sourceCount)
+        var rowsPerSource = 1
+        var logits = try plan.feedPrompt(session)
+        var curLen = plan.promptLength
+
+        while true {
+            var parents: [[Int]] = []
+            for (a, source) in active.enumerated() {
+                rowLogProbs.withUnsafeMutableBufferPointer { buffer in
+                    for j in 0..<n {
+                        let row = UnsafeMutableBufferPointer(rebasing: buffer[(j * v)..<((j + 1) * v)])
+                        let sessionRow = a * rowsPerSource + (rowsPerSource == 1 ? 0 : j)
+                        row.baseAddress!.update(from: logits.data + sessionRow * v, count: v)
+                        RowMath.logSoftmax(row)
+                        plan.processors.process(row, ids: states[source].running[j].ids)
+                    }
+                }
+                parents.append(step(&states[source], logProbs: rowLogProbs, vocabulary: v, curLen: curLen, rng: &rng))
+            }
+            curLen += 1
+            var stillActive: [Int] = [], rows: [Int] = []
+            for (a, source) in active.enumerated() where !states[source].done {
+                stillActive.append(source)
+                rows += parents[a].map { a * rowsPerSource + (rowsPerSource == 1 ? 0 : $0) }
+            }
+            if stillActive.isEmpty { break }
+            try session.reorder(rows: rows)
+            active = stillActive
+            rowsPerSource = n
+            logits = try session.step(tokens: active.flatMap { s in states[s].running.map { $0.ids[$0.ids.count - 1] } })
+            checkShape(logits, rows: active.count * n, vocabulary: v)
+        }
+        return states.map { state in
+            state.finished.prefix(plan.config.numReturnSequences).map {
+                Hypothesis(ids: Array($0.ids.dropFirst(plan.promptLength)), score: $0.score, tokenLogProbs: $0.logProbs)
+            }
+        }
+    }
+
+    /// One beam step of one source: picks candidates, updates finished slots, running beams and
+    /// the stopping state. Returns the parent beam of each new running beam.
+    private func step(_ state: inout SourceState, logProbs: [Float], vocabulary v: Int, curLen: Int,
+                      rng: inout SeededRandomGenerator) -> [Int] {
+        let n = plan.config.numBeams
+        let k = max(2, 1 + plan.config.eosTokenIds.count) * n
+        let candidates = topContinuations(state.running, logProbs: logProbs, vocabulary: v, count: k, curLen: curLen, rng: &rng)
+
+        // `_update_finished_beams`: the top n candidates that hit a stopping criterion compete
+        // with the finished slots, scored with the length penalty.
+        let lengthFactor = Float(pow(Double(curLen + 1 - plan.promptLength), Double(plan.config.lengthPenalty)))
+        let slotsFull = state.finished.allSatisfy(\.isFinished) && plan.config.earlyStopping == .always
+        var merged = state.finished
+        for (c, candidate) in candidates.enumerated() {
+            let justFinished = candidate.hitsStop && c < n
+            var score = candidate.score / lengthFactor
+            if slotsFull { score += blocked }
+            if !state.heuristicUnsatisfied { score += blocked }
+            if !justFinished { score += blocked }
+            merged.append(extend(state.running[candidate.beam], candidate, v: logProbs, vocabulary: v, score: score,
+                                 isFinished: justFinished))
+        }
+        state.finished = Array(best(merged.map(\.score), count: n).map { merged[$0] })
+
+        // `_get_running_beams_for_next_iteration`: the best n candidates, finished ones blocked.
+        let runningScores = candidates.map { $0.score + ($0.hitsStop ? blocked : 0) }
+        let chosen = best(runningScores, count: n)
+        let parents = chosen.map { candidates[$0].beam }
+        state.running = chosen.map {
+            extend(state.running[candidates[$0].beam], candidates[$0], v: logProbs, vocabulary: v,
+                   score: runningScores[$0], isFinished: false)
+        }
+
+        updateStopping(&state, curLen: curLen + 1, allHit: candidates.allSatisfy(\.hitsStop))
+        return parents
+    }
+
+    /// `_check_early_stop_heuristic` and `_beam_search_has_unfinished_sequences`, per source.
+    private func updateStopping(_ state: inout SourceState, curLen: Int, allHit: Bool) {
+        let c = plan.config
+        let bestLength = c.earlyStopping == .never && c.lengthPenalty > 0
+            ? plan.maxLength - plan.promptLength : curLen - plan.promptLength
+        let bestRunning = state.running[0].score / Float(pow(Double(bestLength), Double(c.lengthPenalty)))
+        let worstFinished = state.finished.map(\.score).min() ?? blocked
+        let improvable = state.finished.contains { bestRunning > ($0.isFinished ? worstFinished : blocked) }
+        state.heuristicUnsatisfied = state.heuristicUnsatisfied && improvable
+        let allFinished = state.finished.allSatisfy(\.isFinished)
+        state.done = !state.heuristicUnsatisfied || (allFinished && c.earlyStopping == .always) || allHit
+    }
+
+    /// `_get_top_k_continuations`: the `count` best (or sampled) continuations over all beams,
+    /// by accumulated score, best first.
+    private func topContinuations(_ running: [Beam], logProbs: [Float], vocabulary v: Int, count: Int, curLen: Int,
+                                  rng: inout SeededRandomGenerator) -> [Candidate] {
+        var picked: [(value: Float, index: Int)] = []
+        if plan.config.doSample {
+            var accumulated = logProbs
+            for (j, beam) in running.enumerated() {
+                for t in 0..<v { accumulated[j * v + t] += beam.score }
+            }
+            picked = sampleWithoutReplacement(accumulated, count: count, rng: &rng)
+        } else {
+            picked = bestAccumulated(running, logProbs: logProbs, vocabulary: v, count: count)
+        }
+        return picked.map { entry in
+            let token = entry.index % v
+            return Candidate(beam: entry.index / v, token: token, score: entry.value,
+                             hitsStop: plan.isEOS(token) || curLen + 1 >= plan.maxLength)
+        }
+    }
+
+    /// The `count` largest accumulated scores (beam score + token log-prob) over all beams,
+    /// best first, lower flat index on ties; one pass, O(numBeams × V).
+    private func bestAccumulated(_ running: [Beam], logProbs: [Float], vocabulary v: Int,
+                                 count: Int) -> [(value: Float, index: Int)] {
+        var best: [(value: Float, index: Int)] = []
+        best.reserveCapacity(count + 1)
+        logProbs.withUnsafeBufferPointer { lp in
+            for (j, beam) in running.enumerated() {
+                let base = j * v
+                for t in 0..<v {
+                    let value = lp[base + t] + beam.score
+                    if best.count == count {
+                        guard value > best[count - 1].value else { continue }
+                        best.removeLast()
+                    }
+                    var p = best.count
+                    while p > 0 && best[p - 1].value < value { p -= 1 }
+                    best.insert((value, base + t), at: p)
+                }
+            }
+        }
+        return best
+    }
+
+    /// Draws `count` distinct indices with probability softmax(`scores`), then orders them by score.
+    private func sampleWithoutReplacement(_ scores: [Float], count: Int,
+                                          rng: inout SeededRandomGenerator) -> [(value: Float, index: Int)] {
+        let m = scores.max() ?? 0
+        var weights = scores.map { expf($0 - m) }
+        var total = weights.reduce(0.0) { $0 + Double($1) }
+        var picked: [(value: Float, index: Int)] = []
+        for _ in 0..<min(count, scores.count) {
+            let index = weights.withUnsafeBufferPointer {
+                RowMath.drawIndex(weights: $0, total: total, u: rng.nextUnit())
+            }
+            picked.append((scores[index], index))
+            total -= Double(weights[index])
+            weights[index] = 0
+        }
+        return picked.sorted { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
+    }
+
+    private func extend(_ parent: Beam, _ candidate: Candidate, v logProbs: [Float], vocabulary: Int, score: Float,
+                        isFinished: Bool) -> Beam {
+        var beam = parent
+        beam.ids.append(candidate.token)
+        beam.logProbs.append(logProbs[candidate.beam * vocabulary + candidate.token])
+        beam.score = score
+        beam.isFinished = isFinished
+        return beam
+    }
+
+    /// Indices of the `count` largest scores, best first; earlier entries win ties.
+    private func best(_ scores: [Float], count: Int) -> [Int] {
+        Array(scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }.prefix(count))
+    }
+}

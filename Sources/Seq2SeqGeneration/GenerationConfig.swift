@@ -1,0 +1,265 @@
+// Generation options with Hugging Face names and defaults.
+//
+// Field meanings and defaults follow Hugging Face transformers 5.24
+// generation/configuration_utils.py (`GenerationConfig`, `_get_default_generation_params`).
+import Foundation
+
+/// How beam search decides that a source is done (HF `early_stopping`).
+public enum EarlyStopping: Sendable, Equatable {
+    /// HF `True`: stop a source as soon as `numBeams` hypotheses are finished.
+    case always
+    /// HF `False` (the default): stop when the best running beam, scored at the current
+    /// length, can no longer beat the worst finished hypothesis.
+    case heuristic
+    /// HF `"never"`: like `heuristic`, but with a positive length penalty the running beam is
+    /// scored at the maximum length, so the search only stops when no better hypothesis can exist.
+    case never
+}
+
+/// A generation option that cannot be used: a JSON key of the wrong type, or an impossible setting.
+public struct GenerationConfigError: Error, CustomStringConvertible, Equatable {
+    /// One line naming the key or setting at fault.
+    public let description: String
+
+    /// An error with a one-line message.
+    public init(_ description: String) { self.description = description }
+}
+
+/// Options of one `generate` call, named and defaulted as in Hugging Face `GenerationConfig`.
+///
+///     var config = GenerationConfig(numBeams: 4, maxNewTokens: 64)
+///     config.decoderStartTokenId = 0
+///     config.eosTokenIds = [1]
+public struct GenerationConfig: Sendable, Equatable {
+    /// Beams per source; 1 means greedy decoding or plain sampling.
+    public var numBeams: Int
+    /// Hypotheses returned per source (at most `numBeams` for beam search).
+    public var numReturnSequences: Int
+    /// Exponent of the generated length that divides a finished beam's summed log-probability.
+    /// Above 0 favours longer hypotheses, below 0 shorter ones.
+    public var lengthPenalty: Float
+    /// When beam search stops for a source.
+    public var earlyStopping: EarlyStopping
+    /// Maximum number of generated tokens after the decoder prompt; takes precedence over `maxLength`.
+    public var maxNewTokens: Int?
+    /// Minimum number of generated tokens before EOS is allowed; takes precedence over `minLength`.
+    public var minNewTokens: Int?
+    /// Maximum decoder length, decoder prompt included. When neither this nor `maxNewTokens`
+    /// is set, HF's default applies: 20 new tokens (capped by `maxPositionEmbeddings`).
+    public var maxLength: Int?
+    /// Minimum decoder length, decoder prompt included, before EOS is allowed.
+    public var minLength: Int?
+    /// Bans any n-gram of this size from occurring twice in a decoder sequence; 0 disables.
+    public var noRepeatNgramSize: Int
+    /// Penalty on tokens already in the decoder sequence (1 disables; HF CTRL-style rule).
+    public var repetitionPenalty: Float
+    /// Samples the next token instead of taking the most likely one (or beam-samples).
+    public var doSample: Bool
+    /// Divides the scores before sampling; only used when `doSample`.
+    public var temperature: Float
+    /// Keeps only the `topK` most likely tokens when sampling; 0 disables.
+    public var topK: Int
+    /// Keeps the smallest set of most likely tokens whose probability reaches `topP` when sampling; 1 disables.
+    public var topP: Float
+    /// Seed of the sampling random generator; `nil` uses seed 0 (sampling is always reproducible).
+    public var seed: UInt64?
+    /// First decoder token of every row (HF falls back to `bosTokenId` when unset).
+    public var decoderStartTokenId: Int?
+    /// Padding token (HF pads finished greedy rows with it; defaults to the first EOS token).
+    public var padTokenId: Int?
+    /// End-of-sequence tokens; a row that emits any of them is finished. Empty: stop only at the length limit.
+    public var eosTokenIds: [Int]
+    /// Beginning-of-sequence token of the model.
+    public var bosTokenId: Int?
+    /// Token forced as the first generated token (mBART/BART language codes).
+    public var forcedBosTokenId: Int?
+    /// Token forced when the maximum length is about to be reached.
+    public var forcedEosTokenId: Int?
+    /// Token sequences that may never be generated (the last token is banned after the others).
+    public var badWordsIds: [[Int]]
+    /// Tokens that are never generated.
+    public var suppressTokens: [Int]
+    /// Tokens that are not generated as the first generated token.
+    public var beginSuppressTokens: [Int]
+    /// The model's `max_position_embeddings`, capping HF's default maximum length.
+    public var maxPositionEmbeddings: Int?
+
+    /// Options with Hugging Face defaults, overridden by any argument given.
+    public init(numBeams: Int = 1, numReturnSequences: Int = 1, lengthPenalty: Float = 1,
+                earlyStopping: EarlyStopping = .heuristic, maxNewTokens: Int? = nil, minNewTokens: Int? = nil,
+                maxLength: Int? = nil, minLength: Int? = nil, noRepeatNgramSize: Int = 0,
+                repetitionPenalty: Float = 1, doSample: Bool = false, temperature: Float = 1, topK: Int = 50,
+                topP: Float = 1, seed: UInt64? = nil, decoderStartTokenId: Int? = nil, padTokenId: Int? = nil,
+                eosTokenIds: [Int] = [], bosTokenId: Int? = nil, forcedBosTokenId: Int? = nil,
+                forcedEosTokenId: Int? = nil, badWordsIds: [[Int]] = [], suppressTokens: [Int] = [],
+                beginSuppressTokens: [Int] = [], maxPositionEmbeddings: Int? = nil) {
+        self.numBeams = numBeams
+        self.numReturnSequences = numReturnSequences
+        self.lengthPenalty = lengthPenalty
+        self.earlyStopping = earlyStopping
+        self.maxNewTokens = maxNewTokens
+        self.minNewTokens = minNewTokens
+        self.maxLength = maxLength
+        self.minLength = minLength
+        self.noRepeatNgramSize = noRepeatNgramSize
+        self.repetitionPenalty = repetitionPenalty
+        self.doSample = doSample
+        self.temperature = temperature
+        self.topK = topK
+        self.topP = topP
+        self.seed = seed
+        self.decoderStartTokenId = decoderStartTokenId
+        self.padTokenId = padTokenId
+        self.eosTokenIds = eosTokenIds
+        self.bosTokenId = bosTokenId
+        self.forcedBosTokenId = forcedBosTokenId
+        self.forcedEosTokenId = forcedEosTokenId
+        self.badWordsIds = badWordsIds
+        self.suppressTokens = suppressTokens
+        self.beginSuppressTokens = beginSuppressTokens
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+    }
+
+    /// Options from a parsed `generation_config.json`, or, when the model folder has none
+    /// (`json` nil), from the generation fields of `config.json`, as Hugging Face does
+    /// (`GenerationConfig.from_model_config`): a `generation_config.json` replaces them all.
+    /// `max_position_embeddings` always comes from `config.json` (it caps the default length).
+    /// JSON `null` means unset. Throws `GenerationConfigError` naming a key of the wrong type.
+    public init(json: [String: Any]?, modelConfig: [String: Any]) throws {
+        let reader = JSONFields(primary: json ?? modelConfig, fallback: [:])
+        self.init()
+        numBeams = try reader.int("num_beams") ?? numBeams
+        numReturnSequences = try reader.int("num_return_sequences") ?? numReturnSequences
+        lengthPenalty = try reader.float("length_penalty") ?? lengthPenalty
+        earlyStopping = try reader.earlyStopping("early_stopping") ?? earlyStopping
+        maxNewTokens = try reader.int("max_new_tokens")
+        minNewTokens = try reader.int("min_new_tokens")
+        maxLength = try reader.int("max_length")
+        minLength = try reader.int("min_length")
+        noRepeatNgramSize = try reader.int("no_repeat_ngram_size") ?? noRepeatNgramSize
+        repetitionPenalty = try reader.float("repetition_penalty") ?? repetitionPenalty
+        doSample = try reader.bool("do_sample") ?? doSample
+        temperature = try reader.float("temperature") ?? temperature
+        topK = try reader.int("top_k") ?? topK
+        topP = try reader.float("top_p") ?? topP
+        decoderStartTokenId = try reader.int("decoder_start_token_id")
+        padTokenId = try reader.int("pad_token_id")
+        eosTokenIds = try reader.intOrInts("eos_token_id") ?? []
+        bosTokenId = try reader.int("bos_token_id")
+        forcedBosTokenId = try reader.int("forced_bos_token_id")
+        forcedEosTokenId = try reader.singleIntOrList("forced_eos_token_id")
+        badWordsIds = try reader.intRows("bad_words_ids") ?? []
+        suppressTokens = try reader.intOrInts("suppress_tokens") ?? []
+        beginSuppressTokens = try reader.intOrInts("begin_suppress_tokens") ?? []
+        maxPositionEmbeddings = try JSONFields(primary: modelConfig, fallback: [:]).int("max_position_embeddings")
+    }
+}
+
+/// Typed reads of JSON values (as produced by `JSONSerialization` or written as Swift literals).
+private struct JSONFields {
+    let primary: [String: Any]
+    let fallback: [String: Any]
+
+    private func value(_ key: String) -> Any? {
+        for dictionary in [primary, fallback] {
+            if let v = dictionary[key] { return v is NSNull ? nil : v }
+        }
+        return nil
+    }
+
+    private func fail(_ key: String, _ expected: String, _ v: Any) -> GenerationConfigError {
+        GenerationConfigError("generation option '\(key)': expected \(expected), got \(Self.describe(v))")
+    }
+
+    private static func describe(_ v: Any) -> String {
+        if let s = v as? String { return "the string \"\(s)\"" }
+        if v is [Any] { return "a list" }
+        if v is [String: Any] { return "an object" }
+        return "\(v)"
+    }
+
+    /// A JSON number or Bool, told apart (`JSONSerialization` gives NSNumber for both).
+    private enum Scalar { case bool(Bool), int(Int), double(Double) }
+
+    private static func scalar(_ v: Any) -> Scalar? {
+        switch v {
+        case let b as Bool where type(of: v) == Bool.self: return .bool(b)
+        case let i as Int where type(of: v) == Int.self: return .int(i)
+        case let d as Double where type(of: v) == Double.self: return .double(d)
+        case let f as Float where type(of: v) == Float.self: return .double(Double(f))
+        case let n as NSNumber:
+            switch String(cString: n.objCType) {
+            case "c", "B": return .bool(n.boolValue)
+            case "d", "f": return .double(n.doubleValue)
+            default: return .int(n.intValue)
+            }
+        default: return nil
+        }
+    }
+
+    private static func integer(_ v: Any) -> Int? {
+        switch scalar(v) {
+        case .int(let i)?: return i
+        case .double(let d)? where d == d.rounded() && abs(d) < 1e15: return Int(d)
+        default: return nil
+        }
+    }
+
+    func int(_ key: String) throws -> Int? {
+        guard let v = value(key) else { return nil }
+        guard let i = Self.integer(v) else { throw fail(key, "an integer", v) }
+        return i
+    }
+
+    func float(_ key: String) throws -> Float? {
+        guard let v = value(key) else { return nil }
+        switch Self.scalar(v) {
+        case .int(let i)?: return Float(i)
+        case .double(let d)?: return Float(d)
+        default: throw fail(key, "a number", v)
+        }
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard case .bool(let b)? = Self.scalar(v) else { throw fail(key, "true or false", v) }
+        return b
+    }
+
+    func earlyStopping(_ key: String) throws -> EarlyStopping? {
+        guard let v = value(key) else { return nil }
+        if let s = v as? String, s == "never" { return .never }
+        guard case .bool(let b)? = Self.scalar(v) else { throw fail(key, "true, false or \"never\"", v) }
+        return b ? .always : .heuristic
+    }
+
+    func intOrInts(_ key: String) throws -> [Int]? {
+        guard let v = value(key) else { return nil }
+        if let i = Self.integer(v) { return [i] }
+        guard let list = v as? [Any] else { throw fail(key, "an integer or a list of integers", v) }
+        return try list.map { item in
+            guard let i = Self.integer(item) else { throw fail(key, "a list of integers", v) }
+            return i
+        }
+    }
+
+    func singleIntOrList(_ key: String) throws -> Int? {
+        guard let ids = try intOrInts(key) else { return nil }
+        guard ids.count <= 1 else {
+            throw GenerationConfigError("generation option '\(key)': lists of more than one token are not supported")
+        }
+        return ids.first
+    }
+
+    func intRows(_ key: String) throws -> [[Int]]? {
+        guard let v = value(key) else { return nil }
+        guard let rows = v as? [Any] else { throw fail(key, "a list of lists of integers", v) }
+        return try rows.map { row in
+            guard let items = row as? [Any] else { throw fail(key, "a list of lists of integers", v) }
+            return try items.map { item in
+                guard let i = Self.integer(item) else { throw fail(key, "a list of lists of integers", v) }
+                return i
+            }
+        }
+    }
+}

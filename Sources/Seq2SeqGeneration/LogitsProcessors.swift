@@ -1,0 +1,203 @@
+// Logits processors: small rules that rewrite one row of next-token scores given the row's
+// decoder ids so far (decoder start token first).
+//
+// Semantics follow Hugging Face transformers 5.24 generation/logits_process.py, and the list
+// is built in the order of generation/utils.py `_get_logits_processor`.
+import Foundation
+
+/// Rewrites one row of next-token scores `[V]` given that row's decoder ids (start token first).
+protocol LogitsProcessor {
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int])
+}
+
+/// HF `RepetitionPenaltyLogitsProcessor`: a token already in the row has its score divided by
+/// the penalty when positive and multiplied when negative, once per distinct token.
+struct RepetitionPenalty: LogitsProcessor {
+    let penalty: Float
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        var seen = Set<Int>(minimumCapacity: ids.count)
+        for id in ids where id >= 0 && id < scores.count && seen.insert(id).inserted {
+            let s = scores[id]
+            scores[id] = s < 0 ? s * penalty : s / penalty
+        }
+    }
+}
+
+/// HF `NoRepeatNGramLogitsProcessor`: bans every token that would complete an n-gram already in the row.
+struct NoRepeatNGram: LogitsProcessor {
+    let size: Int
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        let t = ids.count
+        guard t >= size else { return }
+        let prefixStart = t - size + 1
+        for start in 0...(t - size) {
+            var matches = true
+            for k in 0..<(size - 1) where ids[start + k] != ids[prefixStart + k] { matches = false; break }
+            let banned = ids[start + size - 1]
+            if matches && banned >= 0 && banned < scores.count { scores[banned] = -.infinity }
+        }
+    }
+}
+
+/// HF `NoBadWordsLogitsProcessor`: a single-token entry is always banned; a longer entry bans
+/// its last token when the row ends with the others. Entries that are a lone EOS are dropped.
+struct NoBadWords: LogitsProcessor {
+    let sequences: [[Int]]
+
+    init(sequences: [[Int]], eosTokenIds: [Int]) {
+        self.sequences = sequences.filter { !($0.count == 1 && eosTokenIds.contains($0[0])) && !$0.isEmpty }
+    }
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        for sequence in sequences {
+            let banned = sequence[sequence.count - 1]
+            guard banned >= 0 && banned < scores.count else { continue }
+            let head = sequence.dropLast()
+            if head.count <= ids.count && ids.suffix(head.count).elementsEqual(head) { scores[banned] = -.infinity }
+        }
+    }
+}
+
+/// HF `MinLengthLogitsProcessor` (and `MinNewTokensLengthLogitsProcessor`, which is the same
+/// rule with the prompt length added): EOS tokens are banned while the row is shorter than `minLength`.
+struct MinLength: LogitsProcessor {
+    let minLength: Int
+    let eosTokenIds: [Int]
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        guard ids.count < minLength else { return }
+        for id in eosTokenIds where id >= 0 && id < scores.count { scores[id] = -.infinity }
+    }
+}
+
+/// HF `ForcedBOSTokenLogitsProcessor`: after the start token only `token` is allowed (score 0).
+struct ForcedBOS: LogitsProcessor {
+    let token: Int
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        guard ids.count == 1 else { return }
+        forceToken(token, in: scores)
+    }
+}
+
+/// HF `ForcedEOSTokenLogitsProcessor`: when the row is one token short of `maxLength`, only
+/// `token` is allowed (score 0).
+struct ForcedEOS: LogitsProcessor {
+    let maxLength: Int
+    let token: Int
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        guard ids.count == maxLength - 1 else { return }
+        forceToken(token, in: scores)
+    }
+}
+
+private func forceToken(_ token: Int, in scores: UnsafeMutableBufferPointer<Float>) {
+    for i in scores.indices { scores[i] = -.infinity }
+    if token >= 0 && token < scores.count { scores[token] = 0 }
+}
+
+/// HF `SuppressTokensLogitsProcessor` (always) and `SuppressTokensAtBeginLogitsProcessor`
+/// (only when the row has `onlyAtLength` ids): the tokens get score -inf.
+struct SuppressTokens: LogitsProcessor {
+    let tokens: [Int]
+    var onlyAtLength: Int?
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        if let length = onlyAtLength, ids.count != length { return }
+        for id in tokens where id >= 0 && id < scores.count { scores[id] = -.infinity }
+    }
+}
+
+/// HF `TemperatureLogitsWarper`: scores divided by the temperature.
+struct Temperature: LogitsProcessor {
+    let temperature: Float
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        for i in scores.indices { scores[i] = scores[i] / temperature }
+    }
+}
+
+/// HF `TopKLogitsWarper`: scores below the k-th largest become -inf (ties with it are kept).
+/// Quickselect on a scratch row: O(V).
+final class TopK: LogitsProcessor {
+    let k: Int
+    private var scratch: [Float] = []
+
+    init(k: Int, minTokensToKeep: Int) { self.k = max(k, minTokensToKeep) }
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        let k = min(self.k, scores.count)
+        if scratch.count < scores.count { scratch = [Float](repeating: 0, count: scores.count) }
+        let threshold = scratch.withUnsafeMutableBufferPointer {
+            RowMath.kthLargest(scores, k: k, scratch: $0.baseAddress!)
+        }
+        for i in scores.indices where scores[i] < threshold { scores[i] = -.infinity }
+    }
+}
+
+/// HF `TopPLogitsWarper`: with tokens sorted by ascending probability, those whose cumulative
+/// probability stays at or below 1 - topP become -inf, except the `minTokensToKeep` most likely.
+/// Only tokens with a finite score are sorted (after top-k these are few).
+final class TopP: LogitsProcessor {
+    let topP: Float
+    let minTokensToKeep: Int
+    private var finite: [(value: Float, index: Int)] = []
+
+    init(topP: Float, minTokensToKeep: Int) {
+        self.topP = topP
+        self.minTokensToKeep = minTokensToKeep
+    }
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        finite.removeAll(keepingCapacity: true)
+        for i in scores.indices where scores[i] > -.infinity { finite.append((scores[i], i)) }
+        finite.sort { $0.value < $1.value || ($0.value == $1.value && $0.index < $1.index) }
+        guard let m = finite.last?.value else { return }
+        var total: Float = 0
+        for entry in finite { total += expf(entry.value - m) }
+        let keepFrom = finite.count - minTokensToKeep
+        var cumulative: Float = 0
+        for (rank, entry) in finite.enumerated() {
+            cumulative += expf(entry.value - m) / total
+            if cumulative <= 1 - topP && rank < keepFrom { scores[entry.index] = -.infinity }
+        }
+    }
+}
+
+/// The processors of one `generate` call, in HF order, and the per-row entry point.
+struct LogitsProcessorList {
+    private(set) var processors: [LogitsProcessor] = []
+
+    /// Builds the list as `_get_logits_processor` does for an encoder-decoder model.
+    /// - Parameters:
+    ///   - promptLength: decoder prompt length (start token plus forced prefix).
+    ///   - maxLength, minLength: the resolved absolute lengths.
+    init(config c: GenerationConfig, promptLength: Int, maxLength: Int, minLength: Int) {
+        if c.repetitionPenalty != 1 { processors.append(RepetitionPenalty(penalty: c.repetitionPenalty)) }
+        if c.noRepeatNgramSize > 0 { processors.append(NoRepeatNGram(size: c.noRepeatNgramSize)) }
+        if !c.badWordsIds.isEmpty { processors.append(NoBadWords(sequences: c.badWordsIds, eosTokenIds: c.eosTokenIds)) }
+        if minLength > 0 && !c.eosTokenIds.isEmpty {
+            processors.append(MinLength(minLength: minLength, eosTokenIds: c.eosTokenIds))
+        }
+        if let bos = c.forcedBosTokenId { processors.append(ForcedBOS(token: bos)) }
+        if let eos = c.forcedEosTokenId { processors.append(ForcedEOS(maxLength: maxLength, token: eos)) }
+        if !c.suppressTokens.isEmpty { processors.append(SuppressTokens(tokens: c.suppressTokens)) }
+        if !c.beginSuppressTokens.isEmpty {
+            let begin = promptLength > 1 || c.forcedBosTokenId == nil ? promptLength : promptLength + 1
+            processors.append(SuppressTokens(tokens: c.beginSuppressTokens, onlyAtLength: begin))
+        }
+        guard c.doSample else { return }
+        let minTokensToKeep = c.numBeams > 1 ? (c.eosTokenIds.isEmpty ? 2 : c.eosTokenIds.count + 1) : 1
+        if c.temperature != 1 { processors.append(Temperature(temperature: c.temperature)) }
+        if c.topK != 0 { processors.append(TopK(k: c.topK, minTokensToKeep: minTokensToKeep)) }
+        if c.topP < 1 { processors.append(TopP(topP: c.topP, minTokensToKeep: minTokensToKeep)) }
+    }
+
+    /// Applies every processor in order to one row.
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        for p in processors { p.process(scores, ids: ids) }
+    }
+}

@@ -1,0 +1,94 @@
+// O(V) operations on one row of scores: log-softmax, argmax, k-th largest, top-k selection,
+// and multinomial draws. Rows are `UnsafeMutableBufferPointer<Float>` of length V.
+import Foundation
+
+enum RowMath {
+    /// Replaces `row` by its log-softmax (HF `log_softmax`: x - max - log Σ exp(x - max)).
+    static func logSoftmax(_ row: UnsafeMutableBufferPointer<Float>) {
+        let m = maximum(row)
+        guard m > -Float.infinity else { return }
+        var sum: Double = 0
+        for x in row { sum += Double(expf(x - m)) }
+        let shift = m + Float(Foundation.log(sum))
+        for i in row.indices { row[i] -= shift }
+    }
+
+    /// Log-probability of `index` under softmax(`row`), without modifying the row.
+    static func logSoftmax(of index: Int, in row: UnsafeMutableBufferPointer<Float>) -> Float {
+        let m = maximum(row)
+        guard m > -Float.infinity else { return -Float.infinity }
+        var sum: Double = 0
+        for x in row { sum += Double(expf(x - m)) }
+        return row[index] - m - Float(Foundation.log(sum))
+    }
+
+    static func maximum(_ row: UnsafeMutableBufferPointer<Float>) -> Float {
+        var m = -Float.infinity
+        for x in row where x > m { m = x }
+        return m
+    }
+
+    /// Index of the largest value; the first one on ties (as `torch.argmax`).
+    static func argmax(_ row: UnsafeMutableBufferPointer<Float>) -> Int {
+        var best = 0
+        var m = row[0]
+        for i in 1..<row.count where row[i] > m { m = row[i]; best = i }
+        return best
+    }
+
+    /// The `k`-th largest value of `row` (1-based), found by quickselect on `scratch` (≥ row.count).
+    static func kthLargest(_ row: UnsafeMutableBufferPointer<Float>, k: Int, scratch: UnsafeMutablePointer<Float>) -> Float {
+        precondition(k >= 1 && k <= row.count, "k out of range")
+        let n = row.count
+        scratch.update(from: row.baseAddress!, count: n)
+        var lo = 0, hi = n - 1
+        let target = k - 1
+        while lo < hi {
+            let pivot = scratch[(lo + hi) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while scratch[i] > pivot { i += 1 }
+                while scratch[j] < pivot { j -= 1 }
+                if i <= j { scratch.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { break }
+        }
+        return scratch[target]
+    }
+
+    /// The `k` largest values of `values` with their indices, best first; ties go to the lower
+    /// index. One pass with a small sorted buffer: O(n) when k is small.
+    static func topK(_ values: UnsafeBufferPointer<Float>, k: Int, into best: inout [(value: Float, index: Int)]) {
+        best.removeAll(keepingCapacity: true)
+        for i in values.indices {
+            let v = values[i]
+            if best.count == k {
+                guard v > best[k - 1].value else { continue }
+                best.removeLast()
+            }
+            var p = best.count
+            while p > 0 && best[p - 1].value < v { p -= 1 }
+            best.insert((v, i), at: p)
+        }
+    }
+
+    /// Draws an index with probability proportional to `weights` (non-negative), by the
+    /// cumulative sum; `u` is uniform in [0, 1).
+    static func drawIndex(weights: UnsafeBufferPointer<Float>, total: Double, u: Double) -> Int {
+        let target = u * total
+        var running: Double = 0
+        var last = 0
+        for i in weights.indices where weights[i] > 0 {
+            running += Double(weights[i])
+            last = i
+            if running > target { return i }
+        }
+        return last
+    }
+}
+
+extension UnsafeMutablePointer where Pointee == Float {
+    fileprivate func swapAt(_ i: Int, _ j: Int) {
+        let t = self[i]; self[i] = self[j]; self[j] = t
+    }
+}

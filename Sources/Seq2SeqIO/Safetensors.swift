@@ -1,0 +1,245 @@
+// Reading safetensors files: an 8-byte little-endian header length, a JSON header mapping
+// tensor names to dtype, shape and byte offsets, then the raw little-endian data.
+// Format: https://github.com/huggingface/safetensors (README, "Format").
+import Foundation
+import Seq2SeqTensor
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Element types a safetensors file may store that this toolkit reads as float32.
+public enum SafetensorsDType: String, Sendable, CaseIterable {
+    case float32 = "F32", float16 = "F16", bfloat16 = "BF16"
+    case float64 = "F64", int64 = "I64", int32 = "I32", int16 = "I16", int8 = "I8", uint8 = "U8", bool = "BOOL"
+
+    /// Bytes per element.
+    public var size: Int {
+        switch self {
+        case .float64, .int64: return 8
+        case .float32, .int32: return 4
+        case .float16, .bfloat16, .int16: return 2
+        case .int8, .uint8, .bool: return 1
+        }
+    }
+}
+
+/// One tensor's entry in a safetensors header.
+public struct SafetensorsEntry: Sendable, Equatable {
+    /// Element type.
+    public let dtype: SafetensorsDType
+    /// Shape, outermost first.
+    public let shape: [Int]
+    /// Byte range within the data section.
+    public let range: Range<Int>
+}
+
+/// A memory-mapped safetensors file, validated on open.
+public final class SafetensorsFile: @unchecked Sendable {
+    /// The file path, for messages.
+    public let path: String
+    /// Header entries by tensor name.
+    public let entries: [String: SafetensorsEntry]
+    /// The `__metadata__` string map, if any.
+    public let metadata: [String: String]
+    private let mapping: UnsafeRawPointer
+    private let mappedLength: Int
+    private let dataStart: Int
+
+    /// Largest header accepted (the format caps it at 100 MB).
+    static let maximumHeaderSize = 100_000_000
+
+    /// Opens and validates `path`; throws `ModelFileError` naming the file and the problem.
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ModelFileError(path, "cannot open (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ModelFileError(path, "cannot stat") }
+        let length = Int(info.st_size)
+        guard length >= 8 else { throw ModelFileError(path, "not a safetensors file (only \(length) bytes)") }
+        guard let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw ModelFileError(path, "cannot map the file into memory")
+        }
+        mapping = UnsafeRawPointer(base)
+        mappedLength = length
+        do {
+            let headerSize = Int(UInt64(littleEndian: mapping.loadUnaligned(as: UInt64.self)))
+            guard headerSize > 0, headerSize <= Self.maximumHeaderSize, headerSize <= length - 8 else {
+                throw ModelFileError(path, "not a safetensors file or truncated (header of \(headerSize) bytes in a \(length)-byte file)")
+            }
+            dataStart = 8 + headerSize
+            let header = Data(bytes: mapping + 8, count: headerSize)
+            (entries, metadata) = try Self.parseHeader(header, dataLength: length - dataStart, path: path)
+        } catch {
+            munmap(base, length)
+            throw error
+        }
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: mapping), mappedLength) }
+
+    private static func parseHeader(_ header: Data, dataLength: Int, path: String) throws
+        -> ([String: SafetensorsEntry], [String: String]) {
+        guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
+            throw ModelFileError(path, "corrupt safetensors header (not a JSON object)")
+        }
+        var entries: [String: SafetensorsEntry] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in object {
+            if name == "__metadata__" {
+                metadata = (value as? [String: String]) ?? [:]
+                continue
+            }
+            entries[name] = try parseEntry(name, value, dataLength: dataLength, path: path)
+        }
+        try checkNoOverlap(entries, path: path)
+        return (entries, metadata)
+    }
+
+    private static func parseEntry(_ name: String, _ value: Any, dataLength: Int, path: String) throws -> SafetensorsEntry {
+        guard let fields = value as? [String: Any], let dtypeName = fields["dtype"] as? String,
+              let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int], offsets.count == 2 else {
+            throw ModelFileError(path, "corrupt safetensors header entry for '\(name)'")
+        }
+        guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
+            throw ModelFileError(path, "tensor '\(name)' has unsupported dtype \(dtypeName)")
+        }
+        guard shape.allSatisfy({ $0 >= 0 && $0 < 1 << 40 }) else {
+            throw ModelFileError(path, "tensor '\(name)' has an invalid shape \(shape)")
+        }
+        let (count, overflow) = shape.reduce((1, false)) { acc, d in
+            let (p, o) = acc.0.multipliedReportingOverflow(by: d)
+            return (p, acc.1 || o)
+        }
+        guard !overflow, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength else {
+            throw ModelFileError(path, "tensor '\(name)' lies outside the file (bytes \(offsets[0])..<\(offsets[1]) of \(dataLength)); truncated or corrupt")
+        }
+        guard offsets[1] - offsets[0] == count * dtype.size else {
+            throw ModelFileError(path, "tensor '\(name)' has \(offsets[1] - offsets[0]) bytes, shape \(shape) of \(dtypeName) needs \(count * dtype.size)")
+        }
+        return SafetensorsEntry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
+    }
+
+    private static func checkNoOverlap(_ entries: [String: SafetensorsEntry], path: String) throws {
+        let sorted = entries.sorted { $0.value.range.lowerBound < $1.value.range.lowerBound }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.value.range.upperBound > b.value.range.lowerBound {
+            throw ModelFileError(path, "tensors '\(a.key)' and '\(b.key)' overlap; corrupt file")
+        }
+    }
+
+    /// Raw bytes of tensor `name`.
+    public func bytes(_ name: String) -> UnsafeRawBufferPointer? {
+        guard let e = entries[name] else { return nil }
+        return UnsafeRawBufferPointer(start: mapping + dataStart + e.range.lowerBound, count: e.range.count)
+    }
+
+    /// Tensor `name` converted to float32 (from F32, F16, BF16 or F64).
+    public func floatTensor(_ name: String) throws -> Tensor {
+        guard let e = entries[name], let raw = bytes(name) else { throw ModelFileError(path, "no tensor '\(name)'") }
+        let out = Tensor(zeros: e.shape)
+        let n = out.count
+        let dst = out.data
+        switch e.dtype {
+        case .float32:
+            if n > 0 { memcpy(dst, raw.baseAddress!, n * 4) }
+        case .float16:
+            for i in 0..<n { dst[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+        case .bfloat16:
+            for i in 0..<n {
+                dst[i] = Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+            }
+        case .float64:
+            for i in 0..<n { dst[i] = Float(raw.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
+        default:
+            throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue), expected a floating-point type")
+        }
+        return out
+    }
+}
+
+/// All tensors of a model folder: `model.safetensors`, or shards listed by
+/// `model.safetensors.index.json`.
+public final class SafetensorsCheckpoint: @unchecked Sendable {
+    /// The folder (or single file), for messages.
+    public let path: String
+    private let files: [SafetensorsFile]
+    private let location: [String: Int]
+
+    /// Opens the checkpoint in `directory`.
+    public convenience init(directory: URL) throws {
+        let single = directory.appendingPathComponent("model.safetensors")
+        let index = directory.appendingPathComponent("model.safetensors.index.json")
+        let manager = FileManager.default
+        if manager.fileExists(atPath: single.path) {
+            try self.init(files: [SafetensorsFile(path: single.path)], path: single.path)
+        } else if manager.fileExists(atPath: index.path) {
+            try self.init(index: index)
+        } else {
+            throw ModelFileError(directory.path, "no model.safetensors or model.safetensors.index.json in the folder")
+        }
+    }
+
+    /// A checkpoint made of already opened files; a name present in two files is an error.
+    public init(files: [SafetensorsFile], path: String) throws {
+        self.path = path
+        self.files = files
+        var location: [String: Int] = [:]
+        for (i, f) in files.enumerated() {
+            for name in f.entries.keys {
+                if let j = location[name] {
+                    throw ModelFileError(f.path, "tensor '\(name)' also appears in \(files[j].path)")
+                }
+                location[name] = i
+            }
+        }
+        self.location = location
+    }
+
+    private convenience init(index: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: index) } catch { throw ModelFileError(index.path, "cannot read") }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let map = object["weight_map"] as? [String: String] else {
+            throw ModelFileError(index.path, "corrupt index (expected a JSON object with a \"weight_map\" of strings)")
+        }
+        let folder = index.deletingLastPathComponent()
+        let shardNames = Array(Set(map.values)).sorted()
+        guard shardNames.allSatisfy({ !$0.contains("/") && !$0.hasPrefix(".") }) else {
+            throw ModelFileError(index.path, "weight_map names a file outside the folder")
+        }
+        let shards = try shardNames.map { try SafetensorsFile(path: folder.appendingPathComponent($0).path) }
+        try self.init(files: shards, path: index.path)
+        for (name, shard) in map {
+            guard let i = location[name], files[i].path.hasSuffix("/" + shard) else {
+                throw ModelFileError(folder.appendingPathComponent(shard).path, "tensor '\(name)' listed in the index is missing")
+            }
+        }
+    }
+
+    /// All tensor names, sorted.
+    public var names: [String] { location.keys.sorted() }
+
+    /// Whether the checkpoint holds `name`.
+    public func contains(_ name: String) -> Bool { location[name] != nil }
+
+    /// Header entry of `name`.
+    public func entry(_ name: String) -> SafetensorsEntry? {
+        location[name].flatMap { files[$0].entries[name] }
+    }
+
+    /// Shape of `name`.
+    public func shape(of name: String) -> [Int]? { entry(name)?.shape }
+
+    /// The stored element type of `name`, as the header spells it.
+    public func dtypeName(of name: String) -> String? { entry(name)?.dtype.rawValue }
+
+    /// The distinct element types stored.
+    public var dtypes: Set<SafetensorsDType> { Set(files.flatMap { $0.entries.values.map(\.dtype) }) }
+
+    /// Tensor `name` as float32.
+    public func floatTensor(_ name: String) throws -> Tensor {
+        guard let i = location[name] else { throw ModelFileError(path, "missing weight '\(name)'") }
+        return try files[i].floatTensor(name)
+    }
+}

@@ -1,0 +1,84 @@
+// GenerationConfig from generation_config.json / config.json dictionaries.
+import Foundation
+import Seq2SeqGeneration
+import XCTest
+
+final class GenerationConfigTests: XCTestCase {
+    private func parse(_ text: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    func testDefaultsMatchHuggingFace() {
+        let c = GenerationConfig(numBeams: 4)
+        XCTAssertEqual(c.numBeams, 4)
+        XCTAssertEqual(c.topK, 50)
+        XCTAssertEqual(c.lengthPenalty, 1)
+        XCTAssertEqual(c.earlyStopping, .heuristic)
+        XCTAssertNil(c.maxLength)
+    }
+
+    func testGenerationJSONReplacesModelConfig() throws {
+        let generation = try parse("""
+            {"num_beams": 4, "length_penalty": 1, "early_stopping": true, "max_length": 142,
+             "eos_token_id": [1, 2], "no_repeat_ngram_size": 3, "top_p": 0.9, "do_sample": false}
+            """)
+        let model = try parse("""
+            {"decoder_start_token_id": 2, "pad_token_id": 1, "eos_token_id": 7, "forced_bos_token_id": 0,
+             "max_position_embeddings": 1024, "num_beams": 8, "min_length": 56}
+            """)
+        let c = try GenerationConfig(json: generation, modelConfig: model)
+        XCTAssertEqual(c.numBeams, 4)
+        XCTAssertEqual(c.lengthPenalty, 1)
+        XCTAssertEqual(c.earlyStopping, .always)
+        XCTAssertEqual(c.maxLength, 142)
+        XCTAssertEqual(c.eosTokenIds, [1, 2])
+        XCTAssertEqual(c.noRepeatNgramSize, 3)
+        XCTAssertEqual(c.topP, 0.9)
+        // As transformers: with a generation_config.json, config.json's generation fields are unused.
+        XCTAssertNil(c.decoderStartTokenId)
+        XCTAssertNil(c.padTokenId)
+        XCTAssertNil(c.forcedBosTokenId)
+        XCTAssertNil(c.minLength)
+        XCTAssertEqual(c.maxPositionEmbeddings, 1024)
+    }
+
+    func testLegacyFieldsFromConfigAlone() throws {
+        let model = try parse("""
+            {"decoder_start_token_id": 0, "eos_token_id": 1, "num_beams": 6, "early_stopping": "never",
+             "length_penalty": 0.6, "forced_eos_token_id": [1], "bos_token_id": null}
+            """)
+        let c = try GenerationConfig(json: nil, modelConfig: model)
+        XCTAssertEqual(c.numBeams, 6)
+        XCTAssertEqual(c.earlyStopping, .never)
+        XCTAssertEqual(c.lengthPenalty, 0.6)
+        XCTAssertEqual(c.eosTokenIds, [1])
+        XCTAssertEqual(c.forcedEosTokenId, 1)
+        XCTAssertNil(c.bosTokenId)
+        XCTAssertEqual(c.earlyStopping, .never)
+    }
+
+    func testWrongTypesThrowNamingTheKey() throws {
+        let cases: [(String, String)] = [
+            (#"{"num_beams": "4"}"#, "num_beams"),
+            (#"{"num_beams": 2.5}"#, "num_beams"),
+            (#"{"length_penalty": "long"}"#, "length_penalty"),
+            (#"{"do_sample": 1.5}"#, "do_sample"),
+            (#"{"early_stopping": "sometimes"}"#, "early_stopping"),
+            (#"{"eos_token_id": ["1"]}"#, "eos_token_id"),
+            (#"{"bad_words_ids": [1, 2]}"#, "bad_words_ids"),
+        ]
+        for (text, key) in cases {
+            XCTAssertThrowsError(try GenerationConfig(json: parse(text), modelConfig: [:]), text) { error in
+                XCTAssertTrue(error is GenerationConfigError)
+                XCTAssertTrue("\(error)".contains("'\(key)'"), "\(error)")
+            }
+        }
+    }
+
+    func testSwiftLiteralDictionaries() throws {
+        let c = try GenerationConfig(json: ["num_beams": 3, "temperature": 0.7, "do_sample": true], modelConfig: [:])
+        XCTAssertEqual(c.numBeams, 3)
+        XCTAssertEqual(c.temperature, 0.7)
+        XCTAssertTrue(c.doSample)
+    }
+}

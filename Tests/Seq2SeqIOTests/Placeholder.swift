@@ -1,2 +1,0 @@
-import XCTest
-import Seq2SeqIO

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""Builds the tiny random reference checkpoints in Tests/Fixtures/ and their expected outputs.
+
+Each family gets a Hugging Face folder (config.json, model.safetensors or shards + index,
+generation_config.json) with deliberately non-degenerate random weights: perturbed norm
+gains, non-zero biases, a non-zero final_logits_bias, unequal encoder/decoder depth. The
+expected outputs (teacher-forced logits, greedy and beam-search ids and beam scores) come
+from transformers + torch in float32 and go to reference.json beside the weights.
+
+    pip install -r scripts/requirements-fixtures.txt
+    python3 scripts/make_fixtures.py            # rewrites Tests/Fixtures/{t5-v1_0,...}
+
+The Swift tests only read the committed files; this script is not part of CI.
+"""
+import json
+import os
+import shutil
+import sys
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from transformers import (  # noqa: E402
+    BartConfig, BartForConditionalGeneration, GenerationConfig, MarianConfig, MarianMTModel,
+    MBartConfig, MBartForConditionalGeneration, T5Config, T5ForConditionalGeneration)
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
+VOCAB = 96
+
+
+def perturb(model, seed, eos_token_id, eos_boost=None):
+    """Random weights everywhere (HF's init leaves biases at 0 and norms at 1)."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if not p.requires_grad:  # frozen constants (Marian sinusoidal positions)
+                continue
+            if "norm" in name and name.endswith("weight"):
+                p.copy_(1.0 + 0.2 * torch.randn(p.shape, generator=g))
+            elif name.endswith("bias"):
+                p.copy_(0.1 * torch.randn(p.shape, generator=g))
+            elif "embed_positions" in name:
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(0.25 * torch.randn(p.shape, generator=g))
+        if hasattr(model, "final_logits_bias"):
+            model.final_logits_bias.copy_(0.3 * torch.randn(model.final_logits_bias.shape, generator=g))
+    return model
+
+
+def make_eos_reachable(model, eos, start, seed):
+    """Raises the EOS logit to just under the typical best one, so generations end at varied
+    lengths and beam search has finished hypotheses to rank (random weights rarely stop)."""
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(3, VOCAB - 2, (8, 9), generator=g)
+    dec = torch.cat([torch.full((8, 1), start), torch.randint(3, VOCAB - 2, (8, 7), generator=g)], 1)
+    with torch.no_grad():
+        out = model(input_ids=src, decoder_input_ids=dec, output_hidden_states=True, use_cache=False)
+        gap = (out.logits.max(-1).values - out.logits[..., eos]).mean().item() - 0.4
+        if hasattr(model, "final_logits_bias"):
+            model.final_logits_bias[0, eos] += gap
+        else:  # no bias (T5): move the EOS output row along the mean final hidden state
+            h = out.decoder_hidden_states[-1].reshape(-1, out.decoder_hidden_states[-1].shape[-1])
+            if getattr(model.config, "scale_decoder_outputs", False):
+                h = h * model.config.d_model ** -0.5
+            m = h.mean(0)
+            model.lm_head.weight[eos] += gap * m / m.dot(m)
+
+
+def t5(version):
+    gated = version == "v1_1"
+    config = T5Config(
+        vocab_size=VOCAB, d_model=32, d_kv=12 if gated else 8, num_heads=4, d_ff=48,
+        num_layers=2, num_decoder_layers=3, relative_attention_num_buckets=8,
+        relative_attention_max_distance=20, feed_forward_proj="gated-gelu" if gated else "relu",
+        tie_word_embeddings=not gated, dropout_rate=0.0, layer_norm_epsilon=1e-6,
+        pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    torch.manual_seed(1)
+    model = perturb(T5ForConditionalGeneration(config), 10 + gated, 1)
+    with torch.no_grad():  # T5 initialises embeddings with std 1: keep logits well spread
+        model.shared.weight.mul_(2.0 if gated else 4.0)
+        for name, p in model.named_parameters():  # T5 does not scale q·k: keep scores moderate
+            if name.endswith(".q.weight"):
+                p.mul_(0.4)
+            if gated and ".wi_" in name:  # the gated product grows the residual stream
+                p.mul_(0.6)
+    make_eos_reachable(model, 1, 0, 11)
+    gen = GenerationConfig(decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+    return model, gen, dict(pad=0, eos=1, start=0, low=2)
+
+
+def bart():
+    config = BartConfig(
+        vocab_size=VOCAB, d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=48, decoder_ffn_dim=48, max_position_embeddings=64,
+        activation_function="gelu", scale_embedding=True, dropout=0.0, attention_dropout=0.0,
+        activation_dropout=0.0, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        decoder_start_token_id=2, forced_eos_token_id=2)
+    torch.manual_seed(2)
+    model = perturb(BartForConditionalGeneration(config), 20, 2)
+    make_eos_reachable(model, 2, 2, 21)
+    gen = GenerationConfig(decoder_start_token_id=2, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                           forced_bos_token_id=0, forced_eos_token_id=2, no_repeat_ngram_size=3)
+    return model, gen, dict(pad=1, eos=2, start=2, low=3)
+
+
+def mbart():
+    config = MBartConfig(
+        vocab_size=VOCAB, d_model=32, encoder_layers=3, decoder_layers=2, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
+        activation_function="relu", scale_embedding=True, dropout=0.0, attention_dropout=0.0,
+        activation_dropout=0.0, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        decoder_start_token_id=2, forced_eos_token_id=2)
+    torch.manual_seed(3)
+    model = perturb(MBartForConditionalGeneration(config), 30, 2)
+    make_eos_reachable(model, 2, 2, 31)
+    gen = GenerationConfig(decoder_start_token_id=2, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                           forced_bos_token_id=90, forced_eos_token_id=2)
+    return model, gen, dict(pad=1, eos=2, start=2, low=3)
+
+
+def marian():
+    config = MarianConfig(
+        vocab_size=VOCAB, decoder_vocab_size=VOCAB, d_model=32, encoder_layers=3, decoder_layers=2,
+        encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
+        max_position_embeddings=64, activation_function="swish", scale_embedding=True, dropout=0.0,
+        attention_dropout=0.0, activation_dropout=0.0, pad_token_id=VOCAB - 1, eos_token_id=0,
+        decoder_start_token_id=VOCAB - 1, share_encoder_decoder_embeddings=True)
+    torch.manual_seed(4)
+    model = perturb(MarianMTModel(config), 40, 0)
+    make_eos_reachable(model, 0, VOCAB - 1, 41)
+    gen = GenerationConfig(decoder_start_token_id=VOCAB - 1, pad_token_id=VOCAB - 1, eos_token_id=0,
+                           bad_words_ids=[[VOCAB - 1]], num_beams=4, max_length=64)
+    return model, gen, dict(pad=VOCAB - 1, eos=0, start=VOCAB - 1, low=1)
+
+
+def sources(rng, lengths, tokens):
+    """Random source rows ending in EOS, right-padded, with their attention mask."""
+    rows = [torch.randint(tokens["low"], VOCAB - 2, (n - 1,), generator=rng).tolist() + [tokens["eos"]] for n in lengths]
+    width = max(lengths)
+    ids = [r + [tokens["pad"]] * (width - len(r)) for r in rows]
+    mask = [[1] * len(r) + [0] * (width - len(r)) for r in rows]
+    return ids, mask
+
+
+def strip(sequence, tokens, eos_ids):
+    """HF sequence -> generated ids: no decoder start, cut after the first EOS, no padding."""
+    out = []
+    for t in sequence[1:]:
+        out.append(t)
+        if t in eos_ids:
+            break
+    return out
+
+
+def generation_cases(model, tokens, rng):
+    eos_ids = [tokens["eos"]]
+    cases = [
+        ("greedy", [7], dict(num_beams=1, do_sample=False, max_new_tokens=12)),
+        ("greedy_batch", [9, 4, 6], dict(num_beams=1, do_sample=False, max_new_tokens=12)),
+        ("beam4", [8, 5, 7], dict(num_beams=4, do_sample=False, max_new_tokens=12)),
+        ("beam4_return2", [6], dict(num_beams=4, num_return_sequences=2, do_sample=False, max_new_tokens=10)),
+        ("beam3_lp06_early", [7, 5], dict(num_beams=3, length_penalty=0.6, early_stopping=True,
+                                           do_sample=False, max_new_tokens=10)),
+        ("beam4_lp2_never", [6, 8], dict(num_beams=4, length_penalty=2.0, early_stopping="never",
+                                         num_return_sequences=3, do_sample=False, max_new_tokens=9)),
+        ("beam4_norepeat2_minlen", [7], dict(num_beams=4, no_repeat_ngram_size=2, min_new_tokens=6,
+                                             do_sample=False, max_new_tokens=12)),
+        ("greedy_reppen", [8, 6], dict(num_beams=1, repetition_penalty=1.5, min_new_tokens=4,
+                                       do_sample=False, max_new_tokens=12)),
+    ]
+    out = []
+    for name, lengths, kwargs in cases:
+        ids, mask = sources(rng, lengths, tokens)
+        with torch.no_grad():
+            result = model.generate(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
+                                    return_dict_in_generate=True, output_scores=True, use_cache=False, **kwargs)
+        record = dict(name=name, source_ids=ids, attention_mask=mask, kwargs=kwargs,
+                      sequences=result.sequences.tolist(),
+                      ids=[strip(s, tokens, eos_ids) for s in result.sequences.tolist()])
+        if kwargs.get("num_beams", 1) > 1:
+            record["scores"] = result.sequences_scores.tolist()
+        out.append(record)
+    return out
+
+
+def teacher_forced_cases(model, tokens, rng):
+    out = []
+    ids, _ = sources(rng, [7], tokens)
+    decoder = [tokens["start"]] + torch.randint(tokens["low"], VOCAB - 2, (6,), generator=rng).tolist()
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor(ids), decoder_input_ids=torch.tensor([decoder]), use_cache=False).logits
+    out.append(dict(source_ids=ids[0], decoder_input_ids=decoder, logits=logits[0].tolist()))
+    ids, mask = sources(rng, [8, 3, 5], tokens)
+    decoder = [[tokens["start"]] + torch.randint(tokens["low"], VOCAB - 2, (5,), generator=rng).tolist() for _ in ids]
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
+                       decoder_input_ids=torch.tensor(decoder), use_cache=False).logits
+    out.append(dict(source_ids=ids, attention_mask=mask, decoder_input_ids=decoder, logits=logits.tolist()))
+    check_conditioning(model, ids, mask, decoder, logits)
+    return out
+
+
+def check_conditioning(model, ids, mask, decoder, logits):
+    """The fixture must be well conditioned: float32 logits within 2e-5 of float64 ones, so a
+    1e-4 tolerance tests the implementation, not rounding luck."""
+    import copy
+    wide = copy.deepcopy(model).double()
+    with torch.no_grad():
+        exact = wide(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
+                     decoder_input_ids=torch.tensor(decoder), use_cache=False).logits
+    error = (logits.double() - exact).abs().max().item()
+    print(f"  float32 vs float64 logits: max abs diff {error:.2e}", file=sys.stderr)
+    if error > 2e-5:
+        raise SystemExit(f"fixture too ill-conditioned ({error:.2e}); lower the weight scale")
+
+
+def build(name, model, gen, tokens, seed, shard=False):
+    folder = os.path.join(ROOT, name)
+    shutil.rmtree(folder, ignore_errors=True)
+    model.eval()
+    model.generation_config = gen
+    kwargs = dict(max_shard_size="150KB") if shard else {}
+    model.save_pretrained(folder, safe_serialization=True, **kwargs)
+    rng = torch.Generator().manual_seed(seed)
+    reference = dict(
+        transformers=transformers.__version__, torch=torch.__version__,
+        teacher_forced=teacher_forced_cases(model, tokens, rng),
+        generation=generation_cases(model, tokens, rng))
+    with open(os.path.join(folder, "reference.json"), "w") as f:
+        json.dump(reference, f, separators=(",", ":"))
+    lengths = [len(i) for g in reference["generation"] for i in g["ids"]]
+    print(f"{name}: {sorted(os.listdir(folder))}; generated lengths {lengths}", file=sys.stderr)
+
+
+def main():
+    # transformers 5.24 sizes T5's decoder cache by num_layers (the encoder depth), so cached
+    # decoding breaks when the decoder is deeper: every reference runs without a cache.
+    torch.set_num_threads(1)
+    build("t5-v1_0", *t5("v1_0"), seed=100)
+    build("t5-v1_1", *t5("v1_1"), seed=101)
+    build("bart", *bart(), seed=102)
+    build("mbart", *mbart(), seed=103, shard=True)
+    build("marian", *marian(), seed=104)
+
+
+if __name__ == "__main__":
+    main()
