@@ -40,25 +40,27 @@ func runGEMMBench(_ arguments: [String]) throws {
         shapes = [shapes.first { [$0.m, $0.n, $0.k] == mnk } ?? GEMMBenchShape(m: mnk[0], n: mnk[1], k: mnk[2], packedWeight: true)]
     }
     for shape in shapes {
-        let seconds = timeGEMM(shape, pool: pool, repeats: repeats, minimumSeconds: minimumSeconds)
-        let record: [String: Any] = [
+        let (seconds, packSeconds) = timeGEMM(shape, pool: pool, repeats: repeats, minimumSeconds: minimumSeconds)
+        var record: [String: Any] = [
             "m": shape.m, "n": shape.n, "k": shape.k, "threads": threads, "seconds": seconds,
             "gflops": 2.0 * Double(shape.m * shape.n * shape.k) / seconds / 1e9,
             "path": "\(GEMM.activePath)", "op": shape.packedWeight ? "PackedMatrix.apply" : "GEMM.multiply",
         ]
+        if let packSeconds { record["pack_seconds"] = packSeconds }
         let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
         print(String(decoding: data, as: UTF8.self))
     }
 }
 
-/// Best over `repeats` samples of the mean time of one product; a sample runs the product
-/// often enough to last `minimumSeconds`.
-private func timeGEMM(_ s: GEMMBenchShape, pool: ThreadPool, repeats: Int, minimumSeconds: Double) -> Double {
+/// Best over `repeats` samples of the mean time of one product (a sample runs the product
+/// often enough to last `minimumSeconds`), and the time of packing the weight if there is one.
+private func timeGEMM(_ s: GEMMBenchShape, pool: ThreadPool, repeats: Int, minimumSeconds: Double) -> (Double, Double?) {
     var rng = SplitMix64(seed: 7)
     func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float(rng.next() % 2001) / 1000 - 1 } }
     let a = random(s.m * s.k), b = random(s.k * s.n)
     var c = [Float](repeating: 0, count: s.m * s.n)
-    let weight = s.packedWeight ? PackedMatrix(weight: b, outFeatures: s.n, inFeatures: s.k) : nil
+    var weight: PackedMatrix? = nil
+    let packSeconds = s.packedWeight ? measure(1) { weight = PackedMatrix(weight: b, outFeatures: s.n, inFeatures: s.k) } : nil
     let run: () -> Void = {
         c.withUnsafeMutableBufferPointer { c in
             if let weight {
@@ -74,7 +76,7 @@ private func timeGEMM(_ s: GEMMBenchShape, pool: ThreadPool, repeats: Int, minim
     let iterations = max(1, Int(minimumSeconds / max(once, 1e-7)))
     var best = Double.infinity
     for _ in 0..<repeats { best = min(best, measure(iterations, run) / Double(iterations)) }
-    return best
+    return (best, packSeconds)
 }
 
 private func measure(_ iterations: Int, _ body: () -> Void) -> Double {

@@ -29,6 +29,16 @@ public enum GEMMPath: Int32, CaseIterable, Sendable {
     var tileRows: Int { Int(s2s_sgemm_tile_rows(rawValue)) }
     /// Columns of a register tile (NR).
     var tileColumns: Int { Int(s2s_sgemm_tile_columns(rawValue)) }
+
+    /// Cache blocks: depth KC (a KC×NR panel of B stays in L1), rows MC (an MC×KC block of
+    /// A stays in L2), columns NC (a KC×NC block of B stays in L3). Measured on Zen 5
+    /// (BENCHMARKS.md): MC above 72 loses 20% on large products; AVX-512 gains from KC 384.
+    var blocking: (depth: Int, rows: Int, columns: Int) {
+        switch self {
+        case .avx512, .scalarWide: (384, 72, 2048)
+        case .avx2, .scalar: (256, 72, 2048)
+        }
+    }
 }
 
 /// Float32 matrix products on packed cache blocks with a runtime-chosen micro-kernel.
@@ -124,16 +134,13 @@ struct GEMMDriver {
     let beta: Float
     let bias: UnsafePointer<Float>?
 
-    /// Depth of a k block (KC), rows of an A block (MC), columns of a B block (NC).
-    static let maxDepth = 256, maxRows = 144, maxColumns = 2048
-
     func run(pool: ThreadPool) {
         if m == 0 || n == 0 { return }
         if k == 0 { return scaleOnly() }
         let mr = path.tileRows, nr = path.tileColumns
         let panels = (n + nr - 1) / nr, rowPanels = (m + mr - 1) / mr
         let threads = m * n * k < 1 << 17 ? 1 : pool.threadCount
-        let kc = Self.evenSplit(k, maximum: Self.maxDepth, multiple: 8)
+        let kc = Self.evenSplit(k, maximum: path.blocking.depth, multiple: 8)
         // op(A) is packed once, shared by all parts: k block after k block, each holding
         // all row panels, so that any (k block, row range) is one contiguous run.
         let packedA = s2s_thread_scratch(0, rowPanels * mr * k)!
@@ -169,11 +176,11 @@ struct GEMMDriver {
     private func block(rows: Range<Int>, columns: Range<Int>, packedA: UnsafePointer<Float>, rowPanels: Int, kc: Int) {
         if rows.isEmpty || columns.isEmpty { return }
         let mr = path.tileRows, nr = path.tileColumns
-        let mc = Self.evenSplit(rows.count, maximum: Self.maxRows, multiple: mr)
+        let mc = Self.evenSplit(rows.count, maximum: path.blocking.rows, multiple: mr), nc = path.blocking.columns
         var packedB: UnsafeMutablePointer<Float>? = nil
-        if case .raw = right { packedB = s2s_thread_scratch(1, kc * Self.maxColumns)! }
-        for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: Self.maxColumns) {
-            let js = j0..<min(columns.upperBound, j0 + Self.maxColumns)
+        if case .raw = right { packedB = s2s_thread_scratch(1, kc * nc)! }
+        for j0 in stride(from: columns.lowerBound, to: columns.upperBound, by: nc) {
+            let js = j0..<min(columns.upperBound, j0 + nc)
             for p0 in stride(from: 0, to: k, by: kc) {
                 let ps = p0..<min(k, p0 + kc)
                 let b: UnsafePointer<Float>, panelStride: Int

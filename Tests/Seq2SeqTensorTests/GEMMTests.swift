@@ -25,7 +25,7 @@ final class GEMMTests: XCTestCase {
         for path in GEMMPath.allCases where path.isSupported {
             GEMM.forcedPath = path
             var rng = TestRandom(seed: 99)
-            // k > KC (256), m > MC (144), n > NC (2048).
+            // k > KC (256 or 384), m > MC (72), n > NC (2048).
             for (m, n, k) in [(150, 40, 300), (13, 2100, 20), (157, 75, 513), (1, 37, 600)] {
                 for (ta, tb) in [(false, false), (true, true)] {
                     checkMultiply(m: m, n: n, k: k, transposeA: ta, transposeB: tb, pad: 1, alpha: 1, beta: 0.5,
