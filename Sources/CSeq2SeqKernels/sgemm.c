@@ -119,7 +119,7 @@ S2S_INLINE S2S_AVX2 void avx2_store(float *c, __m256 v0, __m256 v1, int nr, floa
 }
 
 S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a, const float *restrict b,
-                                   float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
+                                   const float *next, float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
     const int U = S2S_SPLIT(R);
     __m256 s0[4][6], s1[4][6];
     S2S_UNROLL
@@ -131,6 +131,7 @@ S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a,
         S2S_UNROLL
         for (int u = 0; u < U; u++) {
             const float *bp = b + (ptrdiff_t)(p + u) * 16, *ap = a + (ptrdiff_t)(p + u) * 6;
+            _mm_prefetch((const char *)(next + (ptrdiff_t)(p + u) * 16), _MM_HINT_T0);
             __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
             S2S_UNROLL
             for (int i = 0; i < R; i++) {
@@ -165,17 +166,18 @@ static S2S_AVX2 void avx2_macro(int mc, int nc, int kc, const float *a, const fl
     for (int j = 0; j < nc; j += 16) {
         int nr = nc - j < 16 ? nc - j : 16;
         const float *bp = b + (ptrdiff_t)(j / 16) * bs, *bj = bias ? bias + j : NULL;
-        S2S_UNROLL
-        for (int i = 0; i < mc; i += 6) {
+        // The first row panel pulls the next B panel towards L1 while this one is in use.
+        const float *pf = j + 16 < nc ? bp + bs : bp;
+        for (int i = 0; i < mc; i += 6, pf = bp) {
             const float *ap = a + (ptrdiff_t)(i / 6) * kc * 6;
             float *ct = c + (ptrdiff_t)i * ldc + j;
             switch (mc - i < 6 ? mc - i : 6) {
-            case 1: avx2_tile(1, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 2: avx2_tile(2, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 3: avx2_tile(3, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 4: avx2_tile(4, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 5: avx2_tile(5, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            default: avx2_tile(6, kc, ap, bp, ct, ldc, nr, beta, bj); break;
+            case 1: avx2_tile(1, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 2: avx2_tile(2, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 3: avx2_tile(3, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 4: avx2_tile(4, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 5: avx2_tile(5, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            default: avx2_tile(6, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
             }
         }
     }
@@ -200,7 +202,7 @@ S2S_INLINE S2S_AVX512 void avx512_store(float *c, __m512 v0, __m512 v1, int nr, 
 }
 
 S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restrict a, const float *restrict b,
-                                       float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
+                                       const float *next, float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
     const int U = S2S_SPLIT(R);
     __m512 s0[4][12], s1[4][12];
     S2S_UNROLL
@@ -212,6 +214,8 @@ S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restric
         S2S_UNROLL
         for (int u = 0; u < U; u++) {
             const float *bp = b + (ptrdiff_t)(p + u) * 32, *ap = a + (ptrdiff_t)(p + u) * 12;
+            _mm_prefetch((const char *)(next + (ptrdiff_t)(p + u) * 32), _MM_HINT_T0);
+            _mm_prefetch((const char *)(next + (ptrdiff_t)(p + u) * 32 + 16), _MM_HINT_T0);
             __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
             S2S_UNROLL
             for (int i = 0; i < R; i++) {
@@ -246,23 +250,24 @@ static S2S_AVX512 void avx512_macro(int mc, int nc, int kc, const float *a, cons
     for (int j = 0; j < nc; j += 32) {
         int nr = nc - j < 32 ? nc - j : 32;
         const float *bp = b + (ptrdiff_t)(j / 32) * bs, *bj = bias ? bias + j : NULL;
-        S2S_UNROLL
-        for (int i = 0; i < mc; i += 12) {
+        // The first row panel pulls the next B panel towards L1 while this one is in use.
+        const float *pf = j + 32 < nc ? bp + bs : bp;
+        for (int i = 0; i < mc; i += 12, pf = bp) {
             const float *ap = a + (ptrdiff_t)(i / 12) * kc * 12;
             float *ct = c + (ptrdiff_t)i * ldc + j;
             switch (mc - i < 12 ? mc - i : 12) {
-            case 1: avx512_tile(1, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 2: avx512_tile(2, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 3: avx512_tile(3, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 4: avx512_tile(4, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 5: avx512_tile(5, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 6: avx512_tile(6, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 7: avx512_tile(7, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 8: avx512_tile(8, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 9: avx512_tile(9, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 10: avx512_tile(10, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            case 11: avx512_tile(11, kc, ap, bp, ct, ldc, nr, beta, bj); break;
-            default: avx512_tile(12, kc, ap, bp, ct, ldc, nr, beta, bj); break;
+            case 1: avx512_tile(1, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 2: avx512_tile(2, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 3: avx512_tile(3, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 4: avx512_tile(4, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 5: avx512_tile(5, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 6: avx512_tile(6, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 7: avx512_tile(7, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 8: avx512_tile(8, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 9: avx512_tile(9, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 10: avx512_tile(10, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 11: avx512_tile(11, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            default: avx512_tile(12, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
             }
         }
     }
