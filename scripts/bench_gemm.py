@@ -9,12 +9,18 @@ the faster of `x @ W.T` (nn.Linear layout) and `x @ B` (contiguous [k, n]).
 
     python3 scripts/bench_gemm.py                 # builds the bench in release, then runs
     python3 scripts/bench_gemm.py --no-build --repeats 7
+    python3 scripts/bench_gemm.py --path avx2     # force Seq2Seq's AVX2 kernels
 """
 import argparse
 import json
 import os
 import subprocess
 import sys
+
+try:
+    import numpy
+except ImportError:
+    numpy = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -39,6 +45,14 @@ def best_time(f):
             f()
         best = min(best, (time.perf_counter() - start) / iterations)
     return best
+
+try:
+    from threadpoolctl import threadpool_info
+    info = [i for i in threadpool_info() if i.get("internal_api") == "openblas"][0]
+    print(json.dumps({"openblas": info.get("version"), "architecture": info.get("architecture"),
+                      "num_threads": info.get("num_threads")}), flush=True)
+except Exception:
+    pass
 
 for m, n, k, weight in shapes:
     a = rng.uniform(-1, 1, (m, k)).astype(np.float32)
@@ -74,12 +88,20 @@ def numpy_run(threads, repeats, min_seconds):
     shapes = json.dumps([list(s) for s in SHAPES])
     out = subprocess.run([sys.executable, "-c", NUMPY_CHILD, shapes, str(repeats), str(min_seconds)],
                          env=env, check=True, capture_output=True, text=True).stdout
-    return {(r["m"], r["n"], r["k"]): r for r in map(json.loads, out.splitlines())}
+    records = [json.loads(line) for line in out.splitlines()]
+    for r in records:
+        if "openblas" in r:
+            numpy_run.openblas = f"OpenBLAS {r['openblas']} ({r['architecture']} kernels)"
+    return {(r["m"], r["n"], r["k"]): r for r in records if "m" in r}
 
 
-def swift_run(binary, threads, repeats, min_seconds):
+numpy_run.openblas = "OpenBLAS (install threadpoolctl to see its kernels)"
+
+
+def swift_run(binary, threads, repeats, min_seconds, path):
     out = subprocess.run([binary, "gemm", "--threads", str(threads), "--repeats", str(repeats),
-                          "--min-seconds", str(min_seconds)], check=True, capture_output=True, text=True).stdout
+                          "--min-seconds", str(min_seconds), "--path", path],
+                         check=True, capture_output=True, text=True).stdout
     return {(r["m"], r["n"], r["k"]): r for r in map(json.loads, out.splitlines())}
 
 
@@ -89,30 +111,35 @@ def main():
     parser.add_argument("--repeats", type=int, default=5, help="samples per shape; the best is kept")
     parser.add_argument("--rounds", type=int, default=3, help="alternating runs of both engines")
     parser.add_argument("--min-seconds", type=float, default=0.05, help="minimum duration of one sample")
+    parser.add_argument("--path", default="best", help="Seq2Seq micro-kernel: best, avx2, avx512, scalar")
     parser.add_argument("--no-build", action="store_true", help="use the existing release binary")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build/release/seq2seq-bench"))
     args = parser.parse_args()
     if not args.no_build:
         subprocess.run(["swift", "build", "-c", "release", "--product", "seq2seq-bench"], cwd=ROOT, check=True)
 
-    print(f"CPU: {cpu_model()}\n")
-    print("| m×k · k×n | Seq2Seq op | threads | path | Seq2Seq GFLOP/s | numpy GFLOP/s | ratio |")
-    print("|---|---|---:|---|---:|---:|---:|")
+    print(f"CPU: {cpu_model()}")
+    rows = []
     for threads in (int(t) for t in args.threads.split(",")):
         ours, theirs = {}, {}
         for _ in range(args.rounds):
-            keep_best(ours, swift_run(args.binary, threads, args.repeats, args.min_seconds))
+            keep_best(ours, swift_run(args.binary, threads, args.repeats, args.min_seconds, args.path))
             keep_best(theirs, numpy_run(threads, args.repeats, args.min_seconds))
-        for m, n, k, _ in SHAPES:
-            o, t = ours[(m, n, k)], theirs[(m, n, k)]
-            print(f"| {m}×{k} · {k}×{n} | {o['op']} | {threads} | {o['path']} | {o['gflops']:.1f} | "
-                  f"{t['gflops']:.1f} | {o['gflops'] / t['gflops']:.2f} |", flush=True)
+        rows += [(threads, ours[s[:3]], theirs[s[:3]]) for s in SHAPES]
+    print(f"numpy {numpy.__version__ if numpy else '?'}: {numpy_run.openblas}\n")
+    print("| m×k · k×n | Seq2Seq op | threads | path | Seq2Seq GFLOP/s | numpy GFLOP/s | ratio |")
+    print("|---|---|---:|---|---:|---:|---:|")
+    for threads, o, t in rows:
+        m, n, k = o["m"], o["n"], o["k"]
+        print(f"| {m}×{k} · {k}×{n} | {o['op']} | {threads} | {o['path']} | {o['gflops']:.1f} | "
+              f"{t['gflops']:.1f} | {o['gflops'] / t['gflops']:.2f} |", flush=True)
 
 
 def keep_best(best, results):
     for key, record in results.items():
         if key not in best or record["gflops"] > best[key]["gflops"]:
             best[key] = record
+
 
 if __name__ == "__main__":
     main()
