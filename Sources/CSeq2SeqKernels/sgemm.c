@@ -4,8 +4,9 @@
 // micro-panels of A and B, see BLIS `docs/KernelsHowTo.md`); the code is written anew here.
 // Each instruction set gets the same two functions: a tile kernel, specialised at compile
 // time for every row count 1...MR (so short edges do no wasted work), and a macro-kernel
-// looping over the tiles of one cache block. The Swift driver (GEMM.swift) does blocking,
-// packing and threading.
+// looping over the tiles of one cache block. The Swift driver (GEMM.swift) does blocking
+// and threading; sgemm_pack.c packs. SwiftPM compiles C with -O2 in release (-O0 in debug),
+// which does not unroll the 12-row tiles by itself: S2S_UNROLL does.
 #include "s2s_kernels.h"
 
 #if defined(__x86_64__)
@@ -118,6 +119,9 @@ S2S_INLINE S2S_AVX2 void avx2_store(float *c, __m256 v0, __m256 v1, int nr, floa
     _mm256_maskstore_ps(c + 8, m1, v1);
 }
 
+// C[R, nr] = A·B (+ bias + beta·C) over kc steps of packed A (stride 6) and B (stride 16).
+// `next` is the same place in the next B panel: prefetching it while this panel is in use
+// keeps the memory stream going for decode steps, whose few rows make the weight the traffic.
 S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a, const float *restrict b,
                                    const float *next, float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
     const int U = S2S_SPLIT(R);
@@ -201,6 +205,7 @@ S2S_INLINE S2S_AVX512 void avx512_store(float *c, __m512 v0, __m512 v1, int nr, 
     _mm512_mask_storeu_ps(c + 16, m1, v1);
 }
 
+// As avx2_tile, with packed A of stride 12 and B of stride 32.
 S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restrict a, const float *restrict b,
                                        const float *next, float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
     const int U = S2S_SPLIT(R);
