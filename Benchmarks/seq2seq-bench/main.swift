@@ -1,7 +1,7 @@
 // seq2seq-bench: `gemm` (float32 GEMM throughput) and `model` (generation tokens/s).
 import Foundation
 
-let usage = "usage: seq2seq-bench gemm [--threads T] [--repeats R] [--path best|avx2|avx512|scalar]\n" +
+let usage = "usage: seq2seq-bench gemm [--threads T] [--repeats R] [--min-seconds S] [--path best|avx2|avx512|scalar] [--shape M,N,K]\n" +
     "       seq2seq-bench model --model DIR [--batch B] [--beams K] [--new-tokens N] [--threads T]"
 let commandLine = Array(CommandLine.arguments.dropFirst())
 do {
