@@ -1,31 +1,21 @@
 // O(V) operations on one row of scores: log-softmax, argmax, k-th largest, top-k selection,
 // and multinomial draws. Rows are `UnsafeMutableBufferPointer<Float>` of length V.
 import Foundation
+import Seq2SeqTensor
 
 enum RowMath {
     /// Replaces `row` by its log-softmax (HF `log_softmax`: x - max - log Σ exp(x - max)).
     static func logSoftmax(_ row: UnsafeMutableBufferPointer<Float>) {
-        let m = maximum(row)
-        guard m > -Float.infinity else { return }
-        var sum: Double = 0
-        for x in row { sum += Double(expf(x - m)) }
-        let shift = m + Float(Foundation.log(sum))
-        for i in row.indices { row[i] -= shift }
+        VectorMath.logSoftmax(row.baseAddress!, count: row.count)
     }
 
     /// Log-probability of `index` under softmax(`row`), without modifying the row.
     static func logSoftmax(of index: Int, in row: UnsafeMutableBufferPointer<Float>) -> Float {
-        let m = maximum(row)
-        guard m > -Float.infinity else { return -Float.infinity }
-        var sum: Double = 0
-        for x in row { sum += Double(expf(x - m)) }
-        return row[index] - m - Float(Foundation.log(sum))
+        row[index] - VectorMath.logSumExp(row.baseAddress!, count: row.count)
     }
 
     static func maximum(_ row: UnsafeMutableBufferPointer<Float>) -> Float {
-        var m = -Float.infinity
-        for x in row where x > m { m = x }
-        return m
+        VectorMath.maximum(row.baseAddress!, count: row.count)
     }
 
     /// Index of the largest value; the first one on ties (as `torch.argmax`).

@@ -11,6 +11,9 @@ public final class DecoderState: @unchecked Sendable {
     /// Self-attention caches per layer: [R, H, capacity, Dh] each.
     private var keyCache: [Tensor] = []
     private var valueCache: [Tensor] = []
+    /// Buffers of the caches' shape that `reorder` gathers into, then swaps with the caches.
+    private var spareKeys: [Tensor] = []
+    private var spareValues: [Tensor] = []
     private var capacity = 0
     /// Source of each row.
     public private(set) var rowSource: [Int] = []
@@ -43,6 +46,8 @@ public final class DecoderState: @unchecked Sendable {
         capacity = 0
         keyCache = []
         valueCache = []
+        spareKeys = []
+        spareValues = []
         reserve(16)
     }
 
@@ -53,20 +58,43 @@ public final class DecoderState: @unchecked Sendable {
 
     /// Keeps rows: new row i is old row `rows[i]`.
     public func reorder(rows: [Int]) throws {
+        precondition(rows.allSatisfy { $0 >= 0 && $0 < rowSource.count }, "reorder: row out of range")
+        defer { rowSource = rows.map { rowSource[$0] } }
+        if rows.count <= rowSource.count && rows.enumerated().allSatisfy({ $0.offset == $0.element }) {
+            return  // the first rows stay where they are: nothing to move
+        }
         let spec = model.spec
         let block = capacity * spec.headWidth, used = length * spec.headWidth
-        func gather(_ cache: Tensor) -> Tensor {
-            let out = Tensor(zeros: [rows.count, spec.heads, capacity, spec.headWidth])
+        if rows.count > (keyCache.first?.shape[0] ?? 0) {
+            keyCache = keyCache.map { Self.resized($0, rows: rows.count) }
+            valueCache = valueCache.map { Self.resized($0, rows: rows.count) }
+        }
+        if spareKeys.first?.shape != keyCache.first?.shape {
+            spareKeys = keyCache.map { Tensor(zeros: $0.shape) }
+            spareValues = valueCache.map { Tensor(zeros: $0.shape) }
+        }
+        func gather(_ cache: Tensor, into out: Tensor) {
             for (i, r) in rows.enumerated() {
                 for h in 0..<spec.heads {
                     (out.data + (i * spec.heads + h) * block).update(from: cache.data + (r * spec.heads + h) * block, count: used)
                 }
             }
-            return out
         }
-        keyCache = keyCache.map(gather)
-        valueCache = valueCache.map(gather)
-        rowSource = rows.map { rowSource[$0] }
+        for l in keyCache.indices {
+            gather(keyCache[l], into: spareKeys[l])
+            gather(valueCache[l], into: spareValues[l])
+        }
+        swap(&keyCache, &spareKeys)
+        swap(&valueCache, &spareValues)
+    }
+
+    /// `cache` [R, H, C, Dh] with room for `rows` rows (contents of the old rows kept).
+    private static func resized(_ cache: Tensor, rows: Int) -> Tensor {
+        var shape = cache.shape
+        shape[0] = rows
+        let out = Tensor(zeros: shape)
+        out.data.update(from: cache.data, count: min(cache.count, out.count))
+        return out
     }
 
     /// Feeds T tokens per row (all rows the same T) → logits [R·T, V] (all positions) or [R, V] (last).

@@ -1,0 +1,86 @@
+// Row-wise vector math over raw pointers (softmax, log-sum-exp, activations, norms, dot,
+// axpy), backed by the C kernels' AVX2+FMA path when the CPU has it.
+import CSeq2SeqKernels
+
+/// Vectorized element-wise and row operations on float32 buffers.
+public enum VectorMath {
+    /// Largest of `count` values (-inf when empty).
+    @inlinable public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float { s2s_max(x, count) }
+
+    /// log Σ exp(x[i]) over `count` values, computed stably (-inf when all are -inf).
+    public static func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        let m = s2s_max(x, count)
+        guard m > -.infinity else { return -.infinity }
+        guard m < .infinity else { return .infinity }
+        return m + Float(log(s2s_sum_exp(x, count, m)))
+    }
+
+    /// In place: x ← log-softmax(x).
+    public static func logSoftmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let l = logSumExp(x, count: count)
+        guard l.isFinite else { return }
+        s2s_scale_add(x, count, 1, -l)
+    }
+
+    /// In place: x ← softmax(x); an all -inf row becomes zeros.
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let m = s2s_max(x, count)
+        guard m > -.infinity else { x.update(repeating: 0, count: count); return }
+        let sum = s2s_exp_shift(x, x, count, m)
+        s2s_scale_add(x, count, Float(1 / sum), 0)
+    }
+
+    /// x ← x·a + b.
+    @inlinable public static func scaleAdd(_ x: UnsafeMutablePointer<Float>, count: Int, scale a: Float, add b: Float) {
+        s2s_scale_add(x, count, a, b)
+    }
+
+    /// Σ a[i]·b[i].
+    @inlinable public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        s2s_dot(a, b, count)
+    }
+
+    /// y ← y + a·x.
+    @inlinable public static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        s2s_axpy(a, x, y, count)
+    }
+
+    /// y ← y + x.
+    @inlinable public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        s2s_add(x, y, count)
+    }
+
+    /// The element-wise activations of feed-forward layers.
+    public enum Activation: Sendable {
+        case relu, silu, geluTanh, geluErf
+    }
+
+    /// In place: x ← act(x), times `up` element-wise when given (gated feed-forward).
+    public static func activate(_ act: Activation, _ x: UnsafeMutablePointer<Float>, count: Int, times up: UnsafePointer<Float>? = nil) {
+        switch act {
+        case .relu: s2s_relu(x, count, up)
+        case .silu: s2s_silu(x, count, up)
+        case .geluTanh: s2s_gelu_tanh(x, count, up)
+        case .geluErf: s2s_gelu_erf(x, count, up)
+        }
+    }
+
+    /// One row: out ← (x - mean)/sqrt(var + ε)·γ + β (β optional).
+    @inlinable public static func layerNorm(_ x: UnsafePointer<Float>, width: Int, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>?,
+                                            epsilon: Float, into out: UnsafeMutablePointer<Float>) {
+        s2s_layer_norm(out, x, width, gamma, beta, epsilon)
+    }
+
+    /// One row: out ← x/sqrt(mean(x²) + ε)·γ.
+    @inlinable public static func rmsNorm(_ x: UnsafePointer<Float>, width: Int, gamma: UnsafePointer<Float>, epsilon: Float,
+                                          into out: UnsafeMutablePointer<Float>) {
+        s2s_rms_norm(out, x, width, gamma, epsilon)
+    }
+
+    /// Forces the portable (non-SIMD) kernels, or restores the run-time choice; for tests.
+    public static func forcePortable(_ on: Bool) { s2s_vmath_force_portable(on ? 1 : 0) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
