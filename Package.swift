@@ -20,10 +20,12 @@ let package = Package(
         .target(name: "Seq2SeqIO", dependencies: ["Seq2SeqTensor"]),
         // 3. Layers and models: one generic encoder-decoder, families as configurations.
         .target(name: "Seq2SeqModels", dependencies: ["Seq2SeqTensor", "Seq2SeqIO"]),
+        // 5. Tokenizers: SentencePiece models and Hugging Face tokenizer.json pipelines.
+        .target(name: "Seq2SeqTokenizers", dependencies: ["Seq2SeqIO"]),
         // 4. Generation: greedy, beam, sampling, logits processors; knows no family.
         .target(name: "Seq2SeqGeneration", dependencies: ["Seq2SeqTensor"]),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
-        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration"]),
+        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers"]),
         .executableTarget(
             name: "seq2seq",
             dependencies: ["Seq2Seq", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -33,6 +35,7 @@ let package = Package(
         .testTarget(name: "Seq2SeqTensorTests", dependencies: ["Seq2SeqTensor"]),
         .testTarget(name: "Seq2SeqIOTests", dependencies: ["Seq2SeqIO"]),
         .testTarget(name: "Seq2SeqGenerationTests", dependencies: ["Seq2SeqGeneration"]),
+        .testTarget(name: "Seq2SeqTokenizersTests", dependencies: ["Seq2SeqTokenizers"]),
         .testTarget(name: "Seq2SeqModelsTests", dependencies: ["Seq2Seq"]),
         .testTarget(name: "Seq2SeqCLITests", dependencies: ["Seq2Seq"]),
     ],

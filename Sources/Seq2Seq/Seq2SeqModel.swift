@@ -9,6 +9,7 @@ import Foundation
 @_exported import Seq2SeqIO
 @_exported import Seq2SeqModels
 @_exported import Seq2SeqTensor
+@_exported import Seq2SeqTokenizers
 
 /// A pretrained or trained encoder-decoder loaded from a folder, with its generation defaults.
 public final class Seq2SeqModel: @unchecked Sendable {
