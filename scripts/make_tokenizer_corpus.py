@@ -73,7 +73,7 @@ def main():
     rng = random.Random(20261125)
     prose = prose_sentences()
     rng.shuffle(prose)
-    lines = prose[:1300]
+    lines = prose[:1400]
     for s in MULTILINGUAL:
         lines += [s, decomposed(s), s.upper(), s.lower()]
     for _ in range(150):
