@@ -128,6 +128,16 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
     }
 
+    /// Lets the kernel drop the file pages of `bytes` (they are re-read if touched again), so
+    /// converting a checkpoint does not hold the whole file and its float32 copy at once.
+    private func release(_ bytes: UnsafeRawBufferPointer) {
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = Int(bitPattern: start) / page * page
+        let end = Int(bitPattern: start) + bytes.count
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, Int32(MADV_DONTNEED))
+    }
+
     /// Raw bytes of tensor `name`.
     public func bytes(_ name: String) -> UnsafeRawBufferPointer? {
         guard let e = entries[name] else { return nil }
@@ -154,6 +164,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         default:
             throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue), expected a floating-point type")
         }
+        release(raw)
         return out
     }
 }

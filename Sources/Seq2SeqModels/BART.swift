@@ -30,12 +30,14 @@ enum BartFamily: ModelFamily {
         }
         let e = try stackExtras("encoder"), dd = try stackExtras("decoder")
         let layers = try bartStyleLayers(spec: s, reader: r)
+        let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
+                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
         return ModelWeights(
-            encoder: StackWeights(embeddings: shared, positions: e.positions, embeddingNorm: e.embeddingNorm,
+            encoder: StackWeights(embeddings: tables.encoder, positions: e.positions, embeddingNorm: e.embeddingNorm,
                                   layers: layers.encoder, finalNorm: e.finalNorm, relativeBias: nil),
-            decoder: StackWeights(embeddings: shared, positions: dd.positions, embeddingNorm: dd.embeddingNorm,
+            decoder: StackWeights(embeddings: tables.decoder, positions: dd.positions, embeddingNorm: dd.embeddingNorm,
                                   layers: layers.decoder, finalNorm: dd.finalNorm, relativeBias: nil),
-            lmHead: try lmHead(spec: s, reader: r, fallback: shared),
+            lmHead: tables.head,
             finalLogitsBias: try r.optionalTensor("final_logits_bias", shape: [v]))
     }
 }
@@ -95,8 +97,3 @@ func bartStyleLayers(spec s: TransformerSpec, reader r: WeightReader) throws -> 
     return (encoder, decoder)
 }
 
-/// `lm_head.weight` when stored, else the (tied) decoder embeddings.
-func lmHead(spec s: TransformerSpec, reader r: WeightReader, fallback: Tensor) throws -> PackedMatrix {
-    let head = try r.optionalTensor("lm_head.weight", shape: [s.vocabularySize, s.modelWidth]) ?? fallback
-    return PackedMatrix(weight: head.data, outFeatures: s.vocabularySize, inFeatures: s.modelWidth)
-}

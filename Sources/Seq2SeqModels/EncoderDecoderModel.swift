@@ -24,9 +24,9 @@ public final class EncoderDecoderModel: @unchecked Sendable {
     }
 
     /// Number of ids the embedding tables accept.
-    public var sourceVocabularySize: Int { weights.encoder.embeddings.shape[0] }
+    public var sourceVocabularySize: Int { weights.encoder.embeddings.count }
     /// Number of ids the decoder embedding accepts.
-    public var targetVocabularySize: Int { weights.decoder.embeddings.shape[0] }
+    public var targetVocabularySize: Int { weights.decoder.embeddings.count }
 
     /// Runs the encoder over `sources` (ids, any lengths; padded internally) → memory [B, S, D].
     public func encode(_ sources: [[Int]]) throws -> EncoderOutput {
@@ -136,8 +136,9 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         let offset: Int
         if case .learned(let o) = spec.positions { offset = o } else { offset = 0 }
         for (t, id) in ids.enumerated() {
-            let row = out + t * d, e = stack.embeddings.data + id * d
-            for i in 0..<d { row[i] = e[i] * spec.embeddingScale }
+            let row = out + t * d
+            stack.embeddings.copyRow(id, into: row)
+            if spec.embeddingScale != 1 { VectorMath.scaleAdd(row, count: d, scale: spec.embeddingScale, add: 0) }
             if let positions = stack.positions {
                 K.add(positions.data + (start + t + offset) * d, into: row, count: d)
             }

@@ -88,10 +88,56 @@ struct DecoderLayerWeights {
     let ffn: FeedForwardWeights
 }
 
+/// Token embeddings [V, D]: a table of their own, or the rows of a tied LM head (one copy
+/// of the weights serves both).
+struct EmbeddingTable {
+    private enum Storage { case table(Tensor), packed(PackedMatrix) }
+    private let storage: Storage
+    /// Number of ids V.
+    let count: Int
+
+    init(_ table: Tensor) {
+        storage = .table(table)
+        count = table.shape[0]
+    }
+
+    init(packed head: PackedMatrix) {
+        storage = .packed(head)
+        count = head.outFeatures
+    }
+
+    /// out[D] = embedding of `id`.
+    func copyRow(_ id: Int, into out: UnsafeMutablePointer<Float>) {
+        switch storage {
+        case .table(let t):
+            let d = t.shape[1]
+            out.update(from: t.data + id * d, count: d)
+        case .packed(let p):
+            p.copyRow(id, into: out)
+        }
+    }
+}
+
+/// The LM head [V, D] and the embedding tables of both stacks. When the head is tied to the
+/// decoder's embeddings (no `lm_head.weight` stored), both read one packed copy; so does the
+/// encoder when it shares that table.
+func embeddingsAndHead(encoder: Tensor, decoder: Tensor, sharedTable: Bool, storedHead: Tensor?)
+    -> (encoder: EmbeddingTable, decoder: EmbeddingTable, head: PackedMatrix) {
+    let v = decoder.shape[0], d = decoder.shape[1]
+    if let storedHead, memcmp(storedHead.data, decoder.data, v * d * MemoryLayout<Float>.size) != 0 {
+        let table = EmbeddingTable(decoder)
+        return (sharedTable ? table : EmbeddingTable(encoder), table,
+                PackedMatrix(weight: storedHead.data, outFeatures: v, inFeatures: d))
+    }
+    let head = PackedMatrix(weight: decoder.data, outFeatures: v, inFeatures: d)
+    let table = EmbeddingTable(packed: head)
+    return (sharedTable ? table : EmbeddingTable(encoder), table, head)
+}
+
 /// What a stack (encoder or decoder) holds besides its layers.
 struct StackWeights<Layer> {
     /// Token embeddings [V, D].
-    let embeddings: Tensor
+    let embeddings: EmbeddingTable
     /// Learned or precomputed positions [P, D], when the spec uses absolute positions.
     let positions: Tensor?
     let embeddingNorm: Norm?

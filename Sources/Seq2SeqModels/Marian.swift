@@ -27,12 +27,14 @@ enum MarianFamily: ModelFamily {
                   "model.encoder.embed_positions.weight", "model.decoder.embed_positions.weight"])
         let positions = sinusoidalTable(positions: s.maxPositions!, width: d)
         let layers = try bartStyleLayers(spec: s, reader: r)
+        let tables = embeddingsAndHead(encoder: encoderEmbeddings, decoder: decoderEmbeddings, sharedTable: shared,
+                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
         return ModelWeights(
-            encoder: StackWeights(embeddings: encoderEmbeddings, positions: positions, embeddingNorm: nil,
+            encoder: StackWeights(embeddings: tables.encoder, positions: positions, embeddingNorm: nil,
                                   layers: layers.encoder, finalNorm: nil, relativeBias: nil),
-            decoder: StackWeights(embeddings: decoderEmbeddings, positions: positions, embeddingNorm: nil,
+            decoder: StackWeights(embeddings: tables.decoder, positions: positions, embeddingNorm: nil,
                                   layers: layers.decoder, finalNorm: nil, relativeBias: nil),
-            lmHead: try lmHead(spec: s, reader: r, fallback: decoderEmbeddings),
+            lmHead: tables.head,
             finalLogitsBias: try r.optionalTensor("final_logits_bias", shape: [v]))
     }
 }

@@ -70,14 +70,15 @@ enum T5Family: ModelFamily {
                 ffn: try ffn("\(p).2.DenseReluDense", norm: "\(p).2.layer_norm"))
         }
         let buckets = s.relativeBias!.buckets
+        let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
+                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
         func stack<L>(_ name: String, _ layers: [L]) throws -> StackWeights<L> {
-            StackWeights(embeddings: shared, positions: nil, embeddingNorm: nil, layers: layers,
+            StackWeights(embeddings: tables.decoder, positions: nil, embeddingNorm: nil, layers: layers,
                          finalNorm: try r.norm("\(name).final_layer_norm", kind: s.norm, width: d),
                          relativeBias: try r.tensor("\(name).block.0.layer.0.SelfAttention.relative_attention_bias.weight",
                                                     shape: [buckets, s.heads]))
         }
-        let head = try r.optionalTensor("lm_head.weight", shape: [v, d]) ?? shared
         return ModelWeights(encoder: try stack("encoder", encoderLayers), decoder: try stack("decoder", decoderLayers),
-                            lmHead: PackedMatrix(weight: head.data, outFeatures: v, inFeatures: d), finalLogitsBias: nil)
+                            lmHead: tables.head, finalLogitsBias: nil)
     }
 }

@@ -56,6 +56,15 @@ public final class PackedMatrix: @unchecked Sendable {
                    c: y, ldc: ldy, beta: accumulate ? 1 : 0, bias: bias).run(pool: pool)
     }
 
+    /// Writes row `j` of the weight (its `inFeatures` values for output feature `j`) to `out`;
+    /// lets a tied embedding table be read from the LM head instead of being stored twice.
+    public func copyRow(_ j: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(j >= 0 && j < outFeatures, "row out of range")
+        let nr = path.tileColumns, k = inFeatures
+        let panel = panels + (j / nr) * k * nr + j % nr
+        for p in 0..<k { out[p] = panel[p * nr] }
+    }
+
     /// The weight as given: row-major [outFeatures, inFeatures].
     public func unpacked() -> [Float] {
         let nr = path.tileColumns, k = inFeatures
