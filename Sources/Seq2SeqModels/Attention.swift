@@ -40,9 +40,8 @@ struct AttentionProblem {
 ///
 /// When `probabilities` is given, the weights of each (b, h, i) row are also written there,
 /// as [B, H, T, probabilityStride] (columns past the valid keys are left untouched).
-func attention(_ p: AttentionProblem, q: HeadLayout, k: HeadLayout, v: HeadLayout, out: HeadLayout,
-               probabilities: UnsafeMutablePointer<Float>? = nil, probabilityStride: Int = 0,
-               pool: ThreadPool = .shared) {
+func attention(_ p: AttentionProblem, probabilities: UnsafeMutablePointer<Float>? = nil, probabilityStride: Int = 0,
+               q: HeadLayout, k: HeadLayout, v: HeadLayout, out: HeadLayout, pool: ThreadPool = .shared) {
     let maxKeys = (0..<p.batches).map(p.keyCount).max() ?? 0
     pool.parallelFor(p.batches * p.heads) { item in
         let b = item / p.heads, h = item % p.heads

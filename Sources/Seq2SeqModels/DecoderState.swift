@@ -19,6 +19,11 @@ public final class DecoderState: @unchecked Sendable {
     public private(set) var rowSource: [Int] = []
     /// Decoder positions consumed so far.
     public private(set) var length = 0
+    /// The decoder layer whose cross-attention weights `forward` keeps (nil: none).
+    public var captureCrossAttentionLayer: Int?
+    /// Cross-attention weights of the captured layer from the last `forward`: [R, H, T, S]
+    /// (columns past a source's length are 0).
+    public private(set) var capturedCrossAttention: Tensor?
 
     init(model: EncoderDecoderModel, encoded: EncoderOutput) {
         self.model = model
@@ -170,7 +175,9 @@ public final class DecoderState: @unchecked Sendable {
         let problem = AttentionProblem(batches: r, heads: spec.heads, headWidth: dh, queries: t,
                                        keyBatch: { sources[$0] }, keyCount: { lengths[sources[$0]] }, causalOffset: nil,
                                        scale: spec.attentionScale, bias: nil)
-        attention(problem,
+        let captured = captureCrossAttentionLayer == l ? Tensor(zeros: [r, spec.heads, t, s]) : nil
+        if captured != nil { capturedCrossAttention = captured }
+        attention(problem, probabilities: captured?.data, probabilityStride: s,
                   q: HeadLayout(base: q.data, batchStride: t * inner, headStride: dh, positionStride: inner),
                   k: HeadLayout(base: kv.data, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),
                   v: HeadLayout(base: kv.data + inner, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),

@@ -84,6 +84,32 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         return try decoder.forward(tokens: decoderInputs, allPositions: true).reshaped([sources.count, t, spec.vocabularySize])
     }
 
+    /// Cross-attention weights [T, S] of `decoderInputs` (start token first) over `source`:
+    /// row t is the distribution the decoder used when predicting the token after input t,
+    /// from decoder layer `layer` (negative counts from the end), averaged over heads or of
+    /// one `head`.
+    public func crossAttention(source: [Int], decoderInputs: [Int], layer: Int = -1, head: Int? = nil) throws -> [[Float]] {
+        let layers = spec.decoderLayers, heads = spec.heads
+        let l = layer < 0 ? layers + layer : layer
+        guard l >= 0 && l < layers else { throw ModelError("attention layer \(layer) outside the decoder's \(layers) layers") }
+        if let head, head < 0 || head >= heads { throw ModelError("attention head \(head) outside the \(heads) heads") }
+        guard !decoderInputs.isEmpty else { return [] }
+        let decoder = makeDecoder(for: try encode([source]))
+        decoder.captureCrossAttentionLayer = l
+        try decoder.begin(rowsPerSource: 1)
+        _ = try decoder.forward(tokens: [decoderInputs], allPositions: false)
+        guard let weights = decoder.capturedCrossAttention else { return [] }
+        let t = decoderInputs.count, s = weights.shape[3]
+        return (0..<t).map { i in
+            (0..<source.count).map { j in
+                if let head { return weights.data[(head * t + i) * s + j] }
+                var sum: Float = 0
+                for h in 0..<heads { sum += weights.data[(h * t + i) * s + j] }
+                return sum / Float(heads)
+            }
+        }
+    }
+
     // MARK: - Blocks shared by both stacks
 
     /// x[R, D] ← x + f(norm(x)) (pre-norm) or norm(x + f(x)) (post-norm).
