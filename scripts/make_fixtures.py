@@ -190,7 +190,14 @@ def teacher_forced_cases(model, tokens, rng):
     decoder = [tokens["start"]] + torch.randint(tokens["low"], VOCAB - 2, (6,), generator=rng).tolist()
     with torch.no_grad():
         logits = model(input_ids=torch.tensor(ids), decoder_input_ids=torch.tensor([decoder]), use_cache=False).logits
-    out.append(dict(source_ids=ids[0], decoder_input_ids=decoder, logits=logits[0].tolist()))
+    model.set_attn_implementation("eager")  # attention weights are only returned by eager attention
+    with torch.no_grad():
+        attn = model(input_ids=torch.tensor(ids), decoder_input_ids=torch.tensor([decoder]), use_cache=False,
+                     output_attentions=True).cross_attentions
+    model.set_attn_implementation("sdpa")
+    out.append(dict(source_ids=ids[0], decoder_input_ids=decoder, logits=logits[0].tolist(),
+                    cross_attention_last_mean=attn[-1][0].mean(0).tolist(),
+                    cross_attention_layer0_head1=attn[0][0, 1].tolist()))
     ids, mask = sources(rng, [8, 3, 5], tokens)
     decoder = [[tokens["start"]] + torch.randint(tokens["low"], VOCAB - 2, (5,), generator=rng).tolist() for _ in ids]
     with torch.no_grad():

@@ -76,6 +76,27 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    func testCrossAttentionMatchesTransformers() throws {
+        for name in fixtureModels {
+            let fixture = try Fixture(name)
+            let model = try Seq2SeqModel(directory: fixture.directory)
+            let tf = try XCTUnwrap(fixture.teacherForced.first)
+            let source = ints(tf["source_ids"]), decoder = ints(tf["decoder_input_ids"])
+            let cases: [(layer: Int, head: Int?, key: String)] = [(-1, nil, "cross_attention_last_mean"), (0, 1, "cross_attention_layer0_head1")]
+            for c in cases {
+                let want = try XCTUnwrap(tf[c.key] as? [Any], "\(name): no \(c.key)").map(floats)
+                let got = try model.network.crossAttention(source: source, decoderInputs: decoder, layer: c.layer, head: c.head)
+                XCTAssertEqual(got.count, want.count, "\(name) \(c.key): rows")
+                var maxDiff: Float = 0
+                for (g, w) in zip(got, want) {
+                    XCTAssertEqual(g.count, w.count)
+                    for (a, b) in zip(g, w) { maxDiff = max(maxDiff, abs(a - b)) }
+                }
+                XCTAssertLessThan(maxDiff, 1e-5, "\(name) \(c.key): max abs diff \(maxDiff)")
+            }
+        }
+    }
+
     func testScoreEqualsTeacherForcedLogSoftmax() throws {
         let fixture = try Fixture("bart")
         let model = try Seq2SeqModel(directory: fixture.directory)
