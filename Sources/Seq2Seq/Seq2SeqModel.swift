@@ -32,8 +32,14 @@ public final class Seq2SeqModel: @unchecked Sendable {
         }
         let configURL = directory.appendingPathComponent("config.json")
         config = try JSONConfig(contentsOf: configURL)
-        let checkpoint = try SafetensorsCheckpoint(directory: directory)
-        network = try EncoderDecoderModel.load(config: config, configPath: configURL.path, weights: checkpoint)
+        let ctranslate2 = directory.appendingPathComponent("model.bin")
+        if FileManager.default.fileExists(atPath: ctranslate2.path),
+           !FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {
+            network = try EncoderDecoderModel.load(ctranslate2: try CTranslate2File(path: ctranslate2.path))
+        } else {
+            let checkpoint = try SafetensorsCheckpoint(directory: directory)
+            network = try EncoderDecoderModel.load(config: config, configPath: configURL.path, weights: checkpoint)
+        }
         let generationURL = directory.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path) ? try JSONConfig(contentsOf: generationURL) : nil
         do {

@@ -40,6 +40,45 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         for (i, ids) in sources.enumerated() {
             embed(weights.encoder, ids: ids, start: 0, into: x.data + i * s * d)
         }
+        return try runEncoder(x, batches: b, length: s, lengths: lengths)
+    }
+
+    /// Whether the encoder reads audio features (Whisper) instead of token ids.
+    public var readsAudio: Bool { weights.audioStem != nil }
+
+    /// Mel bins the audio encoder expects (nil for text encoders).
+    public var melBins: Int? { weights.audioStem?.melBins }
+
+    /// Runs the audio encoder over log-mel features, each [n_mels, F] (as Whisper's feature
+    /// extractor gives them) → memory [B, F/2, D].
+    public func encode(features: [Tensor]) throws -> EncoderOutput {
+        guard let stem = weights.audioStem else { throw ModelError("this model's encoder reads token ids, not audio features") }
+        guard let first = features.first else { throw ModelError("no audio features") }
+        let d = spec.modelWidth, frames = first.shape.last ?? 0
+        guard features.allSatisfy({ $0.shape == [stem.melBins, frames] }) else {
+            throw ModelError("audio features must be [\(stem.melBins), frames], all of one length; got \(features.map(\.shape))")
+        }
+        let s = stem.conv2.outputLength(stem.conv1.outputLength(frames))
+        guard let positions = weights.encoder.positions, s <= positions.shape[0] else {
+            throw ModelError("\(frames) frames are more than the encoder's \(weights.encoder.positions?.shape[0] ?? 0) positions allow")
+        }
+        let b = features.count
+        let x = Tensor(zeros: [b * s, d])
+        let transposed = Tensor(zeros: [frames, stem.melBins])
+        for (i, f) in features.enumerated() {
+            for m in 0..<stem.melBins {
+                for t in 0..<frames { transposed.data[t * stem.melBins + m] = f.data[m * frames + t] }
+            }
+            let h = stem.apply(transposed.data, frames: frames)
+            (x.data + i * s * d).update(from: h.data, count: s * d)
+            for t in 0..<s { K.add(positions.data + t * d, into: x.data + (i * s + t) * d, count: d) }
+        }
+        return try runEncoder(x, batches: b, length: s, lengths: Array(repeating: s, count: b))
+    }
+
+    /// The encoder layers over embedded inputs x[B·S, D] → memory [B, S, D].
+    private func runEncoder(_ x: Tensor, batches b: Int, length s: Int, lengths: [Int]) throws -> EncoderOutput {
+        let d = spec.modelWidth
         let stack = weights.encoder
         if let norm = stack.embeddingNorm { norm.apply(x.data, rows: b * s, into: x.data) }
         let bias = stack.relativeBias.map {

@@ -155,6 +155,28 @@ struct ModelWeights {
     let lmHead: PackedMatrix
     /// `final_logits_bias` [V].
     let finalLogitsBias: Tensor?
+    /// The convolutional front end of speech encoders (Whisper), when the encoder reads audio.
+    var audioStem: AudioStem? = nil
+}
+
+/// Whisper's audio stem: two 1-D convolutions (kernel 3, padding 1; the second with stride 2)
+/// each followed by GELU, turning log-mel frames [F, n_mels] into [F/2, D].
+struct AudioStem {
+    let conv1: Conv1D
+    let conv2: Conv1D
+    /// Mel bins the first convolution expects.
+    var melBins: Int { conv1.inChannels }
+
+    /// x[F, n_mels] → [F', D] with F' = conv2.outputLength(F).
+    func apply(_ features: UnsafePointer<Float>, frames: Int) -> Tensor {
+        let hidden = Tensor(zeros: [conv1.outputLength(frames), conv1.outChannels])
+        conv1.apply(features, length: frames, into: hidden.data)
+        VectorMath.activate(.geluErf, hidden.data, count: hidden.count)
+        let out = Tensor(zeros: [conv2.outputLength(hidden.shape[0]), conv2.outChannels])
+        conv2.apply(hidden.data, length: hidden.shape[0], into: out.data)
+        VectorMath.activate(.geluErf, out.data, count: out.count)
+        return out
+    }
 }
 
 /// Writes the sinusoidal table Marian uses: for position p and i < D/2,

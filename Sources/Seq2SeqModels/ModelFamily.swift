@@ -20,6 +20,11 @@ extension EncoderDecoderModel {
     /// The `model_type` values that `load(config:weights:)` accepts.
     public static var supportedModelTypes: [String] { modelFamilies.flatMap { $0.modelTypes }.sorted() }
 
+    /// Builds a model from a CTranslate2 `model.bin` (Whisper models, as faster-whisper uses them).
+    public static func load(ctranslate2 file: CTranslate2File) throws -> EncoderDecoderModel {
+        try WhisperFamily.load(file)
+    }
+
     /// Builds a model from a parsed `config.json` and a tensor source; `configPath` names the config in errors.
     public static func load(config: JSONConfig, configPath: String, weights source: TensorSource) throws -> EncoderDecoderModel {
         guard let modelType = try config.string("model_type") else {
