@@ -205,6 +205,13 @@ def teacher_forced_cases(model, tokens, rng):
                        decoder_input_ids=torch.tensor(decoder), use_cache=False).logits
     out.append(dict(source_ids=ids, attention_mask=mask, decoder_input_ids=decoder, logits=logits.tolist()))
     check_conditioning(model, ids, mask, decoder, logits)
+    # Long enough (≥ 16 queries and keys) to take the blocked (GEMM) attention path.
+    ids, mask = sources(rng, [21, 17], tokens)
+    decoder = [[tokens["start"]] + torch.randint(tokens["low"], VOCAB - 2, (18,), generator=rng).tolist() for _ in ids]
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
+                       decoder_input_ids=torch.tensor(decoder), use_cache=False).logits
+    out.append(dict(source_ids=ids, attention_mask=mask, decoder_input_ids=decoder, logits=logits.tolist()))
     return out
 
 

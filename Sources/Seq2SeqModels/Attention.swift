@@ -43,29 +43,78 @@ struct AttentionProblem {
 func attention(_ p: AttentionProblem, probabilities: UnsafeMutablePointer<Float>? = nil, probabilityStride: Int = 0,
                q: HeadLayout, k: HeadLayout, v: HeadLayout, out: HeadLayout, pool: ThreadPool = .shared) {
     let maxKeys = (0..<p.batches).map(p.keyCount).max() ?? 0
+    // Many queries (encoders, teacher forcing): two GEMMs per (batch, head) beat one dot
+    // product per key. One query per row (decoding steps): the dot-product loop.
+    let blocked = p.queries >= 16 && maxKeys >= 16
     pool.parallelFor(p.batches * p.heads) { item in
         let b = item / p.heads, h = item % p.heads
-        let kb = p.keyBatch(b), n = p.keyCount(b)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(maxKeys, 1)) { scratch in
-            let scores = scratch.baseAddress!
-            for i in 0..<p.queries {
-                let visible = p.causalOffset.map { min(n, i + $0 + 1) } ?? n
-                let qi = q.at(b, h, i)
-                for j in 0..<visible { scores[j] = K.dot(qi, k.at(kb, h, j), count: p.headWidth) * p.scale }
-                if let bias = p.bias {
-                    let row = bias + (h * p.queries + i) * p.biasStride
-                    for j in 0..<visible { scores[j] += row[j] }
-                }
-                K.softmax(scores, count: visible)
-                let o = out.at(b, h, i)
-                o.update(repeating: 0, count: p.headWidth)
-                for j in 0..<visible { K.axpy(scores[j], v.at(kb, h, j), o, count: p.headWidth) }
-                if let probabilities {
-                    (probabilities + ((b * p.heads + h) * p.queries + i) * probabilityStride).update(from: scores, count: visible)
-                }
+        if blocked {
+            attendBlocked(p, b: b, h: h, maxKeys: maxKeys, probabilities: probabilities, probabilityStride: probabilityStride,
+                          q: q, k: k, v: v, out: out)
+        } else {
+            attendRows(p, b: b, h: h, maxKeys: maxKeys, probabilities: probabilities, probabilityStride: probabilityStride,
+                       q: q, k: k, v: v, out: out)
+        }
+    }
+}
+
+/// Keys visible to query i of batch b.
+@inline(__always)
+private func visibleKeys(_ p: AttentionProblem, keys n: Int, query i: Int) -> Int {
+    p.causalOffset.map { min(n, i + $0 + 1) } ?? n
+}
+
+/// One (b, h): scores row by row with dot products, softmax, weighted sum of values.
+private func attendRows(_ p: AttentionProblem, b: Int, h: Int, maxKeys: Int, probabilities: UnsafeMutablePointer<Float>?,
+                        probabilityStride: Int, q: HeadLayout, k: HeadLayout, v: HeadLayout, out: HeadLayout) {
+    let kb = p.keyBatch(b), n = p.keyCount(b)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: max(maxKeys, 1)) { scratch in
+        let scores = scratch.baseAddress!
+        for i in 0..<p.queries {
+            let visible = visibleKeys(p, keys: n, query: i)
+            let qi = q.at(b, h, i)
+            for j in 0..<visible { scores[j] = K.dot(qi, k.at(kb, h, j), count: p.headWidth) * p.scale }
+            if let bias = p.bias {
+                let row = bias + (h * p.queries + i) * p.biasStride
+                for j in 0..<visible { scores[j] += row[j] }
+            }
+            K.softmax(scores, count: visible)
+            let o = out.at(b, h, i)
+            o.update(repeating: 0, count: p.headWidth)
+            for j in 0..<visible { K.axpy(scores[j], v.at(kb, h, j), o, count: p.headWidth) }
+            if let probabilities {
+                (probabilities + ((b * p.heads + h) * p.queries + i) * probabilityStride).update(from: scores, count: visible)
             }
         }
     }
+}
+
+/// One (b, h) as S = scale·Q·Kᵀ [T, N] (GEMM), masked softmax per row, O = S·V (GEMM).
+private func attendBlocked(_ p: AttentionProblem, b: Int, h: Int, maxKeys: Int, probabilities: UnsafeMutablePointer<Float>?,
+                           probabilityStride: Int, q: HeadLayout, k: HeadLayout, v: HeadLayout, out: HeadLayout) {
+    let kb = p.keyBatch(b), n = p.keyCount(b), t = p.queries, dh = p.headWidth
+    guard n > 0 else {
+        for i in 0..<t { out.at(b, h, i).update(repeating: 0, count: dh) }
+        return
+    }
+    let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * n)
+    defer { scores.deallocate() }
+    GEMM.multiply(m: t, n: n, k: dh, a: q.at(b, h, 0), lda: q.positionStride, transposeA: false,
+                  b: k.at(kb, h, 0), ldb: k.positionStride, transposeB: true, c: scores, ldc: n, alpha: p.scale)
+    for i in 0..<t {
+        let row = scores + i * n, visible = visibleKeys(p, keys: n, query: i)
+        if let bias = p.bias {
+            let biasRow = bias + (h * p.queries + i) * p.biasStride
+            for j in 0..<visible { row[j] += biasRow[j] }
+        }
+        K.softmax(row, count: visible)
+        if visible < n { (row + visible).update(repeating: 0, count: n - visible) }
+        if let probabilities {
+            (probabilities + ((b * p.heads + h) * p.queries + i) * probabilityStride).update(from: row, count: visible)
+        }
+    }
+    GEMM.multiply(m: t, n: dh, k: n, a: scores, lda: n, transposeA: false,
+                  b: v.at(kb, h, 0), ldb: v.positionStride, transposeB: false, c: out.at(b, h, 0), ldc: out.positionStride)
 }
 
 /// T5's relative position bucket of `relative` = key position − query position.
