@@ -16,16 +16,37 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from transformers import (  # noqa: E402
-    BartConfig, BartForConditionalGeneration, GenerationConfig, MarianConfig, MarianMTModel,
-    MBartConfig, MBartForConditionalGeneration, T5Config, T5ForConditionalGeneration)
+    BartConfig, BartForConditionalGeneration, BartTokenizer, GenerationConfig, MarianConfig, MarianMTModel,
+    MarianTokenizer, MBartConfig, MBartForConditionalGeneration, MBartTokenizer, T5Config,
+    T5ForConditionalGeneration, T5Tokenizer)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
-VOCAB = 96
+CORPUS = os.path.join(ROOT, "tokenizers", "corpus.txt")
+SCRATCH = tempfile.mkdtemp(prefix="s2s-fixtures-")
+
+
+def train_spm(name, model_type, vocab, **ids):
+    """A small SentencePiece model trained on the tokenizer corpus; returns its path."""
+    import sentencepiece as spm
+    prefix = os.path.join(SCRATCH, name)
+    spm.SentencePieceTrainer.train(input=CORPUS, model_prefix=prefix, vocab_size=vocab, model_type=model_type,
+                                   character_coverage=0.98, minloglevel=2, **ids)
+    return prefix + ".model"
+
+
+def tokenizer_folder(name, files):
+    """A scratch folder holding `files` (target name → source path)."""
+    folder = os.path.join(SCRATCH, name)
+    os.makedirs(folder, exist_ok=True)
+    for target, source in files.items():
+        shutil.copy(source, os.path.join(folder, target))
+    return folder
 
 
 def perturb(model, seed, eos_token_id, eos_boost=None):
@@ -48,12 +69,12 @@ def perturb(model, seed, eos_token_id, eos_boost=None):
     return model
 
 
-def make_eos_reachable(model, eos, start, seed):
+def make_eos_reachable(model, eos, start, seed, vocab):
     """Raises the EOS logit to just under the typical best one, so generations end at varied
     lengths and beam search has finished hypotheses to rank (random weights rarely stop)."""
     g = torch.Generator().manual_seed(seed)
-    src = torch.randint(3, VOCAB - 2, (8, 9), generator=g)
-    dec = torch.cat([torch.full((8, 1), start), torch.randint(3, VOCAB - 2, (8, 7), generator=g)], 1)
+    src = torch.randint(3, vocab - 2, (8, 9), generator=g)
+    dec = torch.cat([torch.full((8, 1), start), torch.randint(3, vocab - 2, (8, 7), generator=g)], 1)
     with torch.no_grad():
         out = model(input_ids=src, decoder_input_ids=dec, output_hidden_states=True, use_cache=False)
         gap = (out.logits.max(-1).values - out.logits[..., eos]).mean().item() - 0.4
@@ -69,8 +90,11 @@ def make_eos_reachable(model, eos, start, seed):
 
 def t5(version):
     gated = version == "v1_1"
+    model_file = train_spm("t5", "unigram", 256, pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
+    tokenizer = T5Tokenizer.from_pretrained(tokenizer_folder("t5", {"spiece.model": model_file}), extra_ids=0)
+    vocab = len(tokenizer)
     config = T5Config(
-        vocab_size=VOCAB, d_model=32, d_kv=12 if gated else 8, num_heads=4, d_ff=48,
+        vocab_size=vocab, d_model=32, d_kv=12 if gated else 8, num_heads=4, d_ff=48,
         num_layers=2, num_decoder_layers=3, relative_attention_num_buckets=8,
         relative_attention_max_distance=20, feed_forward_proj="gated-gelu" if gated else "relu",
         tie_word_embeddings=not gated, dropout_rate=0.0, layer_norm_epsilon=1e-6,
@@ -84,42 +108,65 @@ def t5(version):
                 p.mul_(0.4)
             if gated and ".wi_" in name:  # the gated product grows the residual stream
                 p.mul_(0.6)
-    make_eos_reachable(model, 1, 0, 11)
+    make_eos_reachable(model, 1, 0, 11, vocab)
     gen = GenerationConfig(decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
-    return model, gen, dict(pad=0, eos=1, start=0, low=2)
+    return model, gen, dict(pad=0, eos=1, start=0, low=3, vocab=vocab), tokenizer
 
 
 def bart():
+    from tokenizers import ByteLevelBPETokenizer
+    trainer = ByteLevelBPETokenizer()
+    trainer.train([CORPUS], vocab_size=400, min_frequency=2, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    folder = os.path.join(SCRATCH, "bart")
+    os.makedirs(folder, exist_ok=True)
+    trainer.save_model(folder)
+    tokenizer = BartTokenizer.from_pretrained(folder)
+    vocab = len(tokenizer)
     config = BartConfig(
-        vocab_size=VOCAB, d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4,
+        vocab_size=vocab, d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4,
         decoder_attention_heads=4, encoder_ffn_dim=48, decoder_ffn_dim=48, max_position_embeddings=64,
         activation_function="gelu", scale_embedding=True, dropout=0.0, attention_dropout=0.0,
         activation_dropout=0.0, pad_token_id=1, bos_token_id=0, eos_token_id=2,
         decoder_start_token_id=2, forced_eos_token_id=2)
     torch.manual_seed(2)
     model = perturb(BartForConditionalGeneration(config), 20, 2)
-    make_eos_reachable(model, 2, 2, 21)
+    make_eos_reachable(model, 2, 2, 21, vocab)
     gen = GenerationConfig(decoder_start_token_id=2, pad_token_id=1, bos_token_id=0, eos_token_id=2,
                            forced_bos_token_id=0, forced_eos_token_id=2, no_repeat_ngram_size=3)
-    return model, gen, dict(pad=1, eos=2, start=2, low=3)
+    return model, gen, dict(pad=1, eos=2, start=2, low=5, vocab=vocab), tokenizer
 
 
 def mbart():
+    model_file = train_spm("mbart", "bpe", 256, pad_id=1, eos_id=2, unk_id=3, bos_id=0)
+    tokenizer = MBartTokenizer.from_pretrained(tokenizer_folder("mbart", {"sentencepiece.bpe.model": model_file}),
+                                               src_lang="en_XX", tgt_lang="pt_XX")
+    vocab = len(tokenizer)
+    target_language = tokenizer.convert_tokens_to_ids("pt_XX")
     config = MBartConfig(
-        vocab_size=VOCAB, d_model=32, encoder_layers=3, decoder_layers=2, encoder_attention_heads=4,
+        vocab_size=vocab, d_model=32, encoder_layers=3, decoder_layers=2, encoder_attention_heads=4,
         decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
         activation_function="relu", scale_embedding=True, dropout=0.0, attention_dropout=0.0,
         activation_dropout=0.0, pad_token_id=1, bos_token_id=0, eos_token_id=2,
         decoder_start_token_id=2, forced_eos_token_id=2)
     torch.manual_seed(3)
     model = perturb(MBartForConditionalGeneration(config), 30, 2)
-    make_eos_reachable(model, 2, 2, 31)
+    make_eos_reachable(model, 2, 2, 31, vocab)
     gen = GenerationConfig(decoder_start_token_id=2, pad_token_id=1, bos_token_id=0, eos_token_id=2,
-                           forced_bos_token_id=90, forced_eos_token_id=2)
-    return model, gen, dict(pad=1, eos=2, start=2, low=3)
+                           forced_bos_token_id=target_language, forced_eos_token_id=2)
+    return model, gen, dict(pad=1, eos=2, start=2, low=4, vocab=vocab - 60), tokenizer
 
 
 def marian():
+    import sentencepiece as spm
+    model_file = train_spm("marian", "unigram", 256, eos_id=0, unk_id=1, bos_id=-1, pad_id=-1)
+    processor = spm.SentencePieceProcessor(model_file=model_file)
+    pieces = {processor.id_to_piece(i): i for i in range(processor.get_piece_size())}
+    pieces["<pad>"] = len(pieces)
+    folder = tokenizer_folder("marian", {"source.spm": model_file, "target.spm": model_file})
+    with open(os.path.join(folder, "vocab.json"), "w") as f:
+        json.dump(pieces, f, ensure_ascii=False)
+    tokenizer = MarianTokenizer.from_pretrained(folder)
+    VOCAB = len(pieces)
     config = MarianConfig(
         vocab_size=VOCAB, decoder_vocab_size=VOCAB, d_model=32, encoder_layers=3, decoder_layers=2,
         encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64,
@@ -128,15 +175,15 @@ def marian():
         decoder_start_token_id=VOCAB - 1, share_encoder_decoder_embeddings=True)
     torch.manual_seed(4)
     model = perturb(MarianMTModel(config), 40, 0)
-    make_eos_reachable(model, 0, VOCAB - 1, 41)
+    make_eos_reachable(model, 0, VOCAB - 1, 41, VOCAB)
     gen = GenerationConfig(decoder_start_token_id=VOCAB - 1, pad_token_id=VOCAB - 1, eos_token_id=0,
                            bad_words_ids=[[VOCAB - 1]], num_beams=4, max_length=64)
-    return model, gen, dict(pad=VOCAB - 1, eos=0, start=VOCAB - 1, low=1)
+    return model, gen, dict(pad=VOCAB - 1, eos=0, start=VOCAB - 1, low=2, vocab=VOCAB), tokenizer
 
 
 def sources(rng, lengths, tokens):
     """Random source rows ending in EOS, right-padded, with their attention mask."""
-    rows = [torch.randint(tokens["low"], VOCAB - 2, (n - 1,), generator=rng).tolist() + [tokens["eos"]] for n in lengths]
+    rows = [torch.randint(tokens["low"], tokens["vocab"] - 2, (n - 1,), generator=rng).tolist() + [tokens["eos"]] for n in lengths]
     width = max(lengths)
     ids = [r + [tokens["pad"]] * (width - len(r)) for r in rows]
     mask = [[1] * len(r) + [0] * (width - len(r)) for r in rows]
@@ -187,7 +234,7 @@ def generation_cases(model, tokens, rng):
 def teacher_forced_cases(model, tokens, rng):
     out = []
     ids, _ = sources(rng, [7], tokens)
-    decoder = [tokens["start"]] + torch.randint(tokens["low"], VOCAB - 2, (6,), generator=rng).tolist()
+    decoder = [tokens["start"]] + torch.randint(tokens["low"], tokens["vocab"] - 2, (6,), generator=rng).tolist()
     with torch.no_grad():
         logits = model(input_ids=torch.tensor(ids), decoder_input_ids=torch.tensor([decoder]), use_cache=False).logits
     model.set_attn_implementation("eager")  # attention weights are only returned by eager attention
@@ -199,7 +246,7 @@ def teacher_forced_cases(model, tokens, rng):
                     cross_attention_last_mean=attn[-1][0].mean(0).tolist(),
                     cross_attention_layer0_head1=attn[0][0, 1].tolist()))
     ids, mask = sources(rng, [8, 3, 5], tokens)
-    decoder = [[tokens["start"]] + torch.randint(tokens["low"], VOCAB - 2, (5,), generator=rng).tolist() for _ in ids]
+    decoder = [[tokens["start"]] + torch.randint(tokens["low"], tokens["vocab"] - 2, (5,), generator=rng).tolist() for _ in ids]
     with torch.no_grad():
         logits = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
                        decoder_input_ids=torch.tensor(decoder), use_cache=False).logits
@@ -207,11 +254,37 @@ def teacher_forced_cases(model, tokens, rng):
     check_conditioning(model, ids, mask, decoder, logits)
     # Long enough (≥ 16 queries and keys) to take the blocked (GEMM) attention path.
     ids, mask = sources(rng, [21, 17], tokens)
-    decoder = [[tokens["start"]] + torch.randint(tokens["low"], VOCAB - 2, (18,), generator=rng).tolist() for _ in ids]
+    decoder = [[tokens["start"]] + torch.randint(tokens["low"], tokens["vocab"] - 2, (18,), generator=rng).tolist() for _ in ids]
     with torch.no_grad():
         logits = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask),
                        decoder_input_ids=torch.tensor(decoder), use_cache=False).logits
     out.append(dict(source_ids=ids, attention_mask=mask, decoder_input_ids=decoder, logits=logits.tolist()))
+    return out
+
+
+TEXT_LINES = [
+    "The green house.",
+    "A criança brincava no jardim enquanto a avó lia o jornal.",
+    "Größere Straßen führen über die Brücke nach Köln.",
+    "中文：我们今天去公园散步。",
+    "Hello   world 🎉",
+    "",
+]
+
+
+def text_cases(model, tokenizer, tokens):
+    """Text in, text out: what transformers generates and decodes (special tokens skipped)."""
+    out = []
+    for name, kwargs in [("text_greedy", dict(num_beams=1, do_sample=False, max_new_tokens=12)),
+                         ("text_beam4", dict(num_beams=4, do_sample=False, max_new_tokens=12))]:
+        batch = tokenizer(TEXT_LINES, return_tensors="pt", padding=True)
+        with torch.no_grad():
+            sequences = model.generate(**batch, use_cache=False, **kwargs)
+        texts = tokenizer.batch_decode(sequences, skip_special_tokens=True)
+        out.append(dict(name=name, texts=TEXT_LINES, kwargs=kwargs, outputs=texts,
+                        source_ids=[[i for i, m in zip(row, mask) if m] for row, mask in
+                                    zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist())],
+                        ids=[strip(seq, tokens, [tokens["eos"]]) for seq in sequences.tolist()]))
     return out
 
 
@@ -229,18 +302,20 @@ def check_conditioning(model, ids, mask, decoder, logits):
         raise SystemExit(f"fixture too ill-conditioned ({error:.2e}); lower the weight scale")
 
 
-def build(name, model, gen, tokens, seed, shard=False):
+def build(name, model, gen, tokens, tokenizer, seed, shard=False):
     folder = os.path.join(ROOT, name)
     shutil.rmtree(folder, ignore_errors=True)
     model.eval()
     model.generation_config = gen
     kwargs = dict(max_shard_size="150KB") if shard else {}
     model.save_pretrained(folder, safe_serialization=True, **kwargs)
+    tokenizer.save_pretrained(folder)
     rng = torch.Generator().manual_seed(seed)
     reference = dict(
         transformers=transformers.__version__, torch=torch.__version__,
         teacher_forced=teacher_forced_cases(model, tokens, rng),
-        generation=generation_cases(model, tokens, rng))
+        generation=generation_cases(model, tokens, rng),
+        text=text_cases(model, tokenizer, tokens))
     with open(os.path.join(folder, "reference.json"), "w") as f:
         json.dump(reference, f, separators=(",", ":"))
     lengths = [len(i) for g in reference["generation"] for i in g["ids"]]
@@ -256,6 +331,7 @@ def main():
     build("bart", *bart(), seed=102)
     build("mbart", *mbart(), seed=103, shard=True)
     build("marian", *marian(), seed=104)
+    shutil.rmtree(SCRATCH, ignore_errors=True)
 
 
 if __name__ == "__main__":
