@@ -139,9 +139,9 @@ def bart():
 def mbart():
     model_file = train_spm("mbart", "bpe", 256, pad_id=1, eos_id=2, unk_id=3, bos_id=0)
     tokenizer = MBartTokenizer.from_pretrained(tokenizer_folder("mbart", {"sentencepiece.bpe.model": model_file}),
-                                               src_lang="en_XX", tgt_lang="pt_XX")
+                                               src_lang="en_XX", tgt_lang="ro_RO")
     vocab = len(tokenizer)
-    target_language = tokenizer.convert_tokens_to_ids("pt_XX")
+    target_language = tokenizer.convert_tokens_to_ids("ro_RO")
     config = MBartConfig(
         vocab_size=vocab, d_model=32, encoder_layers=3, decoder_layers=2, encoder_attention_heads=4,
         decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
@@ -268,7 +268,6 @@ TEXT_LINES = [
     "Größere Straßen führen über die Brücke nach Köln.",
     "中文：我们今天去公园散步。",
     "Hello   world 🎉",
-    "",
 ]
 
 
@@ -281,10 +280,20 @@ def text_cases(model, tokenizer, tokens):
         with torch.no_grad():
             sequences = model.generate(**batch, use_cache=False, **kwargs)
         texts = tokenizer.batch_decode(sequences, skip_special_tokens=True)
-        out.append(dict(name=name, texts=TEXT_LINES, kwargs=kwargs, outputs=texts,
-                        source_ids=[[i for i, m in zip(row, mask) if m] for row, mask in
-                                    zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist())],
-                        ids=[strip(seq, tokens, [tokens["eos"]]) for seq in sequences.tolist()]))
+        ids = [strip(seq, tokens, [tokens["eos"]]) for seq in sequences.tolist()]
+        source_ids = [[i for i, m in zip(row, mask) if m] for row, mask in
+                      zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist())]
+        record = dict(name=name, texts=TEXT_LINES, kwargs=kwargs, outputs=texts, source_ids=source_ids, ids=ids)
+        # Cross-attention of the first input's result: the last decoder layer, mean over heads,
+        # one row per generated token (the distribution it was chosen with).
+        model.set_attn_implementation("eager")
+        with torch.no_grad():
+            decoder = [tokens["start"]] + ids[0][:-1]
+            attn = model(input_ids=torch.tensor([source_ids[0]]), decoder_input_ids=torch.tensor([decoder]),
+                         use_cache=False, output_attentions=True).cross_attentions
+        model.set_attn_implementation("sdpa")
+        record["first_cross_attention"] = attn[-1][0].mean(0).tolist()
+        out.append(record)
     return out
 
 

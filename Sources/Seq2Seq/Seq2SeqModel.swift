@@ -21,6 +21,10 @@ public final class Seq2SeqModel: @unchecked Sendable {
     public let config: JSONConfig
     /// Generation defaults: `generation_config.json`, else the generation fields of `config.json`.
     public let generationDefaults: GenerationConfig
+    /// Whether the model's generation settings name a beam size (else text pipelines use 4).
+    public let generationSetsBeams: Bool
+    /// The folder's tokenizer, when it has one.
+    public let tokenizer: ModelTokenizer?
 
     /// Loads a Hugging Face folder: `config.json`, `model.safetensors` (or shards + index),
     /// optional `generation_config.json`. Throws `ModelFileError` naming the bad file.
@@ -46,6 +50,12 @@ public final class Seq2SeqModel: @unchecked Sendable {
             generationDefaults = try GenerationConfig(json: generation?.raw, modelConfig: config.raw)
         } catch {
             throw ModelFileError(generation == nil ? configURL.path : generationURL.path, "\(error)")
+        }
+        generationSetsBeams = (generation?.raw ?? config.raw)["num_beams"] != nil
+        do {
+            tokenizer = try ModelTokenizer.load(directory: directory)
+        } catch let error as TokenizerError {
+            throw ModelFileError(error.path, error.problem)
         }
     }
 

@@ -71,6 +71,7 @@ func describe(_ error: Error) -> (String, Int32) {
     case let e as ModelFileError: return (e.description, 3)
     case let e as ModelError: return (e.description, 3)
     case let e as GenerationConfigError: return ("\(e)", 3)
+    case let e as TokenizerError: return (e.description, 3)
     default: return ("\(error)", 1)
     }
 }

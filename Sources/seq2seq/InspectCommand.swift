@@ -21,7 +21,7 @@ struct InspectCommand: ParsableCommand {
             ("d_model", s.modelWidth), ("heads", s.heads), ("head_width", s.headWidth), ("ffn_width", s.ffnWidth),
             ("encoder_layers", s.encoderLayers), ("decoder_layers", s.decoderLayers), ("vocab_size", s.vocabularySize),
             ("norm", s.preNorm ? "pre-norm" : "post-norm"), ("activation", s.activation.rawValue + (s.gatedFFN ? " (gated)" : "")),
-            ("tokenizer", "none"),
+            ("tokenizer", model.tokenizer.map { "\($0.description)\($0.tokenizerClass.map { " (\($0))" } ?? "")" } ?? "none"),
         ]
         if let v = g.decoderStartTokenId { fields.append(("decoder_start_token_id", v)) }
         if let v = g.padTokenId { fields.append(("pad_token_id", v)) }

@@ -9,7 +9,8 @@ struct Seq2SeqCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seq2seq",
         abstract: "Encoder-decoder Transformers: generate, score and inspect Hugging Face checkpoints.",
-        subcommands: [GenerateCommand.self, ScoreCommand.self, InspectCommand.self])
+        subcommands: [GenerateCommand.self, ScoreCommand.self, TranslateCommand.self, SummarizeCommand.self,
+                      TokenizeCommand.self, InspectCommand.self])
 
     static func main() {
         let command: ParsableCommand

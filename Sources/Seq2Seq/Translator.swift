@@ -1,0 +1,143 @@
+// Text in, text out: tokenize, batch by length, generate, decode in input order — the
+// `translate` and `summarize` pipelines, with the cross-attention of each result on request.
+//
+//     let translator = try Translator(model: URL(fileURLWithPath: "models/opus-mt-en-de"))
+//     let results = try await translator.translate(["The green house."])
+//     print(results[0].text)
+import Foundation
+
+/// Options of a text-to-text run; unset fields come from the model.
+public struct TranslationOptions: Sendable {
+    /// Beam size; nil: the model's `num_beams` when its generation config sets one, else 4.
+    public var beamSize: Int?
+    /// Most tokens to generate per input (Hugging Face `max_new_tokens`); nil: the model's limits.
+    public var maxLength: Int?
+    /// Inputs decoded together (after sorting by length).
+    public var batchSize: Int = 16
+    /// Source language code (mBART-style models; T5 task prefixes).
+    public var sourceLanguage: String?
+    /// Target language code (mBART: the forced first token; T5 task prefixes).
+    public var targetLanguage: String?
+    /// Text put before every input (T5 task prefixes such as "summarize: ").
+    public var prefix: String = ""
+    /// Keep the cross-attention of each result: decoder layer (negative from the end) and
+    /// head (nil: mean over heads).
+    public var attention: (layer: Int, head: Int?)?
+    /// Further generation settings applied over the model's defaults.
+    public var configure: (@Sendable (inout GenerationConfig) -> Void)?
+
+    /// Options with every default.
+    public init(beamSize: Int? = nil, maxLength: Int? = nil, batchSize: Int = 16) {
+        self.beamSize = beamSize
+        self.maxLength = maxLength
+        self.batchSize = batchSize
+    }
+}
+
+/// One input's result.
+public struct Translation: Sendable, Equatable {
+    /// Decoded text, special tokens skipped.
+    public var text: String
+    /// Generated ids (without the decoder start token, with the final EOS when generated).
+    public var ids: [Int]
+    /// Beam-search sequence score (nil for greedy).
+    public var score: Float?
+    /// Source tokens (with the special tokens added), when attention was requested.
+    public var sourceTokens: [String]?
+    /// Generated tokens, when attention was requested.
+    public var targetTokens: [String]?
+    /// [generated tokens][source tokens] cross-attention, when requested.
+    public var crossAttention: [[Float]]?
+}
+
+/// A model with its tokenizer, turning texts into texts.
+public final class Translator: @unchecked Sendable {
+    /// The model.
+    public let model: Seq2SeqModel
+    /// Its tokenizer.
+    public let tokenizer: ModelTokenizer
+
+    /// Loads a model folder that has a tokenizer.
+    public convenience init(model url: URL) throws {
+        try self.init(try Seq2SeqModel(directory: url))
+    }
+
+    /// Wraps a loaded model; throws when it has no tokenizer.
+    public init(_ model: Seq2SeqModel) throws {
+        guard let tokenizer = model.tokenizer else {
+            throw ModelFileError(model.directory.path, "no tokenizer (tokenizer.json, source.spm/target.spm or spiece.model)")
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// Translates (or summarizes, with a prefix) `texts`; results in input order.
+    public func translate(_ texts: [String], options: TranslationOptions = .init()) async throws -> [Translation] {
+        try run(texts, options: options)
+    }
+
+    /// The synchronous form of `translate`.
+    public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
+        let config = try generationConfig(options)
+        let sources = try texts.map { text in
+            text.isEmpty ? [] : try tokenizer.encodeSource(options.prefix + text, sourceLanguage: options.sourceLanguage)
+        }
+        var results = [Translation?](repeating: nil, count: texts.count)
+        for (i, s) in sources.enumerated() where s.isEmpty {  // an empty line stays an empty line
+            results[i] = Translation(text: "", ids: [], score: nil)
+        }
+        let order = sources.indices.filter { !sources[$0].isEmpty }.sorted { sources[$0].count > sources[$1].count }
+        var start = 0
+        while start < order.count {
+            let batch = Array(order[start..<min(start + max(1, options.batchSize), order.count)])
+            let hypotheses = try model.generate(sources: batch.map { sources[$0] }, options: config, batchSize: batch.count)
+            for (k, i) in batch.enumerated() {
+                let best = hypotheses[k][0]
+                var result = Translation(text: tokenizer.target.decode(best.ids, skipSpecialTokens: true), ids: best.ids, score: best.score)
+                if let request = options.attention { try attach(request, source: sources[i], config: config, to: &result) }
+                results[i] = result
+            }
+            start += batch.count
+        }
+        return results.map { $0! }
+    }
+
+    /// The model's defaults with the options applied.
+    private func generationConfig(_ options: TranslationOptions) throws -> GenerationConfig {
+        var config = model.generationDefaults
+        config.numReturnSequences = 1
+        config.numBeams = options.beamSize ?? (model.generationSetsBeams ? config.numBeams : 4)
+        if let n = options.maxLength { config.maxNewTokens = n }
+        if let language = options.targetLanguage, tokenizer.tokenizerClass?.hasPrefix("MBart") == true {
+            guard let id = tokenizer.target.id(for: language) else {
+                throw ModelFileError(model.directory.path, "unknown target language code \"\(language)\"")
+            }
+            config.forcedBosTokenId = id
+        }
+        options.configure?(&config)
+        return config
+    }
+
+    /// Adds tokens and cross-attention to `result`.
+    private func attach(_ request: (layer: Int, head: Int?), source: [Int], config: GenerationConfig, to result: inout Translation) throws {
+        guard let start = config.decoderStartTokenId else { return }
+        let inputs = [start] + result.ids.dropLast()
+        result.crossAttention = result.ids.isEmpty ? [] :
+            try model.network.crossAttention(source: source, decoderInputs: inputs, layer: request.layer, head: request.head)
+        result.sourceTokens = source.map { tokenizer.source.token(for: $0) ?? "<\($0)>" }
+        result.targetTokens = result.ids.map { tokenizer.target.token(for: $0) ?? "<\($0)>" }
+    }
+}
+
+extension Seq2SeqModel {
+    /// The task prefix T5 models expect, from `config.json`'s `task_specific_params`
+    /// (`summarization`, `translation_<src>_to_<tgt>`); nil for other families.
+    public func taskPrefix(summarize: Bool, sourceLanguage: String?, targetLanguage: String?) -> String? {
+        guard network.family.hasSuffix("t5") else { return nil }
+        let tasks = config.raw["task_specific_params"] as? [String: Any] ?? [:]
+        func prefix(_ key: String) -> String? { (tasks[key] as? [String: Any])?["prefix"] as? String }
+        if summarize { return prefix("summarization") ?? "summarize: " }
+        if let s = sourceLanguage, let t = targetLanguage, let p = prefix("translation_\(s)_to_\(t)") { return p }
+        return tasks.keys.sorted().first { $0.hasPrefix("translation_") }.flatMap(prefix)
+    }
+}

@@ -1,0 +1,113 @@
+// `seq2seq translate`, `summarize` and `tokenize`: text in, text out (CONTRACT.md).
+import ArgumentParser
+import Foundation
+import Seq2Seq
+
+/// Options shared by `translate` and `summarize`.
+struct TextToTextOptions: ParsableArguments {
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "Input texts; standard input (one per line) when none.")
+    var texts: [String] = []
+
+    @Option(name: .long, help: "Beam size (default: the model's, else 4).") var beamSize: Int?
+    @Option(name: .long, help: "Most tokens to generate per input.") var maxLength: Int?
+    @Option(name: .long, help: "Inputs decoded together.") var batchSize = 16
+    @Option(name: .long, help: "Source language code (mBART; T5 task prefixes).") var sourceLang: String?
+    @Option(name: .long, help: "Target language code (mBART; T5 task prefixes).") var targetLang: String?
+    @Option(name: .long, help: "Write the cross-attention of the first input as an SVG heatmap.") var attentionOut: String?
+    @Flag(name: .long, help: "Include the cross-attention in --json output.") var attention = false
+    @Option(name: .long, help: "Decoder layer of the attention (negative counts from the end).") var attentionLayer = -1
+    @Option(name: .long, help: "Attention head (default: mean over heads).") var attentionHead: Int?
+    @Flag(name: .long, help: "One JSON object per input.") var json = false
+
+    func validate() throws {
+        if let b = beamSize, b < 1 { throw ValidationError("--beam-size must be at least 1") }
+        if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+
+    /// Runs the pipeline and prints one line (or JSON object) per input, in input order.
+    func run(summarize: Bool) throws {
+        let inputs = texts.isEmpty ? try readStandardInputLines() : texts
+        let translator = try Translator(try modelOptions.load())
+        var options = TranslationOptions(beamSize: beamSize, maxLength: maxLength, batchSize: batchSize)
+        options.sourceLanguage = sourceLang
+        options.targetLanguage = targetLang
+        options.prefix = translator.model.taskPrefix(summarize: summarize, sourceLanguage: sourceLang, targetLanguage: targetLang) ?? ""
+        let wantAttention = attentionOut != nil || attention
+        if wantAttention { options.attention = (attentionLayer, attentionHead) }
+        let results = try translator.run(inputs, options: options)
+        if let path = attentionOut, let first = results.first {
+            try writeHeatmap(first, to: path, model: translator.model)
+        }
+        for r in results {
+            if json {
+                var record: [String: Any] = ["text": r.text, "ids": r.ids]
+                if let s = r.score { record["score"] = jsonNumber(s) }
+                if wantAttention {
+                    record["source_tokens"] = r.sourceTokens ?? []
+                    record["target_tokens"] = r.targetTokens ?? []
+                    record["cross_attention"] = (r.crossAttention ?? []).map { $0.map(jsonNumber) }
+                }
+                try printJSON(record)
+            } else {
+                print(r.text)
+            }
+        }
+    }
+
+    private func writeHeatmap(_ r: Translation, to path: String, model: Seq2SeqModel) throws {
+        let layers = model.network.spec.decoderLayers
+        let layer = attentionLayer < 0 ? layers + attentionLayer : attentionLayer
+        let heads = attentionHead.map { "head \($0)" } ?? "mean of \(model.network.spec.heads) heads"
+        let map = AttentionHeatmap(sourceTokens: r.sourceTokens ?? [], targetTokens: r.targetTokens ?? [],
+                                   weights: r.crossAttention ?? [],
+                                   title: "cross-attention — decoder layer \(layer + 1) of \(layers), \(heads)")
+        do {
+            try map.svg().write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw Failure(message: "\(path): cannot write (\(error.localizedDescription))", code: 1)
+        }
+    }
+}
+
+struct TranslateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "translate", abstract: "Translate texts, one line out per input.")
+    @OptionGroup var options: TextToTextOptions
+    func run() throws { try options.run(summarize: false) }
+}
+
+struct SummarizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "summarize", abstract: "Summarize texts, one line out per input.")
+    @OptionGroup var options: TextToTextOptions
+    func run() throws { try options.run(summarize: true) }
+}
+
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize", abstract: "The model's source tokenizer: pieces, or ids with --json; --decode turns ids into text.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Argument(help: "Texts; standard input (one per line) when none.") var texts: [String] = []
+    @Option(name: .long, help: "Ids to decode (special tokens skipped).") var decode: String?
+    @Flag(name: .long, help: "{\"ids\":[…],\"tokens\":[…]} per input.") var json = false
+
+    func run() throws {
+        let model = try modelOptions.load()
+        guard let tokenizer = model.tokenizer else {
+            throw Failure.badInput("\(model.directory.path): no tokenizer (tokenizer.json, source.spm/target.spm or spiece.model)")
+        }
+        if let decode {
+            let ids = try parseIds(decode, what: "--decode")
+            try checkIds([ids], vocabulary: max(tokenizer.target.vocabularySize, model.network.targetVocabularySize), what: "--decode")
+            print(tokenizer.target.decode(ids, skipSpecialTokens: true))
+            return
+        }
+        for text in texts.isEmpty ? try readStandardInputLines() : texts {
+            let ids = try tokenizer.source.encode(text, addSpecialTokens: true)
+            let tokens = ids.map { tokenizer.source.token(for: $0) ?? "<\($0)>" }
+            if json { try printJSON(["ids": ids, "tokens": tokens]) } else { print(tokens.joined(separator: " ")) }
+        }
+    }
+}
