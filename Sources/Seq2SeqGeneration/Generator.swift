@@ -35,9 +35,14 @@ public struct Hypothesis: Sendable, Equatable {
 public struct Generator {
     /// The options of every `generate` call.
     public let config: GenerationConfig
+    /// Model-specific processors run after the standard ones.
+    public let extraProcessors: [LogitsProcessor]
 
-    /// A generator using `config`.
-    public init(config: GenerationConfig) { self.config = config }
+    /// A generator using `config`, and `extraProcessors` after the standard processors.
+    public init(config: GenerationConfig, extraProcessors: [LogitsProcessor] = []) {
+        self.config = config
+        self.extraProcessors = extraProcessors
+    }
 
     /// Generates for every source of `session`; returns one array per source with
     /// `numReturnSequences` hypotheses, best first (sampling: in the order drawn).
@@ -48,7 +53,7 @@ public struct Generator {
     /// Sources that are finished are dropped from the session with `reorder(rows:)`.
     /// Throws `GenerationConfigError` for impossible options, and rethrows session errors.
     public func generate(session: DecoderSession, prefix: [Int] = []) throws -> [[Hypothesis]] {
-        let plan = try DecodePlan(config: config, prefix: prefix)
+        let plan = try DecodePlan(config: config, prefix: prefix, extraProcessors: extraProcessors)
         guard session.sourceCount > 0 else { return [] }
         if config.numBeams > 1 {
             return try BeamSearch(plan: plan).run(session)
@@ -68,7 +73,7 @@ struct DecodePlan {
     let minLength: Int
     let processors: LogitsProcessorList
 
-    init(config c: GenerationConfig, prefix: [Int]) throws {
+    init(config c: GenerationConfig, prefix: [Int], extraProcessors: [LogitsProcessor] = []) throws {
         guard let start = c.decoderStartTokenId ?? c.bosTokenId else {
             throw GenerationConfigError("decoder_start_token_id (or bos_token_id) is not set")
         }
@@ -99,7 +104,8 @@ struct DecodePlan {
             maxLength = min(20 + promptLength, c.maxPositionEmbeddings ?? Int.max)
         }
         minLength = c.minNewTokens.map { $0 + promptLength } ?? c.minLength ?? 0
-        processors = LogitsProcessorList(config: c, promptLength: promptLength, maxLength: maxLength, minLength: minLength)
+        processors = LogitsProcessorList(config: c, promptLength: promptLength, maxLength: maxLength, minLength: minLength,
+                                         extra: extraProcessors)
     }
 
     var promptLength: Int { prompt.count }

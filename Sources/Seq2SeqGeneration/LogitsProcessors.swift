@@ -6,7 +6,12 @@
 import Foundation
 
 /// Rewrites one row of next-token scores `[V]` given that row's decoder ids (start token first).
-protocol LogitsProcessor {
+///
+/// Model-specific rules (Whisper's timestamp and suppression rules) are processors passed to
+/// `Generator(config:extraProcessors:)`; they run after the standard ones.
+public protocol LogitsProcessor {
+    /// Rewrites `scores` (raw scores for greedy search and sampling, log-probabilities for
+    /// beam search, as in Hugging Face) for the row whose ids so far are `ids`.
     func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int])
 }
 
@@ -175,7 +180,8 @@ struct LogitsProcessorList {
     /// - Parameters:
     ///   - promptLength: decoder prompt length (start token plus forced prefix).
     ///   - maxLength, minLength: the resolved absolute lengths.
-    init(config c: GenerationConfig, promptLength: Int, maxLength: Int, minLength: Int) {
+    init(config c: GenerationConfig, promptLength: Int, maxLength: Int, minLength: Int, extra: [LogitsProcessor] = []) {
+        defer { processors += extra }
         if c.repetitionPenalty != 1 { processors.append(RepetitionPenalty(penalty: c.repetitionPenalty)) }
         if c.noRepeatNgramSize > 0 { processors.append(NoRepeatNGram(size: c.noRepeatNgramSize)) }
         if !c.badWordsIds.isEmpty { processors.append(NoBadWords(sequences: c.badWordsIds, eosTokenIds: c.eosTokenIds)) }
