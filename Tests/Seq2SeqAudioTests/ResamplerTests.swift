@@ -1,0 +1,43 @@
+// Resampling a 1 kHz sine to 16 kHz matches the analytic sine; tones above 8 kHz vanish.
+import Foundation
+import Seq2SeqAudio
+import XCTest
+
+final class ResamplerTests: XCTestCase {
+    private func sine(_ frequency: Double, rate: Int, seconds: Double) -> [Float] {
+        (0..<Int(Double(rate) * seconds)).map { Float(sin(2 * Double.pi * frequency * Double($0) / Double(rate))) }
+    }
+
+    func testSineMatchesAnalyticAt16k() {
+        for rate in [44_100, 48_000, 8_000, 22_050, 32_000, 11_025] {
+            let out = Resampler(from: rate, to: 16_000).resample(sine(1000, rate: rate, seconds: 1))
+            XCTAssertEqual(out.count, 16_000, "from \(rate)")
+            let edge = 400  // filter support near the ends sees zeros outside the signal
+            let expected = sine(1000, rate: 16_000, seconds: 1)
+            let error = maxAbsDifference(out[edge..<out.count - edge], expected[edge..<expected.count - edge])
+            XCTAssertLessThan(error, 1e-3, "from \(rate) Hz")
+        }
+    }
+
+    func testToneAboveNewNyquistIsSuppressed() {
+        for (rate, tone) in [(44_100, 10_000.0), (48_000, 8_500.0), (48_000, 15_000.0), (32_000, 12_000.0)] {
+            let out = Resampler(from: rate, to: 16_000).resample(sine(tone, rate: rate, seconds: 1))
+            let middle = out[2000..<14_000]
+            let peak = middle.reduce(0) { max($0, abs($1)) }
+            XCTAssertLessThan(peak, 1e-4, "\(tone) Hz from \(rate) Hz: peak \(peak) (−80 dB is 1e-4)")
+        }
+    }
+
+    func testSameRatePassesThrough() {
+        let x = sine(440, rate: 16_000, seconds: 0.1)
+        XCTAssertEqual(Resampler(from: 16_000, to: 16_000).resample(x), x)
+    }
+
+    func testUnusualRatioUsesInterpolatedPhases() {
+        // 16000 / 44101 does not reduce: more phases than the table holds.
+        let out = Resampler(from: 44_101, to: 16_000).resample(sine(1000, rate: 44_101, seconds: 0.5))
+        let expected = sine(1000, rate: 16_000, seconds: 0.5)
+        XCTAssertEqual(out.count, (Int(44_101 * 0.5) * 16_000 + 44_100) / 44_101)
+        XCTAssertLessThan(maxAbsDifference(out[400..<7600], expected[400..<7600]), 1e-3)
+    }
+}
