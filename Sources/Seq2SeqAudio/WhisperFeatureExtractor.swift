@@ -73,9 +73,10 @@ public struct WhisperFeatureExtractor: Sendable {
     /// log10 mel energies of frames `range` into out[m * frames + t].
     private func melFrames(_ range: Range<Int>, signal: UnsafePointer<Float>, frames: Int, out: UnsafeMutablePointer<Float>) {
         let n = Self.fftSize
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: n + n / 2 + 1 + fft.scratchCount)
-        defer { buffer.deallocate() }
-        let windowed = buffer, power = buffer + n, scratch = buffer + n + n / 2 + 1
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: n + n / 2 + 1)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: fft.scratchCount)
+        defer { buffer.deallocate(); scratch.deallocate() }
+        let windowed = buffer, power = buffer + n
         hann.withUnsafeBufferPointer { w in
             for t in range {
                 let start = signal + t * Self.hopLength
@@ -92,9 +93,13 @@ func reflectPadded(_ x: [Float], by pad: Int) -> [Float] {
     let n = x.count
     guard n > 1 else { return [Float](repeating: x.first ?? 0, count: n + 2 * pad) }
     let period = 2 * (n - 1)
-    return (-pad..<n + pad).map { i in
+    func mirrored(_ i: Int) -> Float {
         var j = i % period
         if j < 0 { j += period }
         return x[j < n ? j : period - j]
     }
+    var out = (-pad..<0).map(mirrored)
+    out.append(contentsOf: x)
+    out.append(contentsOf: (n..<n + pad).map(mirrored))
+    return out
 }

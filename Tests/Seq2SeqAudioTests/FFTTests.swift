@@ -25,7 +25,7 @@ final class FFTTests: XCTestCase {
             var im = (0..<n).map { _ in Float.random(in: -1...1, using: &generator) }
             let (expectRe, expectIm) = naiveDFT(re, im)
             var scratchRe = [Float](repeating: 0, count: n), scratchIm = scratchRe
-            FFT(size: n).forward(re: &re, im: &im, scratchRe: &scratchRe, scratchIm: &scratchIm)
+            FFT<Float>(size: n).forward(re: &re, im: &im, scratchRe: &scratchRe, scratchIm: &scratchIm)
             var worst = 0.0
             for k in 0..<n { worst = max(worst, abs(Double(re[k]) - expectRe[k]), abs(Double(im[k]) - expectIm[k])) }
             // Float32 rounding grows like sqrt(N log N) for unit-size inputs.
@@ -37,7 +37,7 @@ final class FFTTests: XCTestCase {
         let n = 400
         var re = [Float](repeating: 0, count: n), im = re, sr = re, si = re
         re[1] = 1  // X[k] = e^{-2πi k/N}
-        FFT(size: n).forward(re: &re, im: &im, scratchRe: &sr, scratchIm: &si)
+        FFT<Float>(size: n).forward(re: &re, im: &im, scratchRe: &sr, scratchIm: &si)
         for k in [0, 1, 57, 200, 399] {
             XCTAssertEqual(re[k], Float(cos(-2 * Double.pi * Double(k) / Double(n))), accuracy: 1e-6)
             XCTAssertEqual(im[k], Float(sin(-2 * Double.pi * Double(k) / Double(n))), accuracy: 1e-6)
