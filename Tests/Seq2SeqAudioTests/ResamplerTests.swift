@@ -15,6 +15,7 @@ final class ResamplerTests: XCTestCase {
             let edge = 400  // filter support near the ends sees zeros outside the signal
             let expected = sine(1000, rate: 16_000, seconds: 1)
             let error = maxAbsDifference(out[edge..<out.count - edge], expected[edge..<expected.count - edge])
+            print("resample 1 kHz sine \(rate) → 16000 Hz: max abs error \(error)")
             XCTAssertLessThan(error, 1e-3, "from \(rate) Hz")
         }
     }
@@ -24,8 +25,20 @@ final class ResamplerTests: XCTestCase {
             let out = Resampler(from: rate, to: 16_000).resample(sine(tone, rate: rate, seconds: 1))
             let middle = out[2000..<14_000]
             let peak = middle.reduce(0) { max($0, abs($1)) }
+            print("resample \(tone) Hz tone \(rate) → 16000 Hz: peak \(peak)")
             XCTAssertLessThan(peak, 1e-4, "\(tone) Hz from \(rate) Hz: peak \(peak) (−80 dB is 1e-4)")
         }
+    }
+
+    func testSpeed() {
+        let x = sine(1000, rate: 44_100, seconds: 30)
+        let resampler = Resampler(from: 44_100, to: 16_000)
+        _ = resampler.resample(x)
+        let start = DispatchTime.now()
+        let y = resampler.resample(x)
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6
+        print("resample 30 s 44100 → 16000 Hz: \(String(format: "%.1f", ms)) ms")
+        XCTAssertEqual(y.count, 480_000)
     }
 
     func testSameRatePassesThrough() {
