@@ -10,7 +10,7 @@ and of transformers' WhisperFeatureExtractor), and `mel_filters_80.npy` is
 `FeatureExtractor.get_mel_filters(16000, 400, 80)` (its port of librosa.filters.mel,
 Slaney scale and norm).
 
-    pip install faster-whisper numpy
+    pip install faster-whisper==1.2.1 numpy
     python3 scripts/make_audio_fixtures.py
 
 The Swift tests only read the committed files; this script is not part of CI.

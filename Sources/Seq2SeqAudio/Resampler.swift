@@ -17,7 +17,8 @@ public struct Resampler: Sendable {
     public let targetRate: Int
     /// Reduced ratio: output n reads input time n · step / phases.
     private let phases: Int, step: Int
-    /// Filter phases stored: `phases` when few enough, else a grid interpolated linearly.
+    /// Filter phases stored: `phases` when few enough, else a grid interpolated linearly
+    /// (at most 2048 · bandwidth + 1 rows, so the linear interpolation error stays below 1e-6).
     private let tablePhases: Int
     /// Taps per phase, and the first tap's offset from floor(input time).
     private let taps: Int, firstTap: Int
@@ -37,9 +38,11 @@ public struct Resampler: Sendable {
         let g = Self.gcd(from, to)
         phases = to / g
         step = from / g
-        tablePhases = min(phases, Self.maxTablePhases)
         // Bandwidth relative to the input Nyquist rate; the filter is wider in input samples when decimating.
         let bandwidth = Self.cutoff * min(1, Double(to) / Double(from))
+        // A narrower filter is smoother between phases: fewer stored phases keep the same accuracy,
+        // and the table stays small for any pair of rates.
+        tablePhases = min(phases, max(64, Int((Double(Self.maxTablePhases) * bandwidth).rounded(.up))))
         let halfWidth = Double(Self.zeroCrossings) / bandwidth
         taps = 2 * Int(halfWidth.rounded(.up)) + 2
         firstTap = -(taps / 2 - 1)

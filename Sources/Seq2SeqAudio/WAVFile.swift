@@ -69,7 +69,7 @@ public enum AudioDecoder {
     /// Reads headerless signed 16-bit little-endian PCM (`ffmpeg -f s16le`), mixed down to mono.
     /// The sample rate is not stored in such files, so it is only checked here. Throws `AudioFileError`.
     public static func readRawPCM16(path: String, sampleRate: Int, channels: Int = 1) throws -> [Float] {
-        guard sampleRate > 0, sampleRate <= WAVLimits.maxSampleRate else {
+        guard WAVLimits.sampleRates.contains(sampleRate) else {
             throw AudioFileError(path, "raw PCM sample rate \(sampleRate) Hz is out of range")
         }
         guard channels > 0, channels <= WAVLimits.maxChannels else {
@@ -84,7 +84,8 @@ public enum AudioDecoder {
 /// Limits that reject headers no real recording has, before they size anything.
 enum WAVLimits {
     static let maxChannels = 1024
-    static let maxSampleRate = 10_000_000
+    /// Rates outside this range would make resampling to 16 kHz absurdly long or large.
+    static let sampleRates = 1_000...1_000_000
 }
 
 /// The fmt chunk fields that decoding needs.
@@ -172,8 +173,9 @@ private struct RIFFParser {
         }
         guard channels > 0 else { throw fail("0 channels") }
         guard channels <= WAVLimits.maxChannels else { throw fail("\(channels) channels is not a plausible recording") }
-        guard sampleRate > 0 else { throw fail("sample rate 0 Hz") }
-        guard sampleRate <= WAVLimits.maxSampleRate else { throw fail("sample rate \(sampleRate) Hz is not plausible") }
+        guard WAVLimits.sampleRates.contains(sampleRate) else {
+            throw fail("sample rate \(sampleRate) Hz is outside \(WAVLimits.sampleRates.lowerBound)...\(WAVLimits.sampleRates.upperBound) Hz")
+        }
         let isFloat = formatTag == 3
         let supported = isFloat ? [32, 64] : [8, 16, 24, 32]
         guard supported.contains(bits) else {

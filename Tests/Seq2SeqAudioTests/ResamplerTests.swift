@@ -30,6 +30,16 @@ final class ResamplerTests: XCTestCase {
         }
     }
 
+    func testExtremeRatiosStayAccurate() {
+        // A prime input rate: 16000 phases, stored as a coarser grid and interpolated.
+        for rate in [999_983, 1_009] {
+            // From 1009 Hz the filter spans 68 input samples = 1078 output samples each side.
+            let out = Resampler(from: rate, to: 16_000).resample(sine(300, rate: rate, seconds: 0.5))
+            let expected = sine(300, rate: 16_000, seconds: 0.5)
+            XCTAssertLessThan(maxAbsDifference(out[1500..<6500], expected[1500..<6500]), 1e-3, "from \(rate) Hz")
+        }
+    }
+
     func testSpeed() {
         let x = sine(1000, rate: 44_100, seconds: 30)
         let resampler = Resampler(from: 44_100, to: 16_000)

@@ -125,6 +125,7 @@ final class WAVTests: XCTestCase {
         XCTAssertEqual(try AudioDecoder.readRawPCM16(path: path, sampleRate: 8_000, channels: 2), [0, 32767.0 / 65536])
         XCTAssertEqual(try AudioDecoder.load(path: path, rawSampleRate: 8_000).count, 8)
         XCTAssertThrowsError(try AudioDecoder.readRawPCM16(path: path, sampleRate: 0))
+        XCTAssertThrowsError(try AudioDecoder.readRawPCM16(path: path, sampleRate: 50_000_000))
         XCTAssertThrowsError(try AudioDecoder.readRawPCM16(path: path, sampleRate: 16_000, channels: 0))
     }
 
@@ -155,7 +156,8 @@ final class WAVTests: XCTestCase {
         try assertProblem(file(Array(fmt().prefix(14))), contains: "fmt chunk is 14 bytes")
         try assertProblem(file(fmt(channels: 0, blockAlign: 2)), contains: "0 channels")
         try assertProblem(file(fmt(channels: 65535, blockAlign: 2)), contains: "65535 channels")
-        try assertProblem(file(fmt(rate: 0)), contains: "sample rate 0")
+        try assertProblem(file(fmt(rate: 0)), contains: "sample rate 0 Hz is outside")
+        try assertProblem(file(fmt(rate: 999)), contains: "sample rate 999 Hz is outside")
         try assertProblem(file(le16(1) + le16(1) + le32(0xFFFF_FFFF) + le32(0) + le16(2) + le16(16)), contains: "sample rate 4294967295")
         try assertProblem(file(fmt(bits: 12, blockAlign: 2)), contains: "12-bit PCM")
         try assertProblem(file(fmt(bits: 0, blockAlign: 2)), contains: "0-bit PCM")
