@@ -250,8 +250,11 @@ struct RealFFT: Sendable {
         half.forward(re: zr, im: zi, scratchRe: sr, scratchIm: si)
         twiddleRe.withUnsafeBufferPointer { tr in
             twiddleIm.withUnsafeBufferPointer { ti in
-                for k in 0...m {
-                    let a = k % m, b = (m - k) % m
+                // k = 0 and k = N/2 pair Z[0] with itself: X = Re Z[0] ± Im Z[0].
+                power[0] = Float((zr[0] + zi[0]) * (zr[0] + zi[0]))
+                power[m] = Float((zr[0] - zi[0]) * (zr[0] - zi[0]))
+                for k in 1..<m {
+                    let a = k, b = m - k
                     // Even part E = (Z[k] + conj Z[m-k]) / 2, odd part O = (Z[k] - conj Z[m-k]) / 2i.
                     let er = 0.5 * (zr[a] + zr[b]), ei = 0.5 * (zi[a] - zi[b])
                     let or = 0.5 * (zi[a] + zi[b]), oi = -0.5 * (zr[a] - zr[b])

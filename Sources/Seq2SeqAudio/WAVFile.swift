@@ -39,7 +39,7 @@ public struct WAVFile: Sendable {
     /// Decodes WAV bytes; `path` only names the source in errors.
     public init(data: Data, path: String) throws {
         let bytes = [UInt8](data)
-        var parser = RIFFParser(bytes: bytes, path: path)
+        let parser = RIFFParser(bytes: bytes, path: path)
         let (format, dataRange) = try parser.parse()
         sampleRate = format.sampleRate
         channelCount = format.channels
@@ -120,7 +120,7 @@ private struct RIFFParser {
     func tag(_ at: Int) -> String { String(decoding: bytes[at..<at + 4], as: UTF8.self) }
     func fail(_ problem: String) -> AudioFileError { AudioFileError(path, problem) }
 
-    mutating func parse() throws -> (WAVFormat, Range<Int>) {
+    func parse() throws -> (WAVFormat, Range<Int>) {
         guard !bytes.isEmpty else { throw fail("empty file") }
         guard bytes.count >= 12 else { throw fail("truncated: \(bytes.count) bytes is shorter than a RIFF header") }
         guard tag(0) == "RIFF" else {

@@ -52,11 +52,14 @@ final class LogMelTests: XCTestCase {
         for mels in [80, 128] {
             let extractor = WhisperFeatureExtractor(melCount: mels)
             _ = extractor.window(samples[...])
-            let runs = 10
-            let start = DispatchTime.now()
-            for _ in 0..<runs { _ = extractor.window(samples[...]) }
-            let ms = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6 / Double(runs)
-            print("log-mel 30 s window, \(mels) mels, \(ThreadPool.shared.threadCount) threads: \(String(format: "%.2f", ms)) ms")
+            // Best of 10: the cores are shared, the minimum is the least disturbed run.
+            var best = Double.infinity
+            for _ in 0..<10 {
+                let start = DispatchTime.now()
+                _ = extractor.window(samples[...])
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
+            }
+            print("log-mel 30 s window, \(mels) mels, \(ThreadPool.shared.threadCount) threads: \(String(format: "%.2f", best)) ms (best of 10)")
         }
     }
 }
