@@ -45,12 +45,25 @@ public struct WhisperFeatureExtractor: Sendable {
         return logMel(padded)
     }
 
-    /// One 30 s window as the Hugging Face / CTranslate2 extractors make it: the samples
-    /// zero-padded (or cut) to 480,000, then [melCount, 3000].
+    /// One 30 s window as transformers' WhisperFeatureExtractor makes it: the samples
+    /// zero-padded (or cut) to 480,000 (`pad_or_trim` on audio), then [melCount, 3000].
     public func window(_ samples: ArraySlice<Float>) -> Tensor {
         var chunk = Array(samples.prefix(Self.windowSamples))
         chunk.append(contentsOf: repeatElement(0, count: Self.windowSamples - chunk.count))
         return logMel(chunk)
+    }
+
+    /// Frames `start ..< start + 3000` of whole-recording `features` [n_mels, F], as openai/whisper's
+    /// long-form loop takes them (`pad_or_trim` on the mel): missing frames are zeros. Returns [n_mels, 3000].
+    public static func segment(_ features: Tensor, from start: Int) -> Tensor {
+        precondition(features.rank == 2 && start >= 0, "segment takes [n_mels, F] features and a frame offset")
+        let (mels, frames) = (features.shape[0], features.shape[1])
+        let out = Tensor(zeros: [mels, windowFrames])
+        let count = max(0, min(windowFrames, frames - start))
+        for m in 0..<mels where count > 0 {
+            (out.data + m * windowFrames).update(from: features.data + m * frames + start, count: count)
+        }
+        return out
     }
 
     /// STFT power → mel → log10, then the dynamic-range floor and scaling over the whole result.

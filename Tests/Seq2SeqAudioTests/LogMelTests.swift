@@ -47,6 +47,18 @@ final class LogMelTests: XCTestCase {
         XCTAssertEqual(WhisperFeatureExtractor().window(ArraySlice(repeating: 0.1, count: 600_000)).shape, [80, 3000])
     }
 
+    func testSegmentTakesFramesAndPadsWithZeros() {
+        let features = Tensor(shape: [2, 3005], values: (0..<6010).map(Float.init))
+        let first = WhisperFeatureExtractor.segment(features, from: 0)
+        XCTAssertEqual(first.shape, [2, 3000])
+        XCTAssertEqual(first[1, 2999], 3005 + 2999)
+        let last = WhisperFeatureExtractor.segment(features, from: 3000)
+        XCTAssertEqual(last[0, 4], 3004)
+        XCTAssertEqual(last[1, 0], 3005 + 3000)
+        XCTAssertEqual(last[1, 5], 0)
+        XCTAssertEqual(WhisperFeatureExtractor.segment(features, from: 9000).values.max(), 0)
+    }
+
     func testWindowSpeed() {
         let samples = (0..<WhisperFeatureExtractor.windowSamples).map { Float(sin(Double($0) * 0.05)) * 0.3 }
         for mels in [80, 128] {
