@@ -24,8 +24,10 @@ let package = Package(
         .target(name: "Seq2SeqTokenizers", dependencies: ["Seq2SeqIO"]),
         // 4. Generation: greedy, beam, sampling, logits processors; knows no family.
         .target(name: "Seq2SeqGeneration", dependencies: ["Seq2SeqTensor"]),
+        // 6. Audio: WAV decoding, resampling to 16 kHz, STFT, mel filters, Whisper log-mel.
+        .target(name: "Seq2SeqAudio", dependencies: ["Seq2SeqTensor", "Seq2SeqIO"]),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
-        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers"]),
+        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio"]),
         .executableTarget(
             name: "seq2seq",
             dependencies: ["Seq2Seq", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "Seq2SeqIOTests", dependencies: ["Seq2SeqIO"]),
         .testTarget(name: "Seq2SeqGenerationTests", dependencies: ["Seq2SeqGeneration"]),
         .testTarget(name: "Seq2SeqTokenizersTests", dependencies: ["Seq2SeqTokenizers"]),
+        .testTarget(name: "Seq2SeqAudioTests", dependencies: ["Seq2SeqAudio"]),
         .testTarget(name: "Seq2SeqModelsTests", dependencies: ["Seq2Seq"]),
         .testTarget(name: "Seq2SeqCLITests", dependencies: ["Seq2Seq"]),
     ],

@@ -5,6 +5,7 @@
 //     let results = try model.generate(sources: [[13, 7, 42, 1]], options: .init(numBeams: 4))
 //     print(results[0][0].ids, results[0][0].score ?? 0)
 import Foundation
+@_exported import Seq2SeqAudio
 @_exported import Seq2SeqGeneration
 @_exported import Seq2SeqIO
 @_exported import Seq2SeqModels

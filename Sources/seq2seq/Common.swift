@@ -69,6 +69,7 @@ func jsonNumber(_ value: Float) -> Any {
 func describe(_ error: Error) -> (String, Int32) {
     switch error {
     case let e as ModelFileError: return (e.description, 3)
+    case let e as AudioFileError: return (e.description, 3)
     case let e as ModelError: return (e.description, 3)
     case let e as GenerationConfigError: return ("\(e)", 3)
     case let e as TokenizerError: return (e.description, 3)
