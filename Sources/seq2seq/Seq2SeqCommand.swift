@@ -9,7 +9,7 @@ struct Seq2SeqCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seq2seq",
         abstract: "Encoder-decoder Transformers: generate, score and inspect Hugging Face checkpoints.",
-        subcommands: [GenerateCommand.self, ScoreCommand.self, InspectCommand.self])
+        subcommands: [GenerateCommand.self, TranslateCommand.self, ScoreCommand.self, InspectCommand.self])
 
     static func main() {
         let command: ParsableCommand
