@@ -54,8 +54,9 @@ public final class MarianNativeModel: @unchecked Sendable {
     /// The generic encoder (its decoder stack is empty) and the shared blocks.
     let base: EncoderDecoderModel
     let layers: [SSRUDecoderLayer]
-    /// Wemb [V, D] dequantized, rows of the tied output layer (gathered for shortlists).
-    let outputRows: Tensor
+    /// Wemb [V, D] dequantized and packed: the tied output layer, whose rows are also the
+    /// embeddings (one copy).
+    var outputLayer: PackedMatrix { base.weights.lmHead }
     /// `decoder_ff_logit_out_b` [V].
     let outputBias: Tensor
     /// Marian's sinusoids [P, D].
@@ -81,9 +82,8 @@ public final class MarianNativeModel: @unchecked Sendable {
         try reader.checkAllUsed()
         base = built.0
         layers = built.1
-        outputRows = built.2
-        outputBias = built.3
-        positions = built.4
+        outputBias = built.2
+        positions = built.3
         shortlist = try shortlistPath.map { try MarianShortlist(path: $0) }
         self.options = options
         weightsPath = modelPath
@@ -148,7 +148,7 @@ public final class MarianNativeModel: @unchecked Sendable {
     static let maxPositions = 1024
 
     private static func build(spec s: TransformerSpec, reader r: inout MarianWeightReader) throws
-        -> (EncoderDecoderModel, [SSRUDecoderLayer], Tensor, Tensor, Tensor) {
+        -> (EncoderDecoderModel, [SSRUDecoderLayer], Tensor, Tensor) {
         let d = s.modelWidth, v = s.vocabularySize
         let wemb = try r.rows("Wemb", rows: v, width: d)
         let head = PackedMatrix(weight: wemb.data, outFeatures: v, inFeatures: d)
@@ -165,52 +165,188 @@ public final class MarianNativeModel: @unchecked Sendable {
             lmHead: head, finalLogitsBias: bias)
         let model = EncoderDecoderModel(family: "marian-ssru", spec: s, weights: weights, parameterCount: r.parameterCount,
                                         sourceDTypes: r.dtypes)
-        return (model, decoderLayers, wemb, bias, positions)
+        return (model, decoderLayers, bias, positions)
     }
 
-    private static func attentionBlock(r: inout MarianWeightReader, prefix p: String, spec s: TransformerSpec) throws
-        -> (q: Linear, k: Linear, v: Linear, o: Linear, norm: Norm) {
-        let d = s.modelWidth
-        func linear(_ w: String, _ b: String) throws -> Linear {
-            Linear(stacking: [(try r.matrix("\(p)_\(w)", in: d, out: d), try r.vector("\(p)_\(b)", d))])
-        }
-        return (try linear("Wq", "bq"), try linear("Wk", "bk"), try linear("Wv", "bv"), try linear("Wo", "bo"),
-                try r.norm("\(p)_Wo_ln", d))
+    /// A linear layer stacking `prefix_W<name>` [D, out] with bias `prefix_b<name>` for each name.
+    private static func linear(r: inout MarianWeightReader, prefix p: String, _ names: [String], in k: Int, out n: Int) throws -> Linear {
+        Linear(stacking: try names.map { (weight: try r.matrix("\(p)_W\($0)", in: k, out: n), bias: Optional(try r.vector("\(p)_b\($0)", n))) })
     }
 
     private static func feedForward(r: inout MarianWeightReader, prefix p: String, spec s: TransformerSpec) throws -> FeedForwardWeights {
         let d = s.modelWidth, f = s.ffnWidth
-        return FeedForwardWeights(
-            input: Linear(stacking: [(try r.matrix("\(p)_W1", in: d, out: f), try r.vector("\(p)_b1", f))]),
-            up: nil,
-            output: Linear(stacking: [(try r.matrix("\(p)_W2", in: f, out: d), try r.vector("\(p)_b2", d))]),
-            norm: try r.norm("\(p)_ffn_ln", d))
+        return FeedForwardWeights(input: try linear(r: &r, prefix: p, ["1"], in: d, out: f), up: nil,
+                                  output: try linear(r: &r, prefix: p, ["2"], in: f, out: d), norm: try r.norm("\(p)_ffn_ln", d))
     }
 
     private static func encoderLayer(r: inout MarianWeightReader, prefix: String, spec s: TransformerSpec) throws -> EncoderLayerWeights {
-        let d = s.modelWidth
-        // Fused Q,K,V for the generic encoder: read the three [D, D] matrices and stack them.
-        let names = ["Wq", "Wk", "Wv"].map { "\(prefix)_self_\($0)" }, biases = ["bq", "bk", "bv"].map { "\(prefix)_self_\($0)" }
-        let parts = try zip(names, biases).map { (weight: try r.matrix($0, in: d, out: d), bias: Optional(try r.vector($1, d))) }
-        let attention = SelfAttentionWeights(
-            qkv: Linear(stacking: parts),
-            output: Linear(stacking: [(try r.matrix("\(prefix)_self_Wo", in: d, out: d), try r.vector("\(prefix)_self_bo", d))]),
-            norm: try r.norm("\(prefix)_self_Wo_ln", d))
+        let d = s.modelWidth, p = "\(prefix)_self"
+        let attention = SelfAttentionWeights(qkv: try linear(r: &r, prefix: p, ["q", "k", "v"], in: d, out: d),
+                                             output: try linear(r: &r, prefix: p, ["o"], in: d, out: d),
+                                             norm: try r.norm("\(p)_Wo_ln", d))
         return EncoderLayerWeights(attention: attention, ffn: try feedForward(r: &r, prefix: "\(prefix)_ffn", spec: s))
     }
 
     private static func decoderLayer(r: inout MarianWeightReader, prefix: String, spec s: TransformerSpec) throws -> SSRUDecoderLayer {
-        let d = s.modelWidth
+        let d = s.modelWidth, p = "\(prefix)_context"
         let ssru = Linear(stacking: [(try r.matrix("\(prefix)_rnn_W", in: d, out: d), nil),
                                      (try r.matrix("\(prefix)_rnn_Wf", in: d, out: d), try r.vector("\(prefix)_rnn_bf", d))])
-        let context = try attentionBlock(r: &r, prefix: "\(prefix)_context", spec: s)
-        return SSRUDecoderLayer(
-            ssru: ssru, ssruNorm: try r.norm("\(prefix)_rnn_ffn_ln", d),
-            crossAttention: CrossAttentionWeights(
-                query: context.q, keyValue: Linear(stacking: [(context.k.denseWeight, context.k.denseBias),
-                                                              (context.v.denseWeight, context.v.denseBias)]),
-                output: context.o, norm: context.norm),
-            ffn: try feedForward(r: &r, prefix: "\(prefix)_ffn", spec: s))
+        let crossAttention = CrossAttentionWeights(query: try linear(r: &r, prefix: p, ["q"], in: d, out: d),
+                                                   keyValue: try linear(r: &r, prefix: p, ["k", "v"], in: d, out: d),
+                                                   output: try linear(r: &r, prefix: p, ["o"], in: d, out: d),
+                                                   norm: try r.norm("\(p)_Wo_ln", d))
+        return SSRUDecoderLayer(ssru: ssru, ssruNorm: try r.norm("\(prefix)_rnn_ffn_ln", d), crossAttention: crossAttention,
+                                ffn: try feedForward(r: &r, prefix: "\(prefix)_ffn", spec: s))
+    }
+}
+
+/// One SSRU decoder block: the SSRU (W and Wf stacked: x·[W | Wf] + [0 | bf]), its norm,
+/// cross-attention, feed-forward.
+struct SSRUDecoderLayer {
+    let ssru: Linear
+    let ssruNorm: Norm
+    let crossAttention: CrossAttentionWeights
+    let ffn: FeedForwardWeights
+}
+
+/// Marian's sinusoids [P, D].
+    let positions: Tensor
+
+    /// Loads a Marian folder: a `config.*.yml` naming the model `.bin` (and optionally a
+    /// shortlist), or a folder holding one `*.bin` model. Throws `ModelFileError`.
+    public convenience init(directory: URL) throws {
+        let files = try MarianFolder(directory: directory)
+        try self.init(modelPath: files.model, shortlistPath: files.shortlist, options: files.options)
+    }
+
+    /// Loads the model `.bin` at `modelPath`, with an optional binary shortlist.
+    public init(modelPath: String, shortlistPath: String? = nil, options: MarianDecodingOptions = .init()) throws {
+        let file = try MarianBinaryFile(path: modelPath)
+        guard let yamlText = file.text("special:model.yml") else {
+            throw ModelFileError(modelPath, "no 'special:model.yml' item: cannot tell the architecture")
+        }
+        let config = try MarianYAML(text: yamlText, path: modelPath + " (special:model.yml)")
+        spec = try Self.spec(config, path: modelPath)
+        var reader = MarianWeightReader(file: file)
+        let built = try Self.build(spec: spec, reader: &reader)
+        try reader.checkAllUsed()
+        base = built.0
+        layers = built.1
+        outputBias = built.2
+        positions = built.3
+        shortlist = try shortlistPath.map { try MarianShortlist(path: $0) }
+        self.options = options
+        weightsPath = modelPath
+    }
+
+    /// Vocabulary size V.
+    public var vocabularySize: Int { spec.vocabularySize }
+
+    /// Runs the encoder over `sources` (ids ending with `</s>`) → memory [B, S, D].
+    public func encode(_ sources: [[Int]]) throws -> EncoderOutput { try base.encode(sources) }
+
+    /// A decoder bound to `encoded`; with `useShortlist` (and a shortlist loaded) the logits
+    /// outside the sources' shortlist are −∞ and are not computed.
+    public func makeDecoder(for encoded: EncoderOutput, sources: [[Int]] = [], useShortlist: Bool = false) -> MarianSSRUDecoder {
+        let allowed = useShortlist && !sources.isEmpty
+            ? shortlist?.allowedTargets(source: sources.flatMap { $0 }, targetVocabulary: vocabularySize) : nil
+        return MarianSSRUDecoder(model: self, encoded: encoded, allowedTargets: allowed)
+    }
+
+    // MARK: - Building
+
+    static func spec(_ c: MarianYAML, path: String) throws -> TransformerSpec {
+        func expect(_ key: String, _ allowed: [String], default value: String) throws {
+            let actual = c.string(key) ?? value
+            guard allowed.contains(actual) else {
+                throw ModelFileError(path, "unsupported \(key) '\(actual)' (supported: \(allowed.map { "'\($0)'" }.joined(separator: ", ")))")
+            }
+        }
+        try expect("type", ["transformer"], default: "")
+        try expect("transformer-decoder-autoreg", ["rnn"], default: "self-attention")
+        try expect("dec-cell", ["ssru"], default: "")
+        try expect("transformer-preprocess", [""], default: "")
+        try expect("transformer-postprocess", ["dan"], default: "dan")
+        try expect("transformer-postprocess-emb", ["d", ""], default: "d")
+        try expect("transformer-postprocess-top", [""], default: "")
+        try expect("transformer-ffn-activation", ["relu"], default: "swish")
+        guard try c.int("transformer-ffn-depth") ?? 2 == 2 else { throw ModelFileError(path, "only transformer-ffn-depth 2 is supported") }
+        guard try c.bool("tied-embeddings-all") == true else { throw ModelFileError(path, "only tied-embeddings-all models are supported") }
+        if try c.bool("transformer-train-position-embeddings") == true {
+            throw ModelFileError(path, "learned position embeddings are not supported")
+        }
+        let d = try c.requiredInt("dim-emb"), heads = try c.requiredInt("transformer-heads")
+        guard d % heads == 0, d % 2 == 0 else { throw ModelFileError(path, "dim-emb \(d) is not a multiple of \(heads) heads") }
+        let vocabularies = try (c.lists["dim-vocabs"] ?? []).map { s -> Int in
+            guard let v = Int(s), v > 0 else { throw ModelFileError(path, "dim-vocabs entry '\(s)' is not a size") }
+            return v
+        }
+        guard vocabularies.count == 2, vocabularies[0] == vocabularies[1] else {
+            throw ModelFileError(path, "tied embeddings need one shared vocabulary, dim-vocabs is \(vocabularies)")
+        }
+        return TransformerSpec(
+            modelWidth: d, heads: heads, headWidth: d / heads, ffnWidth: try c.requiredInt("transformer-dim-ffn"),
+            encoderLayers: try c.requiredInt("enc-depth"), decoderLayers: try c.requiredInt("dec-depth"),
+            vocabularySize: vocabularies[1], norm: .layerNorm(epsilon: 1e-6), preNorm: false, finalNorm: false,
+            embeddingNorm: false, activation: .relu, gatedFFN: false, biases: true, embeddingScale: Float(d).squareRoot(),
+            positions: .sinusoidal, maxPositions: maxPositions, relativeBias: nil,
+            attentionScale: 1 / Float(d / heads).squareRoot(), outputScale: 1, finalLogitsBias: true)
+    }
+
+    /// Positions the sinusoid table holds (Marian's sinusoids are unbounded; inputs are
+    /// split into sentences long before this).
+    static let maxPositions = 1024
+
+    private static func build(spec s: TransformerSpec, reader r: inout MarianWeightReader) throws
+        -> (EncoderDecoderModel, [SSRUDecoderLayer], Tensor, Tensor) {
+        let d = s.modelWidth, v = s.vocabularySize
+        let wemb = try r.rows("Wemb", rows: v, width: d)
+        let head = PackedMatrix(weight: wemb.data, outFeatures: v, inFeatures: d)
+        let table = EmbeddingTable(packed: head)
+        let positions = marianSinusoids(positions: maxPositions, width: d)
+        let encoderLayers = try (1...s.encoderLayers).map { try encoderLayer(r: &r, prefix: "encoder_l\($0)", spec: s) }
+        let decoderLayers = try (1...s.decoderLayers).map { try decoderLayer(r: &r, prefix: "decoder_l\($0)", spec: s) }
+        let bias = try r.vector("decoder_ff_logit_out_b", v)
+        let weights = ModelWeights(
+            encoder: StackWeights(embeddings: table, positions: positions, embeddingNorm: nil, layers: encoderLayers,
+                                  finalNorm: nil, relativeBias: nil),
+            decoder: StackWeights(embeddings: table, positions: positions, embeddingNorm: nil, layers: [],
+                                  finalNorm: nil, relativeBias: nil),
+            lmHead: head, finalLogitsBias: bias)
+        let model = EncoderDecoderModel(family: "marian-ssru", spec: s, weights: weights, parameterCount: r.parameterCount,
+                                        sourceDTypes: r.dtypes)
+        return (model, decoderLayers, bias, positions)
+    }
+
+    /// A linear layer stacking `prefix_W<name>` [D, out] with bias `prefix_b<name>` for each name.
+    private static func linear(r: inout MarianWeightReader, prefix p: String, _ names: [String], in k: Int, out n: Int) throws -> Linear {
+        Linear(stacking: try names.map { (weight: try r.matrix("\(p)_W\($0)", in: k, out: n), bias: Optional(try r.vector("\(p)_b\($0)", n))) })
+    }
+
+    private static func feedForward(r: inout MarianWeightReader, prefix p: String, spec s: TransformerSpec) throws -> FeedForwardWeights {
+        let d = s.modelWidth, f = s.ffnWidth
+        return FeedForwardWeights(input: try linear(r: &r, prefix: p, ["1"], in: d, out: f), up: nil,
+                                  output: try linear(r: &r, prefix: p, ["2"], in: f, out: d), norm: try r.norm("\(p)_ffn_ln", d))
+    }
+
+    private static func encoderLayer(r: inout MarianWeightReader, prefix: String, spec s: TransformerSpec) throws -> EncoderLayerWeights {
+        let d = s.modelWidth, p = "\(prefix)_self"
+        let attention = SelfAttentionWeights(qkv: try linear(r: &r, prefix: p, ["q", "k", "v"], in: d, out: d),
+                                             output: try linear(r: &r, prefix: p, ["o"], in: d, out: d),
+                                             norm: try r.norm("\(p)_Wo_ln", d))
+        return EncoderLayerWeights(attention: attention, ffn: try feedForward(r: &r, prefix: "\(prefix)_ffn", spec: s))
+    }
+
+    private static func decoderLayer(r: inout MarianWeightReader, prefix: String, spec s: TransformerSpec) throws -> SSRUDecoderLayer {
+        let d = s.modelWidth, p = "\(prefix)_context"
+        let ssru = Linear(stacking: [(try r.matrix("\(prefix)_rnn_W", in: d, out: d), nil),
+                                     (try r.matrix("\(prefix)_rnn_Wf", in: d, out: d), try r.vector("\(prefix)_rnn_bf", d))])
+        let crossAttention = CrossAttentionWeights(query: try linear(r: &r, prefix: p, ["q"], in: d, out: d),
+                                                   keyValue: try linear(r: &r, prefix: p, ["k", "v"], in: d, out: d),
+                                                   output: try linear(r: &r, prefix: p, ["o"], in: d, out: d),
+                                                   norm: try r.norm("\(p)_Wo_ln", d))
+        return SSRUDecoderLayer(ssru: ssru, ssruNorm: try r.norm("\(prefix)_rnn_ffn_ln", d), crossAttention: crossAttention,
+                                ffn: try feedForward(r: &r, prefix: "\(prefix)_ffn", spec: s))
     }
 }
 

@@ -35,7 +35,7 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
         shortHead = allowedTargets.map { ids in
             let w = Tensor(zeros: [ids.count, d]), b = Tensor(zeros: [ids.count])
             for (i, id) in ids.enumerated() {
-                (w.data + i * d).update(from: model.outputRows.data + id * d, count: d)
+                model.outputLayer.copyRow(id, into: w.data + i * d)
                 b.data[i] = model.outputBias.data[id]
             }
             return (PackedMatrix(weight: w.data, outFeatures: ids.count, inFeatures: d), b)
@@ -67,7 +67,7 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
         for (i, id) in tokens.enumerated() {
             let row = x.data + i * d
             if length > 0 {
-                row.update(from: model.outputRows.data + id * d, count: d)
+                model.outputLayer.copyRow(id, into: row)
                 VectorMath.scaleAdd(row, count: d, scale: spec.embeddingScale, add: 0)
             }
             K.add(model.positions.data + length * d, into: row, count: d)
