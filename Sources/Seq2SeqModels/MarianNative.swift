@@ -103,6 +103,26 @@ public final class MarianNativeModel: @unchecked Sendable {
         return MarianSSRUDecoder(model: self, encoded: encoded, allowedTargets: allowed)
     }
 
+    /// Cross-attention weights [T, S] of `target` (the ids after the start, as `translate`
+    /// returns them) over `source`: row t is the distribution the decoder used when
+    /// predicting target[t], from decoder layer `layer` (negative counts from the end),
+    /// averaged over heads.
+    public func crossAttention(source: [Int], target: [Int], layer: Int = -1) throws -> [[Float]] {
+        let l = layer < 0 ? spec.decoderLayers + layer : layer
+        guard l >= 0 && l < spec.decoderLayers else {
+            throw ModelError("attention layer \(layer) outside the decoder's \(spec.decoderLayers) layers")
+        }
+        let decoder = makeDecoder(for: try encode([source]))
+        decoder.captureCrossAttentionLayer = l
+        try decoder.begin(rowsPerSource: 1)
+        let heads = spec.heads, s = source.count
+        return try ([eosTokenId] + target.dropLast()).map { token in
+            _ = try decoder.step(tokens: [token])
+            guard let w = decoder.capturedCrossAttention else { return [] }
+            return (0..<s).map { j in (0..<heads).reduce(Float(0)) { $0 + w.data[$1 * s + j] } / Float(heads) }
+        }
+    }
+
     // MARK: - Building
 
     static func spec(_ c: MarianYAML, path: String) throws -> TransformerSpec {

@@ -20,6 +20,11 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
     public private(set) var rowSource: [Int] = []
     /// Decoder positions consumed so far.
     public private(set) var length = 0
+    /// The decoder layer whose cross-attention weights `step` keeps (nil: none).
+    public var captureCrossAttentionLayer: Int?
+    /// Cross-attention weights of the captured layer from the last step: [R, H, S]
+    /// (columns past a source's length are 0).
+    public private(set) var capturedCrossAttention: Tensor?
 
     init(model: MarianNativeModel, encoded: EncoderOutput, allowedTargets: [Int]?) {
         self.model = model
@@ -128,7 +133,9 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
         let problem = AttentionProblem(batches: r, heads: spec.heads, headWidth: dh, queries: 1,
                                        keyBatch: { sources[$0] }, keyCount: { lengths[sources[$0]] }, causalOffset: nil,
                                        scale: spec.attentionScale, bias: nil)
-        attention(problem,
+        let captured = captureCrossAttentionLayer == l ? Tensor(zeros: [r, spec.heads, s]) : nil
+        if captured != nil { capturedCrossAttention = captured }
+        attention(problem, probabilities: captured?.data, probabilityStride: s,
                   q: HeadLayout(base: q.data, batchStride: inner, headStride: dh, positionStride: inner),
                   k: HeadLayout(base: kv.data, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),
                   v: HeadLayout(base: kv.data + inner, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),

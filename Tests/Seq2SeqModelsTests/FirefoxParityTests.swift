@@ -115,4 +115,21 @@ final class FirefoxParityTests: XCTestCase {
         XCTAssertTrue(outputs.allSatisfy { $0.last == model.eosTokenId })
         XCTAssertGreaterThanOrEqual(same, 12, "beam 4 should mostly agree with greedy on simple sentences")
     }
+
+    /// Cross-attention weights: [T, S], rows are distributions, and they align words.
+    func testCrossAttention() throws {
+        let model = try MarianNativeModel(directory: try folder("enpt"))
+        let source = [38, 824, 167, 5344, 12, 6, 4043, 3, 0]      // The children were playing in the garden.
+        let target = try model.translate(sources: [source])[0]   // As crianças brincavam no jardim.
+        let weights = try model.crossAttention(source: source, target: target)
+        XCTAssertEqual(weights.count, target.count)
+        for row in weights {
+            XCTAssertEqual(row.count, source.count)
+            XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-4)
+        }
+        let argmax = weights.map { row in row.indices.max(by: { row[$0] < row[$1] })! }
+        // crianças → children, jardim → garden, . → ., </s> → </s> (measured: [0, 1, 3, 2, 4, 6, 7, 8]).
+        XCTAssertEqual(target, [156, 929, 27392, 1901, 29, 3493, 3, 0])
+        XCTAssertEqual([argmax[1], argmax[5], argmax[6], argmax[7]], [1, 6, 7, 8])
+    }
 }
