@@ -64,5 +64,11 @@ final class TranslateCLITests: XCTestCase {
         let result = try runCLI(["translate", "--model", models.path, "--input-ids", "38 824 167 5344 12 6 4043 3 0"])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, "156 929 27392 1901 29 3493 3 0\n")
+        let svg = scratch.appendingPathComponent("align.svg")
+        let withHeatmap = try runCLI(["translate", "--model", models.path, "--input-ids", "38 824 167 5344 12 6 4043 3 0",
+                                      "--attention-out", svg.path])
+        XCTAssertEqual(withHeatmap.status, 0, withHeatmap.stderr)
+        let text = try String(contentsOf: svg, encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("<svg") && text.contains("▁jardim") && text.contains("▁garden"), String(text.prefix(200)))
     }
 }
