@@ -33,7 +33,8 @@ public struct MarianDecodingOptions: Sendable, Equatable {
 /// A Marian transformer with an SSRU decoder, loaded from a Marian `.bin` model.
 ///
 ///     let model = try MarianNativeModel(directory: URL(fileURLWithPath: "models/firefox/enpt"))
-///     let decoder = try model.makeDecoder(for: model.encode([[38, 824, 167, 0]]))
+///     let source = [38, 824, 167, 5344, 12, 6, 4043, 3, 0]   // ids ending with </s>
+///     let decoder = model.makeDecoder(for: try model.encode([source]), sources: [source], useShortlist: true)
 ///     try decoder.begin(rowsPerSource: 1)
 ///     let logits = try decoder.step(tokens: [0])   // [R, V]; the first step's token is ignored
 public final class MarianNativeModel: @unchecked Sendable {
