@@ -1,16 +1,18 @@
-// seq2seq-bench: `gemm` (float32 GEMM throughput), `model` (generation tokens/s) and
-// `tokenize` (tokenizer throughput).
+// seq2seq-bench: `gemm` (float32 GEMM throughput), `model` (generation tokens/s),
+// `tokenize` (tokenizer throughput) and `firefox` (Marian translation sentences/s).
 import Foundation
 
 let usage = "usage: seq2seq-bench gemm [--threads T] [--repeats R] [--min-seconds S] [--path best|avx2|avx512|scalar] [--shape M,N,K]\n" +
     "       seq2seq-bench model --model DIR [--batch B] [--beams K] [--new-tokens N] [--threads T]\n" +
-    "       seq2seq-bench tokenize --tokenizer FILE|DIR --file TEXT [--repeats R]"
+    "       seq2seq-bench tokenize --tokenizer FILE|DIR --file TEXT [--repeats R]\n" +
+    "       seq2seq-bench firefox --model DIR --reference FILE.jsonl [--shortlist on|off] [--threads T] [--repeats R]"
 let commandLine = Array(CommandLine.arguments.dropFirst())
 do {
     switch commandLine.first {
     case "gemm": try runGEMMBench(Array(commandLine.dropFirst()))
     case "model": try runModelBench(Array(commandLine.dropFirst()))
     case "tokenize": try runTokenizerBench(Array(commandLine.dropFirst()))
+    case "firefox": try runFirefoxBench(Array(commandLine.dropFirst()))
     default: throw BenchError(usage)
     }
 } catch {
