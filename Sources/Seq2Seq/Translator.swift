@@ -25,6 +25,8 @@ public struct TranslationOptions: Sendable {
     public var attention: (layer: Int, head: Int?)?
     /// Further generation settings applied over the model's defaults.
     public var configure: (@Sendable (inout GenerationConfig) -> Void)?
+    /// Marian (Firefox Translations) folders: restrict the output vocabulary with the lexical shortlist.
+    public var useShortlist = true
 
     /// Options with every default.
     public init(beamSize: Int? = nil, maxLength: Int? = nil, batchSize: Int = 16) {
@@ -50,16 +52,26 @@ public struct Translation: Sendable, Equatable {
     public var crossAttention: [[Float]]?
 }
 
-/// A model with its tokenizer, turning texts into texts.
+/// A model with its tokenizer, turning texts into texts: a Hugging Face folder, or a Marian
+/// (Firefox Translations) folder with its own decoding settings and shortlist.
 public final class Translator: @unchecked Sendable {
-    /// The model.
-    public let model: Seq2SeqModel
+    private enum Backend {
+        case huggingFace(Seq2SeqModel)
+        case marian(MarianNativeModel)
+    }
+    private let backend: Backend
+    /// The folder.
+    public let directory: URL
     /// Its tokenizer.
     public let tokenizer: ModelTokenizer
 
     /// Loads a model folder that has a tokenizer.
     public convenience init(model url: URL) throws {
-        try self.init(try Seq2SeqModel(directory: url))
+        if MarianNativeModel.isMarianFolder(url) {
+            try self.init(marian: try MarianNativeModel(directory: url), directory: url)
+        } else {
+            try self.init(try Seq2SeqModel(directory: url))
+        }
     }
 
     /// Wraps a loaded model; throws when it has no tokenizer.
@@ -67,8 +79,34 @@ public final class Translator: @unchecked Sendable {
         guard let tokenizer = model.tokenizer else {
             throw ModelFileError(model.directory.path, "no tokenizer (tokenizer.json, source.spm/target.spm or spiece.model)")
         }
-        self.model = model
+        backend = .huggingFace(model)
+        directory = model.directory
         self.tokenizer = tokenizer
+    }
+
+    private init(marian: MarianNativeModel, directory: URL) throws {
+        let loaded: ModelTokenizer?
+        do { loaded = try ModelTokenizer.load(directory: directory) } catch let e as TokenizerError {
+            throw ModelFileError(e.path, e.problem)
+        }
+        guard let tokenizer = loaded else { throw ModelFileError(directory.path, "no tokenizer.json beside the Marian model") }
+        backend = .marian(marian)
+        self.directory = directory
+        self.tokenizer = tokenizer
+    }
+
+    /// The Hugging Face model, when the folder is one.
+    public var model: Seq2SeqModel? {
+        if case .huggingFace(let m) = backend { return m }
+        return nil
+    }
+
+    /// Ids the source side accepts.
+    public var sourceVocabularySize: Int {
+        switch backend {
+        case .huggingFace(let m): return m.network.sourceVocabularySize
+        case .marian(let m): return m.vocabularySize
+        }
     }
 
     /// Translates (or summarizes, with a prefix) `texts`; results in input order.
@@ -78,11 +116,21 @@ public final class Translator: @unchecked Sendable {
 
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
-        let config = try generationConfig(options)
         let sources = try texts.map { text in
             text.isEmpty ? [] : try tokenizer.encodeSource(options.prefix + text, sourceLanguage: options.sourceLanguage)
         }
-        var results = [Translation?](repeating: nil, count: texts.count)
+        return try run(sourceIds: sources, options: options)
+    }
+
+    /// Translates token ids (each with the special tokens the tokenizer adds); an empty source
+    /// gives an empty result.
+    public func run(sourceIds sources: [[Int]], options: TranslationOptions = .init()) throws -> [Translation] {
+        guard case .huggingFace(let model) = backend else {
+            guard case .marian(let marian) = backend else { return [] }
+            return try runMarian(marian, sources: sources, options: options)
+        }
+        let config = try generationConfig(model, options)
+        var results = [Translation?](repeating: nil, count: sources.count)
         for (i, s) in sources.enumerated() where s.isEmpty {  // an empty line stays an empty line
             results[i] = Translation(text: "", ids: [], score: nil)
         }
@@ -94,7 +142,13 @@ public final class Translator: @unchecked Sendable {
             for (k, i) in batch.enumerated() {
                 let best = hypotheses[k][0]
                 var result = Translation(text: tokenizer.target.decode(best.ids, skipSpecialTokens: true), ids: best.ids, score: best.score)
-                if let request = options.attention { try attach(request, source: sources[i], config: config, to: &result) }
+                if let request = options.attention {
+                    guard let start = config.decoderStartTokenId else { continue }
+                    let inputs = [start] + result.ids.dropLast()
+                    let weights = result.ids.isEmpty ? [] : try model.network.crossAttention(
+                        source: sources[i], decoderInputs: inputs, layer: request.layer, head: request.head)
+                    label(&result, source: sources[i], attention: weights)
+                }
                 results[i] = result
             }
             start += batch.count
@@ -102,8 +156,26 @@ public final class Translator: @unchecked Sendable {
         return results.map { $0! }
     }
 
+    /// Marian folders: each source with the folder's settings (beam size, normalization, length
+    /// factor), the options over them.
+    private func runMarian(_ marian: MarianNativeModel, sources: [[Int]], options: TranslationOptions) throws -> [Translation] {
+        try sources.map { source in
+            guard !source.isEmpty else { return Translation(text: "", ids: [], score: nil) }
+            var config = marian.generationConfig(sourceLength: source.count)
+            if let b = options.beamSize { config.numBeams = b }
+            if let n = options.maxLength { config.maxNewTokens = n }
+            options.configure?(&config)
+            let ids = try marian.translate(sources: [source], useShortlist: options.useShortlist, options: config)[0]
+            var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: nil)
+            if let request = options.attention {
+                label(&result, source: source, attention: ids.isEmpty ? [] : try marian.crossAttention(source: source, target: ids, layer: request.layer))
+            }
+            return result
+        }
+    }
+
     /// The model's defaults with the options applied.
-    private func generationConfig(_ options: TranslationOptions) throws -> GenerationConfig {
+    private func generationConfig(_ model: Seq2SeqModel, _ options: TranslationOptions) throws -> GenerationConfig {
         var config = model.generationDefaults
         config.numReturnSequences = 1
         config.numBeams = options.beamSize ?? (model.generationSetsBeams ? config.numBeams : 4)
@@ -118,12 +190,9 @@ public final class Translator: @unchecked Sendable {
         return config
     }
 
-    /// Adds tokens and cross-attention to `result`.
-    private func attach(_ request: (layer: Int, head: Int?), source: [Int], config: GenerationConfig, to result: inout Translation) throws {
-        guard let start = config.decoderStartTokenId else { return }
-        let inputs = [start] + result.ids.dropLast()
-        result.crossAttention = result.ids.isEmpty ? [] :
-            try model.network.crossAttention(source: source, decoderInputs: inputs, layer: request.layer, head: request.head)
+    /// Adds the token labels and the cross-attention to `result`.
+    private func label(_ result: inout Translation, source: [Int], attention: [[Float]]) {
+        result.crossAttention = attention
         result.sourceTokens = source.map { tokenizer.source.token(for: $0) ?? "<\($0)>" }
         result.targetTokens = result.ids.map { tokenizer.target.token(for: $0) ?? "<\($0)>" }
     }

@@ -19,9 +19,14 @@ struct TextToTextOptions: ParsableArguments {
     @Flag(name: .long, help: "Include the cross-attention in --json output.") var attention = false
     @Option(name: .long, help: "Decoder layer of the attention (negative counts from the end).") var attentionLayer = -1
     @Option(name: .long, help: "Attention head (default: mean over heads).") var attentionHead: Int?
+    @Option(name: .long, help: "Source ids instead of text (special tokens included); '-' reads one sequence per line.")
+    var inputIds: String?
+    @Flag(name: .long, inversion: .prefixedNo, help: "Marian folders: restrict the output vocabulary with the lexical shortlist.")
+    var shortlist = true
     @Flag(name: .long, help: "One JSON object per input.") var json = false
 
     func validate() throws {
+        if inputIds != nil && !texts.isEmpty { throw ValidationError("give either texts or --input-ids, not both") }
         if let b = beamSize, b < 1 { throw ValidationError("--beam-size must be at least 1") }
         if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -29,20 +34,33 @@ struct TextToTextOptions: ParsableArguments {
 
     /// Runs the pipeline and prints one line (or JSON object) per input, in input order.
     func run(summarize: Bool) throws {
-        let inputs = texts.isEmpty ? try readStandardInputLines() : texts
-        let translator = try Translator(try modelOptions.load())
+        if let threads = modelOptions.threads { ThreadPool.configure(threads: threads) }
+        let translator = try Translator(model: URL(fileURLWithPath: modelOptions.model))
         var options = TranslationOptions(beamSize: beamSize, maxLength: maxLength, batchSize: batchSize)
         options.sourceLanguage = sourceLang
         options.targetLanguage = targetLang
-        options.prefix = translator.model.taskPrefix(summarize: summarize, sourceLanguage: sourceLang, targetLanguage: targetLang) ?? ""
+        options.useShortlist = shortlist
+        options.prefix = translator.model?.taskPrefix(summarize: summarize, sourceLanguage: sourceLang, targetLanguage: targetLang) ?? ""
         let wantAttention = attentionOut != nil || attention
         if wantAttention { options.attention = (attentionLayer, attentionHead) }
-        let results = try translator.run(inputs, options: options)
+        let results: [Translation]
+        if let inputIds {
+            let origin = inputIds == "-" ? "standard input" : "--input-ids"
+            let sources = inputIds == "-"
+                ? try readStandardInputLines().map { try parseIds($0, what: origin) }
+                : [try parseIds(inputIds, what: origin)]
+            try checkIds(sources, vocabulary: translator.sourceVocabularySize, what: origin)
+            results = try translator.run(sourceIds: sources, options: options)
+        } else {
+            results = try translator.run(texts.isEmpty ? try readStandardInputLines() : texts, options: options)
+        }
         if let path = attentionOut, let first = results.first {
-            try writeHeatmap(first, to: path, model: translator.model)
+            try writeHeatmap(first, to: path, translator: translator)
         }
         for r in results {
-            if json {
+            if inputIds != nil && !json {
+                print(r.ids.map(String.init).joined(separator: " "))
+            } else if json {
                 var record: [String: Any] = ["text": r.text, "ids": r.ids]
                 if let s = r.score { record["score"] = jsonNumber(s) }
                 if wantAttention {
@@ -57,13 +75,13 @@ struct TextToTextOptions: ParsableArguments {
         }
     }
 
-    private func writeHeatmap(_ r: Translation, to path: String, model: Seq2SeqModel) throws {
-        let layers = model.network.spec.decoderLayers
-        let layer = attentionLayer < 0 ? layers + attentionLayer : attentionLayer
-        let heads = attentionHead.map { "head \($0)" } ?? "mean of \(model.network.spec.heads) heads"
+    private func writeHeatmap(_ r: Translation, to path: String, translator: Translator) throws {
+        let layerName = attentionLayer < 0 ? (attentionLayer == -1 ? "last decoder layer" : "decoder layer \(attentionLayer)")
+            : "decoder layer \(attentionLayer)"
+        let heads = attentionHead.map { "head \($0)" } ?? "mean over heads"
         let map = AttentionHeatmap(sourceTokens: r.sourceTokens ?? [], targetTokens: r.targetTokens ?? [],
                                    weights: r.crossAttention ?? [],
-                                   title: "cross-attention — decoder layer \(layer + 1) of \(layers), \(heads)")
+                                   title: "cross-attention — \(translator.directory.lastPathComponent), \(layerName), \(heads)")
         do {
             try map.svg().write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
