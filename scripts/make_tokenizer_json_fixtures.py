@@ -8,10 +8,14 @@ tokens added), `tokens` and `decoded` (tok.decode(ids, skip_special_tokens=True)
 
     pip install tokenizers==0.23.3
     python3 scripts/make_tokenizer_json_fixtures.py
+    RAYON_NUM_THREADS=1 python3 scripts/make_tokenizer_json_fixtures.py --time   # speed only
 """
 import json
 import os
+import sys
 import time
+
+import tokenizers
 
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
 from tokenizers import pre_tokenizers, processors, trainers
@@ -136,8 +140,24 @@ BUILDERS = {
 }
 
 
+def time_only(lines, nbytes):
+    """Times the committed tokenizers (best of 3 passes, one encode call per line)."""
+    for name in BUILDERS:
+        tok = Tokenizer.from_file(os.path.join(ROOT, "json", name, "tokenizer.json"))
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for line in lines:
+                tok.encode(line)
+            best = min(best, time.perf_counter() - start)
+        print(f"{name}: encode {nbytes / best / 1e6:.2f} MB/s (tokenizers {tokenizers.__version__}, one thread)")
+
+
 def main():
     lines = corpus_lines()
+    if "--time" in sys.argv:
+        time_only(lines, sum(len(l.encode("utf-8")) for l in lines))
+        return
     nbytes = sum(len(l.encode("utf-8")) for l in lines)
     for name, build in BUILDERS.items():
         tok = build(lines)

@@ -35,10 +35,14 @@ enum SplitBehavior: String {
 enum TextPattern {
     /// Each scalar for which the predicate holds is a match of its own.
     case predicate((Unicode.Scalar) -> Bool)
+    /// Each maximal run of scalars for which the predicate holds is a match (`\s+`, `\p{L}+`).
+    case runs((Unicode.Scalar) -> Bool)
     /// A literal string (Split / Replace with `{"String": …}`).
     case literal([Unicode.Scalar])
     /// The GPT-2 pattern, matched by hand (`GPT2Pattern`).
     case gpt2
+    /// The cl100k / Llama 3 pattern, matched by hand (`Llama3Pattern`).
+    case llama3
     /// `\w+|[^\w\s]+`, the Whitespace pre-tokenizer's pattern, matched by hand.
     case wordsAndSymbols
     /// Any other regular expression.
@@ -59,7 +63,14 @@ enum TextPattern {
     /// A pattern for the regular expression `source`, hand-matched when it is a known one.
     init(regex source: String, json: JSONNode) throws {
         if source == GPT2Pattern.source { self = .gpt2; return }
+        if source == Llama3Pattern.source { self = .llama3; return }
         if source == #"\w+|[^\w\s]+"# { self = .wordsAndSymbols; return }
+        switch source {
+        case #"\s+"#: self = .runs(CharClass.isWhitespace); return
+        case #"\p{L}+"#, #"[\p{L}]+"#: self = .runs(CharClass.isLetter); return
+        case #"\p{N}+"#, #"[\p{N}]+"#: self = .runs(CharClass.isNumber); return
+        default: break
+        }
         do {
             self = .regex(try Regex(source).matchingSemantics(.unicodeScalar))
         } catch {
@@ -72,10 +83,23 @@ enum TextPattern {
         switch self {
         case .predicate(let p):
             return s.indices.filter { p(s[$0]) }.map { $0..<$0 + 1 }
+        case .runs(let p):
+            var out: [Range<Int>] = []
+            var i = 0
+            while i < s.count {
+                guard p(s[i]) else { i += 1; continue }
+                var j = i + 1
+                while j < s.count, p(s[j]) { j += 1 }
+                out.append(i..<j)
+                i = j
+            }
+            return out
         case .literal(let lit):
             return literalMatches(lit, in: s)
         case .gpt2:
             return GPT2Pattern.matches(in: s)
+        case .llama3:
+            return Llama3Pattern.matches(in: s)
         case .wordsAndSymbols:
             return wordsAndSymbolsMatches(in: s)
         case .regex(let re):
