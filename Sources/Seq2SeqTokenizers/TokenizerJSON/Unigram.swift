@@ -15,7 +15,6 @@ struct UnigramModel: TokenModel {
     private let children: [Int: Int]
     /// The piece id ending at each trie node (-1: none).
     private let terminal: [Int]
-    private let cache = WordCache<[Unicode.Scalar]>(capacity: 10_000)
 
     init(json: JSONNode) throws {
         var pieces: [(token: String, score: Double)] = []
