@@ -81,14 +81,20 @@ struct AddedVocabulary: Sendable {
 struct AddedTokenMatcher {
     /// Patterns, longest first, grouped by their first scalar.
     private var byFirst: [Unicode.Scalar: [([Unicode.Scalar], AddedToken)]] = [:]
+    /// Whether some pattern starts with each ASCII scalar.
+    private var asciiFirst = [Bool](repeating: false, count: 128)
 
     init(patterns: [([Unicode.Scalar], AddedToken)]) {
-        for (p, t) in patterns where !p.isEmpty { byFirst[p[0], default: []].append((p, t)) }
+        for (p, t) in patterns where !p.isEmpty {
+            byFirst[p[0], default: []].append((p, t))
+            if p[0].value < 128 { asciiFirst[Int(p[0].value)] = true }
+        }
         for k in byFirst.keys { byFirst[k]!.sort { $0.0.count > $1.0.count } }
     }
 
     /// The longest pattern matching at `i`.
     private func match(_ s: [Unicode.Scalar], at i: Int) -> ([Unicode.Scalar], AddedToken)? {
+        if s[i].value < 128 && !asciiFirst[Int(s[i].value)] { return nil }
         guard let candidates = byFirst[s[i]] else { return nil }
         for (p, t) in candidates where i + p.count <= s.count && s[i..<i + p.count].elementsEqual(p) { return (p, t) }
         return nil

@@ -17,7 +17,7 @@ struct BPEModel: TokenModel {
     let ignoreMerges: Bool
     /// Ids of `<0x00>` … `<0xFF>` (nil when absent).
     let byteIds: [Int?]
-    private let cache = WordCache<[Unicode.Scalar]>(capacity: 10_000)
+    private let cache = WordCache<[Unicode.Scalar], [Int]>(capacity: 10_000)
 
     init(json: JSONNode) throws {
         vocab = try Vocabulary(json: try json.required("vocab"))

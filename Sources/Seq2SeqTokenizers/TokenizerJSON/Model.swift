@@ -74,21 +74,21 @@ struct Vocabulary: Sendable {
     var idLimit: Int { tokens.count }
 }
 
-/// A small lock-protected cache of word → ids.
-final class WordCache<Key: Hashable>: @unchecked Sendable {
-    private var entries: [Key: [Int]] = [:]
+/// A small lock-protected cache of word → tokens; it stops growing at `capacity`.
+final class WordCache<Key: Hashable, Value>: @unchecked Sendable {
+    private var entries: [Key: Value] = [:]
     private let lock = NSLock()
     private let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func get(_ key: Key) -> [Int]? {
+    func get(_ key: Key) -> Value? {
         lock.lock()
         defer { lock.unlock() }
         return entries[key]
     }
 
-    func set(_ key: Key, _ value: [Int]) {
+    func set(_ key: Key, _ value: Value) {
         lock.lock()
         defer { lock.unlock() }
         if entries.count < capacity { entries[key] = value }

@@ -13,6 +13,9 @@ struct UnigramModel: TokenModel {
     let unkScore: Double
     /// A byte trie of the pieces: (node << 8 | byte) → child node.
     private let children: [Int: Int]
+    /// Children of the root, by byte (-1: none).
+    private let rootChildren: [Int]
+    private let cache = WordCache<[Unicode.Scalar], [EncodedToken]>(capacity: 10_000)
     /// The piece id ending at each trie node (-1: none).
     private let terminal: [Int]
 
@@ -55,6 +58,7 @@ struct UnigramModel: TokenModel {
         }
         self.children = children
         self.terminal = terminal
+        rootChildren = (0..<256).map { children[$0] ?? -1 }
     }
 
     var count: Int { pieces.count }
@@ -64,6 +68,14 @@ struct UnigramModel: TokenModel {
 
     func tokenize(_ piece: [Unicode.Scalar], into tokens: inout [EncodedToken]) throws {
         if piece.isEmpty { return }
+        if let cached = cache.get(piece) { tokens += cached; return }
+        var found: [EncodedToken] = []
+        try segment(piece, into: &found)
+        if piece.count < 256 { cache.set(piece, found) }
+        tokens += found
+    }
+
+    private func segment(_ piece: [Unicode.Scalar], into tokens: inout [EncodedToken]) throws {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(piece.count)
         for c in piece { UTF8.encode(c) { bytes.append($0) } }
@@ -90,16 +102,18 @@ struct UnigramModel: TokenModel {
             let charLength = utf8Length(bytes[start])
             let base = score[start]
             var hasSingle = false
-            var node = 0
-            var end = start
-            while end < n, let child = children[node << 8 | Int(bytes[end])] {
+            var node = rootChildren[Int(bytes[start])]
+            var end = start + 1
+            while node >= 0 {
+                let id = terminal[node]
+                if id >= 0 {
+                    let candidate = pieces[id].score + base
+                    if from[end] < 0 || candidate > score[end] { score[end] = candidate; from[end] = start; ids[end] = id }
+                    if end - start == charLength { hasSingle = true }
+                }
+                guard end < n, let child = children[node << 8 | Int(bytes[end])] else { break }
                 node = child
                 end += 1
-                let id = terminal[node]
-                if id < 0 { continue }
-                let candidate = pieces[id].score + base
-                if from[end] < 0 || candidate > score[end] { score[end] = candidate; from[end] = start; ids[end] = id }
-                if end - start == charLength { hasSingle = true }
             }
             if !hasSingle {
                 guard let unkId else { throw TokenizerError("Unigram", "unknown text and no unk_id") }
