@@ -298,6 +298,7 @@ enum CharClass {
 
     /// General category C* (Cc, Cf, Cs, Co, Cn).
     static func isOther(_ c: Unicode.Scalar) -> Bool {
+        if c.value < 0x80 { return c.value < 0x20 || c.value == 0x7F }
         switch c.properties.generalCategory {
         case .control, .format, .surrogate, .privateUse, .unassigned: return true
         default: return false

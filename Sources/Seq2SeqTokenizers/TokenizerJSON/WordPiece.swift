@@ -9,6 +9,7 @@ struct WordPieceModel: TokenModel {
     let unkToken: String
     let prefix: [UInt8]
     let maxChars: Int
+    private let cache = WordCache<[Unicode.Scalar], [Int]>(capacity: 10_000)
 
     init(json: JSONNode) throws {
         vocab = try Vocabulary(json: try json.required("vocab"))
@@ -31,6 +32,18 @@ struct WordPieceModel: TokenModel {
 
     func tokenize(_ piece: [Unicode.Scalar], into tokens: inout [EncodedToken]) throws {
         if piece.isEmpty { return }
+        if let ids = cache.get(piece) {
+            for id in ids { tokens.append(EncodedToken(id: id)) }
+            return
+        }
+        var found: [EncodedToken] = []
+        try pieces(of: piece, into: &found)
+        if piece.count < 256 { cache.set(piece, found.map(\.id)) }
+        tokens += found
+    }
+
+    /// Longest vocabulary prefix first, then the longest prefixed continuation, and so on.
+    private func pieces(of piece: [Unicode.Scalar], into tokens: inout [EncodedToken]) throws {
         if piece.count > maxChars { tokens.append(try unknown()); return }
         var bytes: [UInt8] = []
         var boundaries: [Int] = [0]
