@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Trains tiny SentencePiece models on the tokenizer corpus and records what they produce.
+
+For every model in MODELS this writes, under Tests/Fixtures/tokenizers/spm/:
+
+    <name>.model           the trained ModelProto (each well under 300 KB)
+    <name>.expected.jsonl  one JSON object per corpus line, in corpus order:
+                           {"text": line, "ids": sp.encode(line),
+                            "pieces": sp.encode(line, out_type=str), "decoded": sp.decode(ids)}
+    <name>.decode.jsonl    random id sequences (control, unknown and byte pieces included)
+                           and sp.decode of each: {"ids": [...], "decoded": "..."}
+
+The corpus is split on "\\n" only (lines may hold other line and paragraph separators);
+the newline after the last line ends it and makes no extra case.
+
+    pip install sentencepiece==0.2.1   # or whichever version; it is recorded in README
+    python3 scripts/make_spm_fixtures.py
+
+The Swift tests only read the committed files; this script is not part of CI.
+"""
+import io
+import json
+import os
+import random
+
+import sentencepiece as spm
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.path.join(HERE, "..", "Tests", "Fixtures", "tokenizers")
+CORPUS = os.path.join(FIXTURES, "corpus.txt")
+OUT = os.path.join(FIXTURES, "spm")
+
+COMMON = dict(
+    num_threads=1,
+    seed_sentencepiece_size=200_000,
+    max_sentence_length=100_000,
+    shuffle_input_sentence=False,
+)
+
+# name -> trainer options (besides the corpus)
+MODELS = {
+    "unigram": dict(model_type="unigram", vocab_size=1000, normalization_rule_name="nmt_nfkc"),
+    "unigram_bytes": dict(
+        model_type="unigram", vocab_size=1000, normalization_rule_name="nmt_nfkc_cf",
+        byte_fallback=True, split_digits=True, character_coverage=0.98,
+        user_defined_symbols=["<sep>", "[MASK]", "foo bar", "ab", "2008"],
+        control_symbols=["<ctrl>"], pad_id=3),
+    "bpe": dict(model_type="bpe", vocab_size=1000, normalization_rule_name="nmt_nfkc"),
+    "bpe_bytes": dict(
+        model_type="bpe", vocab_size=1000, normalization_rule_name="nfkc",
+        byte_fallback=True, character_coverage=0.98,
+        user_defined_symbols=["<sep>", "the"]),
+    "identity": dict(
+        model_type="unigram", vocab_size=800, normalization_rule_name="identity",
+        remove_extra_whitespaces=False, add_dummy_prefix=False, character_coverage=0.99),
+    "char": dict(model_type="char", normalization_rule_name="identity", character_coverage=0.99),
+}
+
+
+def corpus_lines():
+    with open(CORPUS, encoding="utf-8", newline="") as f:
+        text = f.read()
+    lines = text.split("\n")
+    if text.endswith("\n"):
+        lines.pop()
+    return lines
+
+
+def train(name, options, lines):
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter([l for l in lines if l]), model_writer=model,
+        hard_vocab_limit=False, **COMMON, **options)
+    data = model.getvalue()
+    assert len(data) < 300_000, f"{name}: {len(data)} bytes"
+    with open(os.path.join(OUT, f"{name}.model"), "wb") as f:
+        f.write(data)
+    return spm.SentencePieceProcessor(model_proto=data)
+
+
+def write_expected(name, sp, lines):
+    with open(os.path.join(OUT, f"{name}.expected.jsonl"), "w", encoding="utf-8") as f:
+        for line in lines:
+            ids = sp.encode(line)
+            pieces = sp.encode(line, out_type=str)
+            record = {"text": line, "ids": ids, "pieces": pieces, "decoded": sp.decode(ids)}
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def write_decode_cases(name, sp, count=300):
+    rng = random.Random(1234)
+    size = sp.get_piece_size()
+    special = [i for i in range(size) if sp.is_control(i) or sp.is_unknown(i) or sp.is_byte(i)]
+    with open(os.path.join(OUT, f"{name}.decode.jsonl"), "w", encoding="utf-8") as f:
+        for _ in range(count):
+            n = rng.randint(0, 12)
+            ids = [rng.choice(special) if special and rng.random() < 0.4 else rng.randrange(size)
+                   for _ in range(n)]
+            f.write(json.dumps({"ids": ids, "decoded": sp.decode(ids)}, ensure_ascii=False) + "\n")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    lines = corpus_lines()
+    for name, options in MODELS.items():
+        sp = train(name, options, lines)
+        write_expected(name, sp, lines)
+        write_decode_cases(name, sp)
+        print(f"{name}: {sp.get_piece_size()} pieces, {len(lines)} lines")
+    print(f"sentencepiece {spm.__version__}")
+
+
+if __name__ == "__main__":
+    main()
