@@ -10,10 +10,15 @@ For every model in MODELS this writes, under Tests/Fixtures/tokenizers/spm/:
     <name>.decode.jsonl    random id sequences (control, unknown and byte pieces included)
                            and sp.decode of each: {"ids": [...], "decoded": "..."}
 
+    nmt_nfkc.charsmap      the unigram model's precompiled_charsmap blob
+    charsmap.expected.jsonl  {"text": line, "normalized": ...} for every corpus line, from
+                           Hugging Face tokenizers' normalizers.Precompiled (the grapheme-wise
+                           normalization that PrecompiledCharsMap.normalize reproduces)
+
 The corpus is split on "\\n" only (lines may hold other line and paragraph separators);
 the newline after the last line ends it and makes no extra case.
 
-    pip install sentencepiece==0.2.1   # or whichever version; it is recorded in README
+    pip install sentencepiece tokenizers protobuf   # versions used: see the README table
     python3 scripts/make_spm_fixtures.py
 
 The Swift tests only read the committed files; this script is not part of CI.
@@ -24,6 +29,9 @@ import os
 import random
 
 import sentencepiece as spm
+import tokenizers
+from sentencepiece import sentencepiece_model_pb2
+from tokenizers import normalizers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "..", "Tests", "Fixtures", "tokenizers")
@@ -99,6 +107,22 @@ def write_decode_cases(name, sp, count=300):
             f.write(json.dumps({"ids": ids, "decoded": sp.decode(ids)}, ensure_ascii=False) + "\n")
 
 
+def write_charsmap_cases(model_path, lines):
+    proto = sentencepiece_model_pb2.ModelProto()
+    with open(model_path, "rb") as f:
+        proto.ParseFromString(f.read())
+    blob = proto.normalizer_spec.precompiled_charsmap
+    with open(os.path.join(OUT, "nmt_nfkc.charsmap"), "wb") as f:
+        f.write(blob)
+    normalizer = normalizers.Precompiled(blob)
+    extra = ["\ufb01", "\uff21\uff42\uff43", "\u2460", "e\u0301", "\u1100\u1161\u11a8", "\u3000x\u00a0y",
+             "\U0001F468\u200D\U0001F469\u200D\U0001F467", "\u2122\x1eg", "A\u030A\u0323"]
+    with open(os.path.join(OUT, "charsmap.expected.jsonl"), "w", encoding="utf-8") as f:
+        for line in extra + lines:
+            record = {"text": line, "normalized": normalizer.normalize_str(line)}
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     lines = corpus_lines()
@@ -107,7 +131,8 @@ def main():
         write_expected(name, sp, lines)
         write_decode_cases(name, sp)
         print(f"{name}: {sp.get_piece_size()} pieces, {len(lines)} lines")
-    print(f"sentencepiece {spm.__version__}")
+    write_charsmap_cases(os.path.join(OUT, "unigram.model"), lines)
+    print(f"sentencepiece {spm.__version__}, tokenizers {tokenizers.__version__}")
 
 
 if __name__ == "__main__":

@@ -111,12 +111,12 @@ extension SentencePieceVocabulary {
     /// Appends `text[start ..< end]` as one piece, or, when it is an UNUSED piece, its halves.
     private func resegment(_ text: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
                            _ splits: [[UInt8]: Int], into segments: inout [Segment]) {
-        let id = id(of: text, start..<end)
-        if types[id] == .unused, let leftSize = splits[Array(text[start..<end])] {
+        let pieceID = id(of: text, start..<end)
+        if types[pieceID] == .unused, let leftSize = splits[Array(text[start..<end])] {
             resegment(text, start, start + leftSize, splits, into: &segments)
             resegment(text, start + leftSize, end, splits, into: &segments)
         } else {
-            segments.append(Segment(start: start, end: end, id: id))
+            segments.append(Segment(start: start, end: end, id: pieceID))
         }
     }
 }

@@ -52,13 +52,13 @@ struct ModelProto: Sendable {
     /// Parses a serialized `ModelProto`; `path` names the file in errors.
     init(bytes: [UInt8], path: String) throws {
         var reader = ProtoReader(bytes[...], path: path, message: "ModelProto")
-        while let (field, wire) = try reader.nextTag() {
-            switch (field, wire) {
+        while let tag = try reader.nextTag() {
+            switch tag {
             case (1, .lengthDelimited): pieces.append(try Self.piece(reader.subReader("SentencePiece")))
             case (2, .lengthDelimited): trainerSpec = try Self.trainerSpec(reader.subReader("TrainerSpec"))
             case (3, .lengthDelimited): normalizerSpec = try Self.normalizerSpec(reader.subReader("NormalizerSpec"))
             case (5, .lengthDelimited): denormalizerSpec = try Self.normalizerSpec(reader.subReader("NormalizerSpec"))
-            default: try reader.skip(wire)
+            default: try reader.skip(tag.1)
             }
         }
     }
@@ -66,8 +66,8 @@ struct ModelProto: Sendable {
     private static func piece(_ r: ProtoReader) throws -> PieceProto {
         var r = r
         var p = PieceProto()
-        while let (field, wire) = try r.nextTag() {
-            switch (field, wire) {
+        while let tag = try r.nextTag() {
+            switch tag {
             case (1, .lengthDelimited): p.piece = try r.string()
             case (2, .fixed32): p.score = Float(bitPattern: try r.fixed32())
             case (3, .varint):
@@ -76,7 +76,7 @@ struct ModelProto: Sendable {
                     throw r.error("unknown piece type \(raw)")
                 }
                 p.type = type
-            default: try r.skip(wire)
+            default: try r.skip(tag.1)
             }
         }
         return p
@@ -85,8 +85,8 @@ struct ModelProto: Sendable {
     private static func trainerSpec(_ r: ProtoReader) throws -> TrainerSpecProto {
         var r = r
         var t = TrainerSpecProto()
-        while let (field, wire) = try r.nextTag() {
-            switch (field, wire) {
+        while let tag = try r.nextTag() {
+            switch tag {
             case (3, .varint):
                 let raw = try r.varint()
                 guard let type = SentencePieceModelType(rawValue: Int(truncatingIfNeeded: raw)) else {
@@ -106,7 +106,7 @@ struct ModelProto: Sendable {
             case (46, .lengthDelimited): t.bosPiece = try r.string()
             case (47, .lengthDelimited): t.eosPiece = try r.string()
             case (48, .lengthDelimited): t.padPiece = try r.string()
-            default: try r.skip(wire)
+            default: try r.skip(tag.1)
             }
         }
         return t
@@ -115,14 +115,14 @@ struct ModelProto: Sendable {
     private static func normalizerSpec(_ r: ProtoReader) throws -> NormalizerSpecProto {
         var r = r
         var n = NormalizerSpecProto()
-        while let (field, wire) = try r.nextTag() {
-            switch (field, wire) {
+        while let tag = try r.nextTag() {
+            switch tag {
             case (1, .lengthDelimited): n.name = try r.string()
             case (2, .lengthDelimited): n.precompiledCharsMap = Array(try r.bytes())
             case (3, .varint): n.addDummyPrefix = try r.varint() != 0
             case (4, .varint): n.removeExtraWhitespaces = try r.varint() != 0
             case (5, .varint): n.escapeWhitespaces = try r.varint() != 0
-            default: try r.skip(wire)
+            default: try r.skip(tag.1)
             }
         }
         return n
@@ -137,13 +137,13 @@ enum WireType: UInt64 {
 /// Reads protobuf fields from a byte slice; every malformed or truncated field throws a
 /// `TokenizerError` naming the file, the message and the byte offset.
 struct ProtoReader {
-    private var bytes: ArraySlice<UInt8>
+    private let data: ArraySlice<UInt8>
     private var position: Int
     let path: String
     let message: String
 
     init(_ bytes: ArraySlice<UInt8>, path: String, message: String) {
-        self.bytes = bytes
+        self.data = bytes
         self.position = bytes.startIndex
         self.path = path
         self.message = message
@@ -155,7 +155,7 @@ struct ProtoReader {
 
     /// The next field number and wire type, or nil at the end of the message.
     mutating func nextTag() throws -> (Int, WireType)? {
-        guard position < bytes.endIndex else { return nil }
+        guard position < data.endIndex else { return nil }
         let tag = try varint()
         let field = tag >> 3
         guard field > 0, field < 1 << 29, let wire = WireType(rawValue: tag & 7) else {
@@ -168,8 +168,8 @@ struct ProtoReader {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
-            guard position < bytes.endIndex else { throw error("truncated varint") }
-            let byte = bytes[position]
+            guard position < data.endIndex else { throw error("truncated varint") }
+            let byte = data[position]
             position += 1
             guard shift < 64 else { throw error("varint longer than 10 bytes") }
             value |= UInt64(byte & 0x7F) << shift
@@ -182,21 +182,21 @@ struct ProtoReader {
     mutating func int32() throws -> Int { Int(Int32(truncatingIfNeeded: try varint())) }
 
     mutating func fixed32() throws -> UInt32 {
-        guard bytes.endIndex - position >= 4 else { throw error("truncated fixed32") }
+        guard data.endIndex - position >= 4 else { throw error("truncated fixed32") }
         var value: UInt32 = 0
-        for k in 0..<4 { value |= UInt32(bytes[position + k]) << (8 * UInt32(k)) }
+        for k in 0..<4 { value |= UInt32(data[position + k]) << (8 * UInt32(k)) }
         position += 4
         return value
     }
 
     mutating func bytes() throws -> ArraySlice<UInt8> {
         let length = try varint()
-        guard length <= UInt64(bytes.endIndex - position) else {
+        guard length <= UInt64(data.endIndex - position) else {
             throw error("length \(length) runs past the end of the data")
         }
         let start = position
         position += Int(length)
-        return bytes[start..<position]
+        return data[start..<position]
     }
 
     mutating func string() throws -> String {
@@ -214,7 +214,7 @@ struct ProtoReader {
         switch wire {
         case .varint: _ = try varint()
         case .fixed64:
-            guard bytes.endIndex - position >= 8 else { throw error("truncated fixed64") }
+            guard data.endIndex - position >= 8 else { throw error("truncated fixed64") }
             position += 8
         case .fixed32: _ = try fixed32()
         case .lengthDelimited: _ = try bytes()

@@ -42,26 +42,39 @@ public struct PrecompiledCharsMap: Sendable {
     /// SentencePiece itself (`.model` files) instead takes the longest rule at each byte
     /// position; `SentencePieceTokenizer` does that, not this.
     public func normalize(_ text: String) -> String {
+        var text = text
+        text.makeContiguousUTF8()
+        let utf8 = text.utf8
+        let bytes = Array(utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for grapheme in text {
-            let g = Array(grapheme.utf8)
-            if g.count < 6, let r = shortestMatch(g[...]) {
-                appendReplacement(r, to: &out)
-                continue
-            }
-            var i = 0
-            while i < g.count {
-                let n = min(utf8Length(g[i]), g.count - i)
-                if let r = shortestMatch(g[i..<(i + n)]) {
-                    appendReplacement(r, to: &out)
-                } else {
-                    out.append(contentsOf: g[i..<(i + n)])
-                }
-                i += n
-            }
+        out.reserveCapacity(bytes.count)
+        var start = 0
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(after: index)
+            let end = utf8.distance(from: text.startIndex, to: next)
+            normalizeGrapheme(bytes[start..<end], into: &out)
+            start = end
+            index = next
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    private func normalizeGrapheme(_ g: ArraySlice<UInt8>, into out: inout [UInt8]) {
+        if g.count < 6, let r = shortestMatch(g) {
+            out.append(contentsOf: pool[replacementRange(at: r)])
+            return
+        }
+        var i = g.startIndex
+        while i < g.endIndex {
+            let n = min(utf8Length(g[i]), g.endIndex - i)
+            if let r = shortestMatch(g[i..<(i + n)]) {
+                out.append(contentsOf: pool[replacementRange(at: r)])
+            } else {
+                out.append(contentsOf: g[i..<(i + n)])
+            }
+            i += n
+        }
     }
 
     /// Pool offset of the first (shortest) rule that is a prefix of `key`.
@@ -73,7 +86,7 @@ public struct PrecompiledCharsMap: Sendable {
 
     /// The longest rule that is a prefix of `key`: its length in bytes and its pool offset.
     func longestMatch(_ key: UnsafeBufferPointer<UInt8>, from start: Int) -> (length: Int, value: Int)? {
-        var best: (Int, Int)?
+        var best: (length: Int, value: Int)?
         walk(key[start...]) { length, value in best = (length, value); return true }
         return best
     }
@@ -84,10 +97,6 @@ public struct PrecompiledCharsMap: Sendable {
         var end = value
         while end < pool.count, pool[end] != 0 { end += 1 }
         return value..<end
-    }
-
-    private func appendReplacement(_ value: Int, to out: inout [UInt8]) {
-        out.append(contentsOf: pool[replacementRange(at: value)])
     }
 
     /// Darts-clone common-prefix search: calls `visit(length, value)` for each key that is a

@@ -49,7 +49,8 @@ public final class SentencePieceTokenizer: Tokenizer {
     /// Reads a serialized `ModelProto`; `path` names it in errors.
     public init(modelBytes: [UInt8], path: String = "<memory>", addBOS: Bool = false, addEOS: Bool = false) throws {
         let proto = try ModelProto(bytes: modelBytes, path: path)
-        vocabulary = try SentencePieceVocabulary(proto, path: path)
+        let vocabulary = try SentencePieceVocabulary(proto, path: path)
+        self.vocabulary = vocabulary
         let userDefined = vocabulary.userDefinedTrie.isEmpty ? nil : vocabulary.userDefinedTrie
         normalizer = try SentencePieceNormalizer(
             spec: proto.normalizerSpec, treatWhitespaceAsSuffix: proto.trainerSpec.treatWhitespaceAsSuffix,
