@@ -5,8 +5,11 @@ For every model in MODELS this writes, under Tests/Fixtures/tokenizers/spm/:
 
     <name>.model           the trained ModelProto (each well under 300 KB)
     <name>.expected.jsonl  one JSON object per corpus line, in corpus order:
-                           {"text": line, "ids": sp.encode(line),
-                            "pieces": sp.encode(line, out_type=str), "decoded": sp.decode(ids)}
+                           {"ids": sp.encode(line), "pieces": sp.encode(line, out_type=str),
+                            "decoded": sp.decode(ids)}, where, to keep the files small,
+                           "pieces" is left out when it equals the ids' vocabulary pieces and
+                           "decoded" when it equals the line
+    <name>.vocab.json      [sp.id_to_piece(i) for every id], to check the piece table
     <name>.decode.jsonl    random id sequences (control, unknown and byte pieces included)
                            and sp.decode of each: {"ids": [...], "decoded": "..."}
 
@@ -87,11 +90,19 @@ def train(name, options, lines):
 
 
 def write_expected(name, sp, lines):
+    vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+    with open(os.path.join(OUT, f"{name}.vocab.json"), "w", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
     with open(os.path.join(OUT, f"{name}.expected.jsonl"), "w", encoding="utf-8") as f:
         for line in lines:
             ids = sp.encode(line)
+            record = {"ids": ids}
             pieces = sp.encode(line, out_type=str)
-            record = {"text": line, "ids": ids, "pieces": pieces, "decoded": sp.decode(ids)}
+            if pieces != [vocab[i] for i in ids]:
+                record["pieces"] = pieces
+            decoded = sp.decode(ids)
+            if decoded != line:
+                record["decoded"] = decoded
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 

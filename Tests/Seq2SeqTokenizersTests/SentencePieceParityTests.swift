@@ -20,6 +20,14 @@ func jsonLines(_ url: URL) throws -> [[String: Any]] {
     }
 }
 
+/// The corpus lines, split on "\n" bytes only, as the fixture script splits them.
+func corpusLines() throws -> [String] {
+    let data = try Data(contentsOf: spmFixtures.deletingLastPathComponent().appendingPathComponent("corpus.txt"))
+    var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+    if data.last == 0x0A { lines.removeLast() }
+    return lines
+}
+
 func spmTokenizer(_ name: String, addEOS: Bool = false) throws -> SentencePieceTokenizer {
     try SentencePieceTokenizer(contentsOf: spmFixtures.appendingPathComponent("\(name).model"), addEOS: addEOS)
 }
@@ -27,19 +35,24 @@ func spmTokenizer(_ name: String, addEOS: Bool = false) throws -> SentencePieceT
 final class SentencePieceParityTests: XCTestCase {
     func testEncodeAndDecodeMatchSentencePieceOnTheCorpus() throws {
         var total = 0
+        let lines = try corpusLines()
+        XCTAssertEqual(lines.count, 2082)
         for name in spmModels {
             let tokenizer = try spmTokenizer(name)
+            let vocabulary = try XCTUnwrap(JSONSerialization.jsonObject(
+                with: Data(contentsOf: spmFixtures.appendingPathComponent("\(name).vocab.json"))) as? [String])
+            XCTAssertEqual(tokenizer.vocabularySize, vocabulary.count, name)
+            XCTAssertEqual((0..<tokenizer.vocabularySize).map { tokenizer.token(for: $0) ?? "" }, vocabulary, name)
             let cases = try jsonLines(spmFixtures.appendingPathComponent("\(name).expected.jsonl"))
-            XCTAssertEqual(cases.count, 2082, name)
+            XCTAssertEqual(cases.count, lines.count, name)
             var mismatches: [String] = []
-            for (line, c) in cases.enumerated() {
-                let text = c["text"] as? String ?? ""
+            for (line, (text, c)) in zip(lines, cases).enumerated() {
                 let ids = tokenizer.encode(text, addSpecialTokens: false)
                 let pieces = tokenizer.pieces(text)
                 let decoded = tokenizer.decode(ids)
                 let wantIDs = intArray(c["ids"])
-                let wantPieces = (c["pieces"] as? [String]) ?? []
-                let wantDecoded = c["decoded"] as? String ?? ""
+                let wantPieces = c["pieces"] as? [String] ?? wantIDs.map { vocabulary.indices.contains($0) ? vocabulary[$0] : "?" }
+                let wantDecoded = c["decoded"] as? String ?? text
                 // Compare decoded text by scalars: String == treats canonically equivalent text as equal.
                 if ids != wantIDs || pieces != wantPieces || !sameScalars(decoded, wantDecoded) {
                     mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(sameScalars(decoded, wantDecoded)); got \(pieces.prefix(12)) want \(wantPieces.prefix(12))")
@@ -82,15 +95,15 @@ final class SentencePieceParityTests: XCTestCase {
     }
 
     func testSpeed() throws {
-        let corpus = try String(contentsOf: spmFixtures.deletingLastPathComponent().appendingPathComponent("corpus.txt"), encoding: .utf8)
-        let lines = corpus.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = try corpusLines()
+        let bytes = lines.reduce(0) { $0 + $1.utf8.count }
         for name in ["unigram", "bpe"] {
             let tokenizer = try spmTokenizer(name)
             let start = Date()
             var count = 0
             for _ in 0..<5 { for line in lines { count += tokenizer.encode(line, addSpecialTokens: false).count } }
             let seconds = Date().timeIntervalSince(start)
-            print("\(name): \(String(format: "%.1f", Double(corpus.utf8.count * 5) / seconds / 1e6)) MB/s (\(count) ids)")
+            print("\(name): \(String(format: "%.1f", Double(bytes * 5) / seconds / 1e6)) MB/s (\(count) ids)")
         }
     }
 }

@@ -1,8 +1,9 @@
 // SentencePiece's unigram segmentation: the best-scoring path (Viterbi) over every vocabulary
 // piece found in the normalized text, with a penalised `<unk>` for characters no piece covers.
 // Modelled on github.com/google/sentencepiece src/unigram_model.cc (Model::EncodeOptimized,
-// the default encoder since 0.1.96); written anew here. Scores are combined in the same
-// float/double mix as the C++ so that ties break the same way.
+// the default encoder since 0.1.96); written anew here. Path scores are summed in Float,
+// as sentencepiece 0.2.3 does, so that near-ties (runs of one repeated character) break the
+// same way; a Double sum picks other segmentations there.
 
 /// Scores below every piece's: `<unk>` costs the lowest NORMAL score minus this.
 private let unknownPenalty: Float = 10
@@ -29,12 +30,12 @@ extension SentencePieceVocabulary {
                         let type = types[id]
                         if type == .unused { return }
                         let length = end - start
-                        let score: Double = type == .userDefined
-                            ? Double(Float(length) * userDefinedBonus) - 0.1
-                            : Double(scores[id])
-                        let candidate = score + Double(scoreHere)
-                        if bestStart[end] == -1 || candidate > Double(bestScore[end]) {
-                            bestScore[end] = Float(candidate)
+                        let score: Float = type == .userDefined
+                            ? Float(Double(Float(length) * userDefinedBonus) - 0.1)
+                            : scores[id]
+                        let candidate = score + scoreHere
+                        if bestStart[end] == -1 || candidate > bestScore[end] {
+                            bestScore[end] = candidate
                             bestStart[end] = start
                             bestID[end] = id
                         }
