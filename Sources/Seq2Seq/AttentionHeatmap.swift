@@ -32,7 +32,8 @@ public struct AttentionHeatmap: Sendable, Equatable {
         let labelWidth = min(260, max(40, Double(targetTokens.map(\.count).max() ?? 0) * Self.characterWidth + 16))
         let labelHeight = min(260, max(40, Double(sourceTokens.map(\.count).max() ?? 0) * Self.characterWidth * 0.75 + 24))
         let top = 34 + labelHeight, left = labelWidth
-        let width = left + Double(sourceTokens.count) * c + 90, height = top + Double(targetTokens.count) * c + 20
+        let width = max(left + Double(sourceTokens.count) * c + 90, Double(title.count) * 8.5 + 16)
+        let height = top + Double(targetTokens.count) * c + 20
         var out = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(f(width))" height="\(f(height))" \
             viewBox="0 0 \(f(width)) \(f(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" \

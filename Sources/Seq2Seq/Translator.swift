@@ -116,8 +116,11 @@ public final class Translator: @unchecked Sendable {
 
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
-        let sources = try texts.map { text in
+        var sources = try texts.map { text in
             text.isEmpty ? [] : try tokenizer.encodeSource(options.prefix + text, sourceLanguage: options.sourceLanguage)
+        }
+        if case .marian(let marian) = backend {  // Marian appends </s> itself; the folder's tokenizer.json does not
+            sources = sources.map { $0.isEmpty || $0.last == marian.eosTokenId ? $0 : $0 + [marian.eosTokenId] }
         }
         return try run(sourceIds: sources, options: options)
     }
@@ -166,7 +169,8 @@ public final class Translator: @unchecked Sendable {
             if let n = options.maxLength { config.maxNewTokens = n }
             options.configure?(&config)
             let ids = try marian.translate(sources: [source], useShortlist: options.useShortlist, options: config)[0]
-            var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: nil)
+            let textIds = ids.last == marian.eosTokenId ? Array(ids.dropLast()) : ids  // </s> is no added token there
+            var result = Translation(text: tokenizer.target.decode(textIds, skipSpecialTokens: true), ids: ids, score: nil)
             if let request = options.attention {
                 label(&result, source: source, attention: ids.isEmpty ? [] : try marian.crossAttention(source: source, target: ids, layer: request.layer))
             }

@@ -112,13 +112,17 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(name: .long, help: "{\"ids\":[…],\"tokens\":[…]} per input.") var json = false
 
     func run() throws {
-        let model = try modelOptions.load()
-        guard let tokenizer = model.tokenizer else {
-            throw Failure.badInput("\(model.directory.path): no tokenizer (tokenizer.json, source.spm/target.spm or spiece.model)")
+        let folder = URL(fileURLWithPath: modelOptions.model)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw Failure.badInput("\(folder.path): not a model folder (no such directory)")
+        }
+        guard let tokenizer = try ModelTokenizer.load(directory: folder) else {
+            throw Failure.badInput("\(folder.path): no tokenizer (tokenizer.json, source.spm/target.spm or spiece.model)")
         }
         if let decode {
             let ids = try parseIds(decode, what: "--decode")
-            try checkIds([ids], vocabulary: max(tokenizer.target.vocabularySize, model.network.targetVocabularySize), what: "--decode")
+            try checkIds([ids], vocabulary: tokenizer.target.vocabularySize, what: "--decode")
             print(tokenizer.target.decode(ids, skipSpecialTokens: true))
             return
         }
