@@ -55,7 +55,7 @@ final class SentencePieceParityTests: XCTestCase {
                 let wantDecoded = c["decoded"] as? String ?? text
                 // Compare decoded text by scalars: String == treats canonically equivalent text as equal.
                 if ids != wantIDs || pieces != wantPieces || !sameScalars(decoded, wantDecoded) {
-                    mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(sameScalars(decoded, wantDecoded)); got \(pieces.prefix(12)) want \(wantPieces.prefix(12))")
+                    mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(sameScalars(decoded, wantDecoded)); \(firstDifference(pieces, wantPieces))")
                 }
             }
             total += cases.count
@@ -106,6 +106,13 @@ final class SentencePieceParityTests: XCTestCase {
             print("\(name): \(String(format: "%.1f", Double(bytes * 5) / seconds / 1e6)) MB/s (\(count) ids)")
         }
     }
+}
+
+/// Where two piece lists first differ, with a few pieces of context.
+func firstDifference(_ got: [String], _ want: [String]) -> String {
+    let i = (0..<min(got.count, want.count)).first { got[$0] != want[$0] } ?? min(got.count, want.count)
+    let lo = max(0, i - 3)
+    return "from piece \(i): got \(got[lo..<min(got.count, i + 6)]) want \(want[lo..<min(want.count, i + 6)])"
 }
 
 /// A JSON array of integers (NSNumber on Linux Foundation).
