@@ -42,6 +42,8 @@ def main():
         t = best_of(lambda: sp.encode(lines, num_threads=1))
         print(f"{name}: sentencepiece {size / t / 1e6:.1f} MB/s")
         if "unigram" in name:
+            from sentencepiece import sentencepiece_model_pb2  # from_spm imports it by this name
+            sys.modules.setdefault("sentencepiece_model_pb2", sentencepiece_model_pb2)
             from tokenizers.implementations import SentencePieceUnigramTokenizer
             tok = SentencePieceUnigramTokenizer.from_spm(path)
             t = best_of(lambda: tok.encode_batch(lines))

@@ -21,7 +21,7 @@ For every model in MODELS this writes, under Tests/Fixtures/tokenizers/spm/:
 The corpus is split on "\\n" only (lines may hold other line and paragraph separators);
 the newline after the last line ends it and makes no extra case.
 
-    pip install sentencepiece tokenizers protobuf   # versions used: see the README table
+    pip install -r scripts/requirements-fixtures.txt   # sentencepiece 0.2.3, tokenizers 0.23.3
     python3 scripts/make_spm_fixtures.py
 
 The Swift tests only read the committed files; this script is not part of CI.
