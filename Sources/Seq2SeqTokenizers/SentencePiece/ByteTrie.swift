@@ -121,6 +121,28 @@ struct ByteTrie: Sendable {
         return v >= 0 && !range.isEmpty ? Int(v) : nil
     }
 
+    /// The root, where every walk starts.
+    static let root = 0
+
+    /// The node reached from `node` by the bytes `text[range]`, or -1.
+    @inline(__always)
+    func walk(from node: Int, _ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var node = node
+        for i in range {
+            node = child(node, text[i])
+            if node < 0 { return -1 }
+        }
+        return node
+    }
+
+    /// The value stored at `node` (from `walk`), or nil.
+    @inline(__always)
+    func value(at node: Int) -> Int? {
+        guard node > 0 else { return nil }
+        let v = values[node]
+        return v >= 0 ? Int(v) : nil
+    }
+
     /// The value of `key`, or nil.
     func value(of key: [UInt8]) -> Int? {
         key.withUnsafeBufferPointer { value(of: $0, 0..<$0.count) }
