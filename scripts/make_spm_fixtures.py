@@ -18,6 +18,14 @@ For every model in MODELS this writes, under Tests/Fixtures/tokenizers/spm/:
                            Hugging Face tokenizers' normalizers.Precompiled (the grapheme-wise
                            normalization that PrecompiledCharsMap.normalize reproduces)
 
+With `--check MODEL OUT.jsonl` it only writes the expected file for an existing model (a
+real one, say), for the Swift test that runs when SPM_PARITY_MODEL and SPM_PARITY_EXPECTED
+name them:
+
+    python3 scripts/make_spm_fixtures.py --check vocab.enpt.spm /tmp/enpt.expected.jsonl
+    SPM_PARITY_MODEL=vocab.enpt.spm SPM_PARITY_EXPECTED=/tmp/enpt.expected.jsonl \
+        swift test -c release --filter SentencePieceParityTests/testModelNamedByEnvironment
+
 The corpus is split on "\\n" only (lines may hold other line and paragraph separators);
 the newline after the last line ends it and makes no extra case.
 
@@ -30,6 +38,7 @@ import io
 import json
 import os
 import random
+import sys
 
 import sentencepiece as spm
 import tokenizers
@@ -90,11 +99,12 @@ def train(name, options, lines):
     return spm.SentencePieceProcessor(model_proto=data)
 
 
-def write_expected(name, sp, lines):
+def write_expected(name, sp, lines, path=None):
     vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
-    with open(os.path.join(OUT, f"{name}.vocab.json"), "w", encoding="utf-8") as f:
-        json.dump(vocab, f, ensure_ascii=False)
-    with open(os.path.join(OUT, f"{name}.expected.jsonl"), "w", encoding="utf-8") as f:
+    if path is None:
+        with open(os.path.join(OUT, f"{name}.vocab.json"), "w", encoding="utf-8") as f:
+            json.dump(vocab, f, ensure_ascii=False)
+    with open(path or os.path.join(OUT, f"{name}.expected.jsonl"), "w", encoding="utf-8") as f:
         for line in lines:
             ids = sp.encode(line)
             record = {"ids": ids}
@@ -136,8 +146,11 @@ def write_charsmap_cases(model_path, lines):
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
     lines = corpus_lines()
+    if len(sys.argv) == 4 and sys.argv[1] == "--check":
+        write_expected(None, spm.SentencePieceProcessor(model_file=sys.argv[2]), lines, sys.argv[3])
+        return
+    os.makedirs(OUT, exist_ok=True)
     for name, options in MODELS.items():
         sp = train(name, options, lines)
         write_expected(name, sp, lines)

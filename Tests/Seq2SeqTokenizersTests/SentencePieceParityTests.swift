@@ -34,7 +34,6 @@ func spmTokenizer(_ name: String, addEOS: Bool = false) throws -> SentencePieceT
 
 final class SentencePieceParityTests: XCTestCase {
     func testEncodeAndDecodeMatchSentencePieceOnTheCorpus() throws {
-        var total = 0
         let lines = try corpusLines()
         XCTAssertEqual(lines.count, 2082)
         for name in spmModels {
@@ -43,25 +42,39 @@ final class SentencePieceParityTests: XCTestCase {
                 with: Data(contentsOf: spmFixtures.appendingPathComponent("\(name).vocab.json"))) as? [String])
             XCTAssertEqual(tokenizer.vocabularySize, vocabulary.count, name)
             XCTAssertEqual((0..<tokenizer.vocabularySize).map { tokenizer.token(for: $0) ?? "" }, vocabulary, name)
-            let cases = try jsonLines(spmFixtures.appendingPathComponent("\(name).expected.jsonl"))
-            XCTAssertEqual(cases.count, lines.count, name)
-            var mismatches: [String] = []
-            for (line, (text, c)) in zip(lines, cases).enumerated() {
-                let ids = tokenizer.encode(text, addSpecialTokens: false)
-                let pieces = tokenizer.pieces(text)
-                let decoded = tokenizer.decode(ids)
-                let wantIDs = intArray(c["ids"])
-                let wantPieces = c["pieces"] as? [String] ?? wantIDs.map { vocabulary.indices.contains($0) ? vocabulary[$0] : "?" }
-                let wantDecoded = c["decoded"] as? String ?? text
-                // Compare decoded text by scalars: String == treats canonically equivalent text as equal.
-                if ids != wantIDs || pieces != wantPieces || !sameScalars(decoded, wantDecoded) {
-                    mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(sameScalars(decoded, wantDecoded)); \(firstDifference(pieces, wantPieces))")
-                }
-            }
-            total += cases.count
-            XCTAssertTrue(mismatches.isEmpty, "\(name): \(mismatches.count) of \(cases.count) lines differ; first: \(mismatches.prefix(3).joined(separator: " | "))")
+            try assertParity(tokenizer, name, lines, spmFixtures.appendingPathComponent("\(name).expected.jsonl"))
         }
-        XCTAssertEqual(total, 2082 * spmModels.count)
+    }
+
+    /// A model given by SPM_PARITY_MODEL against SPM_PARITY_EXPECTED (made by
+    /// `scripts/make_spm_fixtures.py --check`); skipped when they are not set.
+    func testModelNamedByEnvironment() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let model = environment["SPM_PARITY_MODEL"], let expected = environment["SPM_PARITY_EXPECTED"] else {
+            throw XCTSkip("SPM_PARITY_MODEL / SPM_PARITY_EXPECTED not set")
+        }
+        let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: model))
+        try assertParity(tokenizer, model, try corpusLines(), URL(fileURLWithPath: expected))
+    }
+
+    /// Every line's ids, pieces and decoded text against `expected` (one JSON object a line).
+    private func assertParity(_ tokenizer: SentencePieceTokenizer, _ name: String, _ lines: [String], _ expected: URL) throws {
+        let cases = try jsonLines(expected)
+        XCTAssertEqual(cases.count, lines.count, name)
+        var mismatches: [String] = []
+        for (line, (text, c)) in zip(lines, cases).enumerated() {
+            let ids = tokenizer.encode(text, addSpecialTokens: false)
+            let pieces = tokenizer.pieces(text)
+            let decoded = tokenizer.decode(ids)
+            let wantIDs = intArray(c["ids"])
+            let wantPieces = c["pieces"] as? [String] ?? wantIDs.map { tokenizer.token(for: $0) ?? "?" }
+            let wantDecoded = c["decoded"] as? String ?? text
+            // Compare decoded text by scalars: String == treats canonically equivalent text as equal.
+            if ids != wantIDs || pieces != wantPieces || !sameScalars(decoded, wantDecoded) {
+                mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(sameScalars(decoded, wantDecoded)); \(firstDifference(pieces, wantPieces))")
+            }
+        }
+        XCTAssertTrue(mismatches.isEmpty, "\(name): \(mismatches.count) of \(cases.count) lines differ; first: \(mismatches.prefix(3).joined(separator: " | "))")
     }
 
     func testDecodeOfArbitraryIdsMatchesSentencePiece() throws {
