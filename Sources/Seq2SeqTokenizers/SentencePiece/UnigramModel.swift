@@ -30,7 +30,7 @@ extension SentencePieceVocabulary {
                 var start = 0
                 while start < n {
                     let scoreHere = bestScore[start]
-                    let charLength = min(utf8Length(text[start]), n - start)
+                    let charLength = min(spmCharLength(text[start]), n - start)
                     var coversChar = false
                     normalTrie.forEachPrefix(of: text, from: start) { end, id in
                         let type = types[id]
