@@ -74,6 +74,9 @@ MODELS = {
         model_type="unigram", vocab_size=800, normalization_rule_name="identity",
         remove_extra_whitespaces=False, add_dummy_prefix=False, character_coverage=0.99),
     "char": dict(model_type="char", normalization_rule_name="identity", character_coverage=0.99),
+    "suffix": dict(
+        model_type="bpe", vocab_size=800, normalization_rule_name="identity",
+        treat_whitespace_as_suffix=True, character_coverage=0.99),
     "word": dict(model_type="word", vocab_size=2000, normalization_rule_name="nmt_nfkc_cf"),
 }
 

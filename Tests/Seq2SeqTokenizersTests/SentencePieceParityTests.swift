@@ -10,7 +10,7 @@ let spmFixtures = URL(fileURLWithPath: #filePath)
     .appendingPathComponent("Fixtures/tokenizers/spm")
 
 /// The fixture models, by file name without `.model`.
-let spmModels = ["unigram", "unigram_bytes", "bpe", "bpe_bytes", "identity", "char", "word"]
+let spmModels = ["unigram", "unigram_bytes", "bpe", "bpe_bytes", "identity", "suffix", "char", "word"]
 
 /// The JSON objects of a `.jsonl` file, one a line.
 func jsonLines(_ url: URL) throws -> [[String: Any]] {
