@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """Encoding speed of the reference tokenizers on the corpus, one thread, in MB/s of UTF-8.
 
-    python3 scripts/bench_spm.py [model ...]     # defaults: the unigram and bpe fixtures
+    python3 scripts/bench_spm.py [model ...]     # fixture names or .model paths;
+                                                 # defaults: the unigram and bpe fixtures
 
 Compare with the Swift numbers printed by
 `swift test -c release --filter SentencePieceParityTests/testSpeed` in the same session.
 sentencepiece encodes the whole batch with num_threads=1; Hugging Face tokenizers (unigram
 models only, converted with SentencePieceUnigramTokenizer.from_spm) runs encode_batch
-with RAYON_NUM_THREADS=1.
+with RAYON_NUM_THREADS=1 — its time includes building Python Encoding objects.
 """
 import os
 import sys
@@ -37,11 +38,16 @@ def main():
     lines = text.split("\n")[:-1] * REPEAT
     size = sum(len(l.encode()) for l in lines)
     for name in sys.argv[1:] or ["unigram", "bpe"]:
-        path = os.path.join(SPM, f"{name}.model")
+        path = name if os.path.exists(name) else os.path.join(SPM, f"{name}.model")
         sp = spm.SentencePieceProcessor(model_file=path)
         t = best_of(lambda: sp.encode(lines, num_threads=1))
         print(f"{name}: sentencepiece {size / t / 1e6:.1f} MB/s")
-        if "unigram" in name:
+        from sentencepiece import sentencepiece_model_pb2  # from_spm imports it by this name
+        proto = sentencepiece_model_pb2.ModelProto()
+        with open(path, "rb") as f:
+            proto.ParseFromString(f.read())
+        if proto.trainer_spec.model_type == proto.trainer_spec.UNIGRAM:
+            sys.modules.setdefault("sentencepiece_model_pb2", sentencepiece_model_pb2)
             from tokenizers.implementations import SentencePieceUnigramTokenizer
             tok = SentencePieceUnigramTokenizer.from_spm(path)
             t = best_of(lambda: tok.encode_batch(lines))

@@ -18,10 +18,18 @@ For every model in MODELS this writes, under Tests/Fixtures/tokenizers/spm/:
                            Hugging Face tokenizers' normalizers.Precompiled (the grapheme-wise
                            normalization that PrecompiledCharsMap.normalize reproduces)
 
+With `--check MODEL OUT.jsonl` it only writes the expected file for an existing model (a
+real one, say), for the Swift test that runs when SPM_PARITY_MODEL and SPM_PARITY_EXPECTED
+name them:
+
+    python3 scripts/make_spm_fixtures.py --check vocab.enpt.spm /tmp/enpt.expected.jsonl
+    SPM_PARITY_MODEL=vocab.enpt.spm SPM_PARITY_EXPECTED=/tmp/enpt.expected.jsonl \
+        swift test -c release --filter SentencePieceParityTests/testModelNamedByEnvironment
+
 The corpus is split on "\\n" only (lines may hold other line and paragraph separators);
 the newline after the last line ends it and makes no extra case.
 
-    pip install sentencepiece tokenizers protobuf   # versions used: see the README table
+    pip install -r scripts/requirements-fixtures.txt   # sentencepiece 0.2.3, tokenizers 0.23.3
     python3 scripts/make_spm_fixtures.py
 
 The Swift tests only read the committed files; this script is not part of CI.
@@ -30,6 +38,7 @@ import io
 import json
 import os
 import random
+import sys
 
 import sentencepiece as spm
 import tokenizers
@@ -65,6 +74,10 @@ MODELS = {
         model_type="unigram", vocab_size=800, normalization_rule_name="identity",
         remove_extra_whitespaces=False, add_dummy_prefix=False, character_coverage=0.99),
     "char": dict(model_type="char", normalization_rule_name="identity", character_coverage=0.99),
+    "suffix": dict(
+        model_type="bpe", vocab_size=800, normalization_rule_name="identity",
+        treat_whitespace_as_suffix=True, character_coverage=0.99),
+    "word": dict(model_type="word", vocab_size=2000, normalization_rule_name="nmt_nfkc_cf"),
 }
 
 
@@ -89,11 +102,12 @@ def train(name, options, lines):
     return spm.SentencePieceProcessor(model_proto=data)
 
 
-def write_expected(name, sp, lines):
+def write_expected(name, sp, lines, path=None):
     vocab = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
-    with open(os.path.join(OUT, f"{name}.vocab.json"), "w", encoding="utf-8") as f:
-        json.dump(vocab, f, ensure_ascii=False)
-    with open(os.path.join(OUT, f"{name}.expected.jsonl"), "w", encoding="utf-8") as f:
+    if path is None:
+        with open(os.path.join(OUT, f"{name}.vocab.json"), "w", encoding="utf-8") as f:
+            json.dump(vocab, f, ensure_ascii=False)
+    with open(path or os.path.join(OUT, f"{name}.expected.jsonl"), "w", encoding="utf-8") as f:
         for line in lines:
             ids = sp.encode(line)
             record = {"ids": ids}
@@ -135,8 +149,11 @@ def write_charsmap_cases(model_path, lines):
 
 
 def main():
-    os.makedirs(OUT, exist_ok=True)
     lines = corpus_lines()
+    if len(sys.argv) == 4 and sys.argv[1] == "--check":
+        write_expected(None, spm.SentencePieceProcessor(model_file=sys.argv[2]), lines, sys.argv[3])
+        return
+    os.makedirs(OUT, exist_ok=True)
     for name, options in MODELS.items():
         sp = train(name, options, lines)
         write_expected(name, sp, lines)

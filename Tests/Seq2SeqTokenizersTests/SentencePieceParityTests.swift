@@ -10,7 +10,7 @@ let spmFixtures = URL(fileURLWithPath: #filePath)
     .appendingPathComponent("Fixtures/tokenizers/spm")
 
 /// The fixture models, by file name without `.model`.
-let spmModels = ["unigram", "unigram_bytes", "bpe", "bpe_bytes", "identity", "char"]
+let spmModels = ["unigram", "unigram_bytes", "bpe", "bpe_bytes", "identity", "suffix", "char", "word"]
 
 /// The JSON objects of a `.jsonl` file, one a line.
 func spmJSONLines(_ url: URL) throws -> [[String: Any]] {
@@ -34,7 +34,6 @@ func spmTokenizer(_ name: String, addEOS: Bool = false) throws -> SentencePieceT
 
 final class SentencePieceParityTests: XCTestCase {
     func testEncodeAndDecodeMatchSentencePieceOnTheCorpus() throws {
-        var total = 0
         let lines = try spmCorpusLines()
         XCTAssertEqual(lines.count, 2082)
         for name in spmModels {
@@ -43,25 +42,39 @@ final class SentencePieceParityTests: XCTestCase {
                 with: Data(contentsOf: spmFixtures.appendingPathComponent("\(name).vocab.json"))) as? [String])
             XCTAssertEqual(tokenizer.vocabularySize, vocabulary.count, name)
             XCTAssertEqual((0..<tokenizer.vocabularySize).map { tokenizer.token(for: $0) ?? "" }, vocabulary, name)
-            let cases = try spmJSONLines(spmFixtures.appendingPathComponent("\(name).expected.jsonl"))
-            XCTAssertEqual(cases.count, lines.count, name)
-            var mismatches: [String] = []
-            for (line, (text, c)) in zip(lines, cases).enumerated() {
-                let ids = tokenizer.encode(text, addSpecialTokens: false)
-                let pieces = tokenizer.pieces(text)
-                let decoded = tokenizer.decode(ids)
-                let wantIDs = intArray(c["ids"])
-                let wantPieces = c["pieces"] as? [String] ?? wantIDs.map { vocabulary.indices.contains($0) ? vocabulary[$0] : "?" }
-                let wantDecoded = c["decoded"] as? String ?? text
-                // Compare decoded text by scalars: String == treats canonically equivalent text as equal.
-                if ids != wantIDs || pieces != wantPieces || !spmSameScalars(decoded, wantDecoded) {
-                    mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(spmSameScalars(decoded, wantDecoded)); got \(pieces.prefix(12)) want \(wantPieces.prefix(12))")
-                }
-            }
-            total += cases.count
-            XCTAssertTrue(mismatches.isEmpty, "\(name): \(mismatches.count) of \(cases.count) lines differ; first: \(mismatches.prefix(3).joined(separator: " | "))")
+            try assertParity(tokenizer, name, lines, spmFixtures.appendingPathComponent("\(name).expected.jsonl"))
         }
-        XCTAssertEqual(total, 2082 * spmModels.count)
+    }
+
+    /// A model given by SPM_PARITY_MODEL against SPM_PARITY_EXPECTED (made by
+    /// `scripts/make_spm_fixtures.py --check`); skipped when they are not set.
+    func testModelNamedByEnvironment() throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let model = environment["SPM_PARITY_MODEL"], let expected = environment["SPM_PARITY_EXPECTED"] else {
+            throw XCTSkip("SPM_PARITY_MODEL / SPM_PARITY_EXPECTED not set")
+        }
+        let tokenizer = try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: model))
+        try assertParity(tokenizer, model, try spmCorpusLines(), URL(fileURLWithPath: expected))
+    }
+
+    /// Every line's ids, pieces and decoded text against `expected` (one JSON object a line).
+    private func assertParity(_ tokenizer: SentencePieceTokenizer, _ name: String, _ lines: [String], _ expected: URL) throws {
+        let cases = try spmJSONLines(expected)
+        XCTAssertEqual(cases.count, lines.count, name)
+        var mismatches: [String] = []
+        for (line, (text, c)) in zip(lines, cases).enumerated() {
+            let ids = tokenizer.encode(text, addSpecialTokens: false)
+            let pieces = tokenizer.pieces(text)
+            let decoded = tokenizer.decode(ids)
+            let wantIDs = intArray(c["ids"])
+            let wantPieces = c["pieces"] as? [String] ?? wantIDs.map { tokenizer.token(for: $0) ?? "?" }
+            let wantDecoded = c["decoded"] as? String ?? text
+            // Compare decoded text by scalars: String == treats canonically equivalent text as equal.
+            if ids != wantIDs || pieces != wantPieces || !spmSameScalars(decoded, wantDecoded) {
+                mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(spmSameScalars(decoded, wantDecoded)); \(firstDifference(pieces, wantPieces))")
+            }
+        }
+        XCTAssertTrue(mismatches.isEmpty, "\(name): \(mismatches.count) of \(cases.count) lines differ; first: \(mismatches.prefix(3).joined(separator: " | "))")
     }
 
     func testDecodeOfArbitraryIdsMatchesSentencePiece() throws {
@@ -97,15 +110,29 @@ final class SentencePieceParityTests: XCTestCase {
     func testSpeed() throws {
         let lines = try spmCorpusLines()
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
-        for name in ["unigram", "bpe"] {
-            let tokenizer = try spmTokenizer(name)
-            let start = Date()
+        var models = ["unigram", "bpe"]
+        if let extra = ProcessInfo.processInfo.environment["SPM_PARITY_MODEL"] { models.append(extra) }
+        for name in models {
+            let tokenizer = name.contains("/")
+                ? try SentencePieceTokenizer(contentsOf: URL(fileURLWithPath: name)) : try spmTokenizer(name)
+            var seconds = Double.infinity
             var count = 0
-            for _ in 0..<5 { for line in lines { count += tokenizer.encode(line, addSpecialTokens: false).count } }
-            let seconds = Date().timeIntervalSince(start)
+            for _ in 0..<3 {  // best of three, as scripts/bench_spm.py
+                let start = Date()
+                count = 0
+                for _ in 0..<5 { for line in lines { count += tokenizer.encode(line, addSpecialTokens: false).count } }
+                seconds = min(seconds, Date().timeIntervalSince(start))
+            }
             print("\(name): \(String(format: "%.1f", Double(bytes * 5) / seconds / 1e6)) MB/s (\(count) ids)")
         }
     }
+}
+
+/// Where two piece lists first differ, with a few pieces of context.
+func firstDifference(_ got: [String], _ want: [String]) -> String {
+    let i = (0..<min(got.count, want.count)).first { got[$0] != want[$0] } ?? min(got.count, want.count)
+    let lo = max(0, i - 3)
+    return "from piece \(i): got \(got[lo..<min(got.count, i + 6)]) want \(want[lo..<min(want.count, i + 6)])"
 }
 
 /// A JSON array of integers (NSNumber on Linux Foundation).

@@ -17,6 +17,18 @@ private struct Candidate {
     }
 }
 
+/// A symbol of the BPE linked list: bytes `start ..< start + size` of the text (size 0 once
+/// merged into its left neighbour), its neighbours (-1: none), and the trie node its bytes
+/// lead to (-1 when they are no vocabulary prefix), so that a merge walks only the right part.
+private struct BPESymbol {
+    var start: Int
+    var size: Int
+    var prev: Int32
+    var next: Int32
+    var frozen: Bool
+    var node: Int
+}
+
 /// A binary max-heap of candidates ordered by `Candidate.precedes`.
 private struct CandidateHeap {
     var items: [Candidate] = []
@@ -56,56 +68,63 @@ extension SentencePieceVocabulary {
     /// BPE pieces of `text`, as byte ranges with ids (unknown characters get `unkID`).
     func bpeSegments(_ text: UnsafeBufferPointer<UInt8>) -> [Segment] {
         guard !text.isEmpty else { return [] }
-        // Symbols as a linked list over the text: start, byte length (0 once merged away).
-        var starts: [Int32] = [], sizes: [Int32] = [], frozen: [Bool] = []
-        var position = 0
-        while position < text.count {
-            let (length, userDefined) = nextSymbol(text, position)
-            starts.append(Int32(position))
-            sizes.append(Int32(length))
-            frozen.append(userDefined)
-            position += length
-        }
-        let count = starts.count
-        var prev = (0..<count).map { Int32($0) - 1 }
-        var next = (0..<count).map { $0 + 1 < count ? Int32($0 + 1) : -1 }
+        var symbols = initialSymbols(text)
         var heap = CandidateHeap()
-        heap.items.reserveCapacity(count)
+        heap.items.reserveCapacity(symbols.count)
         // Halves of each UNUSED piece met while merging (by the piece's bytes).
         var unusedSplits: [[UInt8]: Int] = [:]
 
         func consider(_ left: Int32, _ right: Int32) {
-            guard left >= 0, right >= 0, !frozen[Int(left)], !frozen[Int(right)] else { return }
-            let start = Int(starts[Int(left)])
-            let size = Int(sizes[Int(left)] + sizes[Int(right)])
-            guard let id = normalTrie.value(of: text, start..<(start + size)) else { return }
-            heap.push(Candidate(score: scores[id], left: left, right: right, size: Int32(size)))
+            guard left >= 0, right >= 0 else { return }
+            let l = symbols[Int(left)], r = symbols[Int(right)]
+            guard !l.frozen, !r.frozen, l.node > 0 else { return }
+            let node = normalTrie.walk(from: l.node, text, r.start..<(r.start + r.size))
+            guard let id = normalTrie.value(at: node) else { return }
+            heap.push(Candidate(score: scores[id], left: left, right: right, size: Int32(l.size + r.size)))
             if types[id] == .unused {
-                unusedSplits[Array(text[start..<(start + size)])] = Int(sizes[Int(left)])
+                unusedSplits[Array(text[l.start..<(r.start + r.size)])] = l.size
             }
         }
 
-        for i in 1..<max(count, 1) { consider(Int32(i - 1), Int32(i)) }
+        for i in 1..<symbols.count { consider(Int32(i - 1), Int32(i)) }
         while let top = heap.pop() {
             let l = Int(top.left), r = Int(top.right)
-            guard sizes[l] > 0, sizes[r] > 0, sizes[l] + sizes[r] == top.size else { continue }
-            sizes[l] += sizes[r]
-            next[l] = next[r]
-            if next[r] >= 0 { prev[Int(next[r])] = top.left }
-            sizes[r] = 0
-            consider(prev[l], top.left)
-            consider(top.left, next[l])
+            let right = symbols[r]
+            guard symbols[l].size > 0, right.size > 0, symbols[l].size + right.size == Int(top.size) else { continue }
+            symbols[l].node = normalTrie.walk(from: symbols[l].node, text, right.start..<(right.start + right.size))
+            symbols[l].size += right.size
+            symbols[l].next = right.next
+            if right.next >= 0 { symbols[Int(right.next)].prev = top.left }
+            symbols[r].size = 0
+            consider(symbols[l].prev, top.left)
+            consider(top.left, symbols[l].next)
         }
 
         var segments: [Segment] = []
-        segments.reserveCapacity(count)
+        segments.reserveCapacity(symbols.count)
         var index: Int32 = 0
         while index >= 0 {
-            let start = Int(starts[Int(index)])
-            resegment(text, start, start + Int(sizes[Int(index)]), unusedSplits, into: &segments)
-            index = next[Int(index)]
+            let s = symbols[Int(index)]
+            resegment(text, s.start, s.start + s.size, unusedSplits, into: &segments)
+            index = s.next
         }
         return segments
+    }
+
+    /// The characters of `text` (user-defined symbols whole and frozen) as a linked list.
+    private func initialSymbols(_ text: UnsafeBufferPointer<UInt8>) -> [BPESymbol] {
+        var symbols: [BPESymbol] = []
+        symbols.reserveCapacity(text.count)
+        var position = 0
+        while position < text.count {
+            let (length, userDefined) = nextSymbol(text, position)
+            let index = Int32(symbols.count)
+            symbols.append(BPESymbol(
+                start: position, size: length, prev: index - 1, next: position + length < text.count ? index + 1 : -1,
+                frozen: userDefined, node: normalTrie.walk(from: ByteTrie.root, text, position..<(position + length))))
+            position += length
+        }
+        return symbols
     }
 
     /// Appends `text[start ..< end]` as one piece, or, when it is an UNUSED piece, its halves.

@@ -6,8 +6,13 @@
 
 /// Keys are byte strings, values non-negative integers (vocabulary ids).
 struct ByteTrie: Sendable {
-    /// Child of the root for each first byte (-1: none); the root's fan-out is large.
-    private var rootChildren = [Int32](repeating: -1, count: 256)
+    /// Nodes with many children (the root, "▁", …) look them up in a 256-entry row of
+    /// `denseChildren` (-1: none); `denseRow[n]` is that row's start, or -1 for a node whose
+    /// few children are scanned in `edgeLabels`.
+    private var denseRow: [Int32] = []
+    private var denseChildren: [Int32] = []
+    /// Fan-out above which a node gets a dense row.
+    private static let denseFanOut = 8
     /// For node n, its children are edges `edgeStart[n] ..< edgeStart[n + 1]`.
     private var edgeStart: [Int32] = []
     private var edgeLabels: [UInt8] = []
@@ -58,12 +63,19 @@ struct ByteTrie: Sendable {
             }
         }
         edgeStart.append(Int32(edgeLabels.count))
-        for (label, child) in children[0] { rootChildren[Int(label)] = Int32(newIndex[child]) }
+        denseRow = [Int32](repeating: -1, count: order.count)
+        for (n, node) in order.enumerated() where n == 0 || children[node].count > Self.denseFanOut {
+            denseRow[n] = Int32(denseChildren.count)
+            var row = [Int32](repeating: -1, count: 256)
+            for (label, child) in children[node] { row[Int(label)] = Int32(newIndex[child]) }
+            denseChildren += row
+        }
     }
 
     /// The node reached from `node` by `byte`, or -1.
     @inline(__always) private func child(_ node: Int, _ byte: UInt8) -> Int {
-        if node == 0 { return Int(rootChildren[Int(byte)]) }
+        let row = denseRow[node]
+        if row >= 0 { return Int(denseChildren[Int(row) + Int(byte)]) }
         var e = Int(edgeStart[node])
         let end = Int(edgeStart[node + 1])
         while e < end {
@@ -107,6 +119,28 @@ struct ByteTrie: Sendable {
         }
         let v = values[node]
         return v >= 0 && !range.isEmpty ? Int(v) : nil
+    }
+
+    /// The root, where every walk starts.
+    static let root = 0
+
+    /// The node reached from `node` by the bytes `text[range]`, or -1.
+    @inline(__always)
+    func walk(from node: Int, _ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int {
+        var node = node
+        for i in range {
+            node = child(node, text[i])
+            if node < 0 { return -1 }
+        }
+        return node
+    }
+
+    /// The value stored at `node` (from `walk`), or nil.
+    @inline(__always)
+    func value(at node: Int) -> Int? {
+        guard node > 0 else { return nil }
+        let v = values[node]
+        return v >= 0 ? Int(v) : nil
     }
 
     /// The value of `key`, or nil.

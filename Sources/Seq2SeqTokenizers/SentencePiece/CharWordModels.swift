@@ -21,7 +21,7 @@ extension SentencePieceVocabulary {
         var wordStart = 0
         var i = 0
         while i < text.count {
-            let n = min(utf8Length(text[i]), text.count - i)
+            let n = min(spmCharLength(text[i]), text.count - i)
             let isSpace = n == 3 && text[i] == 0xE2 && text[i + 1] == 0x96 && text[i + 2] == 0x81
             if isSpace, i > wordStart {
                 segments.append(Segment(start: wordStart, end: i, id: id(of: text, wordStart..<i)))

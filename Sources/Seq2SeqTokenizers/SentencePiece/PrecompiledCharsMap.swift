@@ -67,7 +67,7 @@ public struct PrecompiledCharsMap: Sendable {
         }
         var i = g.startIndex
         while i < g.endIndex {
-            let n = min(utf8Length(g[i]), g.endIndex - i)
+            let n = min(spmCharLength(g[i]), g.endIndex - i)
             if let r = shortestMatch(g[i..<(i + n)]) {
                 out.append(contentsOf: pool[replacementRange(at: r)])
             } else {
@@ -129,7 +129,7 @@ public struct PrecompiledCharsMap: Sendable {
 
 /// Length of the UTF-8 sequence a lead byte announces (1 for stray continuation bytes), as
 /// SentencePiece's `OneCharLen`.
-@inline(__always) func utf8Length(_ lead: UInt8) -> Int {
+@inline(__always) func spmCharLength(_ lead: UInt8) -> Int {
     switch lead >> 4 {
     case 0xC, 0xD: return 2
     case 0xE: return 3

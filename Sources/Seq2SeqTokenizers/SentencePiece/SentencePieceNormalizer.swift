@@ -4,7 +4,7 @@
 // NormalizePrefix, PrefixMatcher); written anew here.
 
 /// The UTF-8 bytes of U+2581, SentencePiece's visible space.
-let spaceSymbol: [UInt8] = [0xE2, 0x96, 0x81]
+let spmSpaceSymbol: [UInt8] = [0xE2, 0x96, 0x81]
 
 /// Normalizes UTF-8 text as SentencePiece's `Normalizer` does (no offset mapping).
 struct SentencePieceNormalizer: Sendable {
@@ -51,7 +51,7 @@ struct SentencePieceNormalizer: Sendable {
         if let charsMap, let match = charsMap.longestMatch(input, from: start) {
             return Step(length: match.length, output: charsMap.replacementRange(at: match.value), fromInput: false)
         }
-        let n = min(utf8Length(input[start]), input.count - start)
+        let n = min(spmCharLength(input[start]), input.count - start)
         return Step(length: n, output: start..<(start + n), fromInput: true)
     }
 
@@ -89,7 +89,7 @@ struct SentencePieceNormalizer: Sendable {
                 if i < s.output.upperBound {
                     while i < s.output.upperBound {
                         if bytes[i] == 0x20, escapeWhitespaces {
-                            out.append(contentsOf: spaceSymbol)
+                            out.append(contentsOf: spmSpaceSymbol)
                         } else {
                             out.append(bytes[i])
                         }
@@ -107,7 +107,7 @@ struct SentencePieceNormalizer: Sendable {
     }
 
     private func appendSpace(_ out: inout [UInt8]) {
-        if escapeWhitespaces { out.append(contentsOf: spaceSymbol) } else { out.append(0x20) }
+        if escapeWhitespaces { out.append(contentsOf: spmSpaceSymbol) } else { out.append(0x20) }
     }
 
     private func trimTrailingSpaces(_ out: inout [UInt8]) {

@@ -195,7 +195,7 @@ public final class SentencePieceTokenizer: Tokenizer {
     private func appendPiece(_ piece: [UInt8], atStart: Bool, to text: inout [UInt8]) -> Bool {
         var i = 0
         var dropped = false
-        if atStart, addDummyPrefix || removeExtraWhitespaces, piece.starts(with: spaceSymbol) {
+        if atStart, addDummyPrefix || removeExtraWhitespaces, piece.starts(with: spmSpaceSymbol) {
             i = 3
             dropped = !removeExtraWhitespaces
         }
@@ -230,7 +230,7 @@ public final class SentencePieceTokenizer: Tokenizer {
 
 /// Length of the well-formed UTF-8 character at `bytes[i]`, or 0 (SentencePiece's
 /// `DecodeUTF8`: no overlong forms, no surrogates, nothing above U+10FFFF).
-func validUTF8Length(_ bytes: [UInt8], _ i: Int) -> Int {
+private func validUTF8Length(_ bytes: [UInt8], _ i: Int) -> Int {
     let b0 = UInt32(bytes[i])
     let left = bytes.count - i
     func trail(_ k: Int) -> UInt32? {

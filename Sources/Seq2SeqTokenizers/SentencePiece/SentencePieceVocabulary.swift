@@ -120,6 +120,6 @@ struct SentencePieceVocabulary: Sendable {
             let n = userDefinedTrie.longestPrefix(of: text, from: start)
             if n > 0 { return (n, true) }
         }
-        return (min(utf8Length(text[start]), text.count - start), false)
+        return (min(spmCharLength(text[start]), text.count - start), false)
     }
 }
