@@ -46,9 +46,33 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
 
     /// Source pieces mapped through `vocab.json`, `</s>` appended when adding special tokens.
     public func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
-        let out = source.pieces(text).map { ids[$0] ?? unknownID }
+        var out: [Int] = []
+        var rest = Substring(text)
+        // Special tokens written in the text stand for themselves; the text between them is
+        // segmented on its own (as transformers' added-token split does).
+        while !rest.isEmpty {
+            var next: (token: String, range: Range<Substring.Index>)?
+            for token in specialStrings {
+                guard let range = rest.range(of: token) else { continue }
+                if let best = next, best.range.lowerBound < range.lowerBound
+                    || (best.range.lowerBound == range.lowerBound && best.token.count >= token.count) { continue }
+                next = (token, range)
+            }
+            guard let (token, range) = next else {
+                out += source.pieces(String(rest)).map { ids[$0] ?? unknownID }
+                break
+            }
+            if range.lowerBound > rest.startIndex {
+                out += source.pieces(String(rest[..<range.lowerBound])).map { ids[$0] ?? unknownID }
+            }
+            out.append(ids[token] ?? unknownID)
+            rest = rest[range.upperBound...]
+        }
         return addSpecialTokens ? out + [eosID] : out
     }
+
+    /// The special tokens' strings, as they may appear in text.
+    private var specialStrings: [String] { special.compactMap { pieces[$0] } }
 
     /// Pieces of `ids` joined by the target model (special tokens dropped when asked).
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
