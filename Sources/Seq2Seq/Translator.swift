@@ -27,6 +27,9 @@ public struct TranslationOptions: Sendable {
     public var configure: (@Sendable (inout GenerationConfig) -> Void)?
     /// Marian (Firefox Translations) folders: restrict the output vocabulary with the lexical shortlist.
     public var useShortlist = true
+    /// Marian folders: translate a text of several sentences sentence by sentence (the models
+    /// were trained on single sentences).
+    public var splitSentences = true
 
     /// Options with every default.
     public init(beamSize: Int? = nil, maxLength: Int? = nil, batchSize: Int = 16) {
@@ -116,6 +119,9 @@ public final class Translator: @unchecked Sendable {
 
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
+        if case .marian = backend, options.splitSentences {
+            return try texts.map { try runSplitting($0, options: options) }
+        }
         var sources = try texts.map { text in
             text.isEmpty ? [] : try tokenizer.encodeSource(options.prefix + text, sourceLanguage: options.sourceLanguage)
         }
@@ -123,6 +129,21 @@ public final class Translator: @unchecked Sendable {
             sources = sources.map { $0.isEmpty || $0.last == marian.eosTokenId ? $0 : $0 + [marian.eosTokenId] }
         }
         return try run(sourceIds: sources, options: options)
+    }
+
+    /// A text of several sentences as one result: each sentence translated on its own, the
+    /// translations joined with spaces (ids concatenated; attention of the first sentence).
+    private func runSplitting(_ text: String, options: TranslationOptions) throws -> Translation {
+        var single = options
+        single.splitSentences = false
+        let sentences = SentenceSplitter().split(text)
+        guard sentences.count > 1 else { return try run([text], options: single)[0] }
+        let parts = try run(sentences, options: single)
+        var joined = parts[0]
+        joined.text = parts.map(\.text).joined(separator: " ")
+        joined.ids = parts.flatMap(\.ids)
+        joined.score = nil
+        return joined
     }
 
     /// Translates token ids (each with the special tokens the tokenizer adds); an empty source
