@@ -1,0 +1,78 @@
+// Parity with faster-whisper 1.2.1 (CTranslate2, float32) on real speech:
+// Tests/Fixtures/whisper/reference.{tiny.en,base}.jsonl (scripts/make_whisper_reference.py)
+// against our transcription of the same samples with the same options (greedy, temperature 0,
+// everything else at faster-whisper's defaults). Needs the models (scripts/fetch_whisper_models.sh,
+// or SEQ2SEQ_WHISPER_MODELS=DIR holding whisper-tiny.en/ and whisper-base/) and the clips
+// (scripts/fetch_speech_data.sh); skipped with a message otherwise.
+import Foundation
+import Seq2Seq
+import XCTest
+
+final class WhisperParityTests: XCTestCase {
+    private static let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
+
+    private static func modelFolder(_ name: String) -> URL? {
+        let base = ProcessInfo.processInfo.environment["SEQ2SEQ_WHISPER_MODELS"].map { URL(fileURLWithPath: $0) }
+            ?? root.appendingPathComponent("models")
+        let folder = base.appendingPathComponent("whisper-\(name)")
+        return FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.bin").path) ? folder : nil
+    }
+
+    /// The samples of a clip id, built as the reference script builds them.
+    static func samples(_ clip: String) throws -> [Float] {
+        let (kind, rest) = (String(clip.prefix { $0 != ":" }), String(clip.drop { $0 != ":" }.dropFirst()))
+        switch kind {
+        case "pocketsphinx":
+            let path = "/usr/share/pocketsphinx/test/data/" + rest
+            return path.hasSuffix(".raw") ? try AudioDecoder.readRawPCM16(path: path, sampleRate: 16_000)
+                                          : try AudioDecoder.load(path: path)
+        case "audioeval":
+            return try AudioDecoder.load(path: root.appendingPathComponent(".cache/speech/audioeval/" + rest).path)
+        case "concat":
+            return try rest.split(separator: "|").flatMap { try samples(String($0)) }
+        case "silence":
+            return [Float](repeating: 0, count: Int((Double(rest) ?? 0) * 16_000))
+        default:
+            throw TranscriptionError("unknown clip kind \(kind)")
+        }
+    }
+
+    private func check(_ name: String, languageDetection: Bool) throws {
+        guard let folder = Self.modelFolder(name) else {
+            throw XCTSkip("Whisper \(name) not fetched: run scripts/fetch_whisper_models.sh")
+        }
+        guard FileManager.default.fileExists(atPath: "/usr/share/pocketsphinx/test/data/librivox"),
+              FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(".cache/speech/audioeval").path) else {
+            throw XCTSkip("speech clips not fetched: run scripts/fetch_speech_data.sh")
+        }
+        let transcriber = try Transcriber(directory: folder)
+        var options = TranscriptionOptions()
+        options.beamSize = 1
+        options.temperatures = [0]
+        let url = fixturesDirectory.appendingPathComponent("whisper/reference.\(name).jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        var identical = 0, languages = 0, timed = 0
+        for line in lines {
+            let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            let clip = try XCTUnwrap(reference["clip"] as? String)
+            let result = try transcriber.transcribe(samples: try Self.samples(clip), options: options)
+            let expected = reference["text"] as? String ?? ""
+            if result.text == expected { identical += 1 } else { print("[\(name)] \(clip)\n  ours:   \(result.text)\n  theirs: \(expected)") }
+            if result.language == reference["language"] as? String { languages += 1 } else {
+                print("[\(name)] \(clip): language \(result.language), theirs \(reference["language"] ?? "")")
+            }
+            let spans = (reference["segments"] as? [[String: Any]] ?? []).map { ($0["start"] as? Double ?? -1, $0["end"] as? Double ?? -1) }
+            if spans.count == result.segments.count,
+               zip(spans, result.segments).allSatisfy({ abs($0.0 - $1.start) < 1e-6 && abs($0.1 - $1.end) < 1e-6 }) { timed += 1 }
+            if clip.hasPrefix("silence") { XCTAssertEqual(result.text, "", "silence must give an empty transcript") }
+        }
+        let n = lines.count
+        print("[\(name)] identical transcripts \(identical)/\(n), same segment times \(timed)/\(n), language agreement \(languages)/\(n)")
+        XCTAssertGreaterThanOrEqual(Double(identical), 0.95 * Double(n), "fewer than 95% identical transcripts")
+        if languageDetection { XCTAssertEqual(languages, n, "language detection disagrees with faster-whisper") }
+    }
+
+    func testTinyEnglishMatchesFasterWhisper() throws { try check("tiny.en", languageDetection: false) }
+
+    func testBaseMatchesFasterWhisper() throws { try check("base", languageDetection: true) }
+}
