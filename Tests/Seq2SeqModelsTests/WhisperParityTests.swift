@@ -51,7 +51,9 @@ final class WhisperParityTests: XCTestCase {
         options.temperatures = [0]
         let url = fixturesDirectory.appendingPathComponent("whisper/reference.\(name).jsonl")
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
-        var identical = 0, languages = 0, timed = 0
+        var words = options
+        words.wordTimestamps = true
+        var identical = 0, languages = 0, timed = 0, wordCount = 0, wordError = 0.0
         for line in lines {
             let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let clip = try XCTUnwrap(reference["clip"] as? String)
@@ -64,10 +66,21 @@ final class WhisperParityTests: XCTestCase {
             let spans = (reference["segments"] as? [[String: Any]] ?? []).map { ($0["start"] as? Double ?? -1, $0["end"] as? Double ?? -1) }
             if spans.count == result.segments.count,
                zip(spans, result.segments).allSatisfy({ abs($0.0 - $1.start) < 1e-6 && abs($0.1 - $1.end) < 1e-6 }) { timed += 1 }
+            let referenceWords = reference["words"] as? [[String: Any]] ?? []
+            let ours = try transcriber.transcribe(samples: try Self.samples(clip), options: words).segments.flatMap { $0.words ?? [] }
+            if ours.map(\.word) == referenceWords.map({ $0["word"] as? String ?? "" }) {
+                for (w, r) in zip(ours, referenceWords) {
+                    wordError += abs(w.start - (r["start"] as? Double ?? 0)) + abs(w.end - (r["end"] as? Double ?? 0))
+                    wordCount += 2
+                }
+            }
             if clip.hasPrefix("silence") { XCTAssertEqual(result.text, "", "silence must give an empty transcript") }
         }
         let n = lines.count
-        print("[\(name)] identical transcripts \(identical)/\(n), same segment times \(timed)/\(n), language agreement \(languages)/\(n)")
+        let meanWordError = wordError / Double(max(wordCount, 1))
+        print("[\(name)] identical transcripts \(identical)/\(n), same segment times \(timed)/\(n), language agreement \(languages)/\(n), "
+              + "word start/end mean abs difference \(meanWordError) s over \(wordCount / 2) words")
+        XCTAssertLessThan(meanWordError, 0.1, "word timestamps differ from faster-whisper's by 0.1 s or more on average")
         XCTAssertGreaterThanOrEqual(Double(identical), 0.95 * Double(n), "fewer than 95% identical transcripts")
         if languageDetection { XCTAssertEqual(languages, n, "language detection disagrees with faster-whisper") }
     }

@@ -49,11 +49,12 @@ extension Transcriber {
             seek = nextSeek
             if options.wordTimestamps {
                 try addWordTimestamps(&current, encoded: encoded, startSequence: startSequence, frames: segmentSize,
-                                      options: options, lastSpeechTimestamp: lastSpeechTimestamp)
-                if !singleEnding, let end = current.last(where: { !($0.words ?? []).isEmpty })?.words?.last?.end, end > timeOffset {
-                    seek = Int((end * Double(Self.framesPerSecond)).rounded())
-                }
-                if let end = current.last(where: { !($0.words ?? []).isEmpty })?.words?.last?.end { lastSpeechTimestamp = end }
+                                      timeOffset: timeOffset, language: language, options: options,
+                                      lastSpeechTimestamp: lastSpeechTimestamp)
+                // faster-whisper `get_end`: the last word's end, else the last segment's end.
+                let end = current.last(where: { !($0.words ?? []).isEmpty })?.words?.last?.end ?? current.last?.end
+                if !singleEnding, let end, end > timeOffset { seek = Int((end * Double(Self.framesPerSecond)).rounded(.toNearestOrEven)) }
+                if let end { lastSpeechTimestamp = end }
             }
             for piece in current {
                 let text = tokens.text(piece.tokens)
