@@ -21,14 +21,14 @@ final class PrecompiledCharsMapTests: XCTestCase {
 
     func testMatchesHuggingFacePrecompiledOnTheCorpus() throws {
         let map = try nfkc()
-        let cases = try jsonLines(spmFixtures.appendingPathComponent("charsmap.expected.jsonl"))
+        let cases = try spmJSONLines(spmFixtures.appendingPathComponent("charsmap.expected.jsonl"))
         XCTAssertGreaterThan(cases.count, 2082)
         var mismatches: [String] = []
         for c in cases {
             let text = c["text"] as? String ?? ""
             let want = c["normalized"] as? String ?? ""
             let got = map.normalize(text)
-            if !sameScalars(got, want) {
+            if !spmSameScalars(got, want) {
                 mismatches.append("\(String(reflecting: text).prefix(60)): got \(String(reflecting: got).prefix(60)) want \(String(reflecting: want).prefix(60))")
             }
         }

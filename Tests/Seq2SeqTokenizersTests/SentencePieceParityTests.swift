@@ -13,7 +13,7 @@ let spmFixtures = URL(fileURLWithPath: #filePath)
 let spmModels = ["unigram", "unigram_bytes", "bpe", "bpe_bytes", "identity", "char"]
 
 /// The JSON objects of a `.jsonl` file, one a line.
-func jsonLines(_ url: URL) throws -> [[String: Any]] {
+func spmJSONLines(_ url: URL) throws -> [[String: Any]] {
     let text = try String(contentsOf: url, encoding: .utf8)
     return try text.split(separator: "\n").map { line in
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -21,7 +21,7 @@ func jsonLines(_ url: URL) throws -> [[String: Any]] {
 }
 
 /// The corpus lines, split on "\n" bytes only, as the fixture script splits them.
-func corpusLines() throws -> [String] {
+func spmCorpusLines() throws -> [String] {
     let data = try Data(contentsOf: spmFixtures.deletingLastPathComponent().appendingPathComponent("corpus.txt"))
     var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
     if data.last == 0x0A { lines.removeLast() }
@@ -35,7 +35,7 @@ func spmTokenizer(_ name: String, addEOS: Bool = false) throws -> SentencePieceT
 final class SentencePieceParityTests: XCTestCase {
     func testEncodeAndDecodeMatchSentencePieceOnTheCorpus() throws {
         var total = 0
-        let lines = try corpusLines()
+        let lines = try spmCorpusLines()
         XCTAssertEqual(lines.count, 2082)
         for name in spmModels {
             let tokenizer = try spmTokenizer(name)
@@ -43,7 +43,7 @@ final class SentencePieceParityTests: XCTestCase {
                 with: Data(contentsOf: spmFixtures.appendingPathComponent("\(name).vocab.json"))) as? [String])
             XCTAssertEqual(tokenizer.vocabularySize, vocabulary.count, name)
             XCTAssertEqual((0..<tokenizer.vocabularySize).map { tokenizer.token(for: $0) ?? "" }, vocabulary, name)
-            let cases = try jsonLines(spmFixtures.appendingPathComponent("\(name).expected.jsonl"))
+            let cases = try spmJSONLines(spmFixtures.appendingPathComponent("\(name).expected.jsonl"))
             XCTAssertEqual(cases.count, lines.count, name)
             var mismatches: [String] = []
             for (line, (text, c)) in zip(lines, cases).enumerated() {
@@ -54,8 +54,8 @@ final class SentencePieceParityTests: XCTestCase {
                 let wantPieces = c["pieces"] as? [String] ?? wantIDs.map { vocabulary.indices.contains($0) ? vocabulary[$0] : "?" }
                 let wantDecoded = c["decoded"] as? String ?? text
                 // Compare decoded text by scalars: String == treats canonically equivalent text as equal.
-                if ids != wantIDs || pieces != wantPieces || !sameScalars(decoded, wantDecoded) {
-                    mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(sameScalars(decoded, wantDecoded)); got \(pieces.prefix(12)) want \(wantPieces.prefix(12))")
+                if ids != wantIDs || pieces != wantPieces || !spmSameScalars(decoded, wantDecoded) {
+                    mismatches.append("line \(line + 1) \(String(reflecting: text).prefix(80)): ids \(ids == wantIDs) pieces \(pieces == wantPieces) decoded \(spmSameScalars(decoded, wantDecoded)); got \(pieces.prefix(12)) want \(wantPieces.prefix(12))")
                 }
             }
             total += cases.count
@@ -67,13 +67,13 @@ final class SentencePieceParityTests: XCTestCase {
     func testDecodeOfArbitraryIdsMatchesSentencePiece() throws {
         for name in spmModels {
             let tokenizer = try spmTokenizer(name)
-            let cases = try jsonLines(spmFixtures.appendingPathComponent("\(name).decode.jsonl"))
+            let cases = try spmJSONLines(spmFixtures.appendingPathComponent("\(name).decode.jsonl"))
             var mismatches: [String] = []
             for c in cases {
                 let ids = intArray(c["ids"])
                 let want = c["decoded"] as? String ?? ""
                 let got = tokenizer.decode(ids)
-                if !sameScalars(got, want) { mismatches.append("\(ids): got \(String(reflecting: got)) want \(String(reflecting: want))") }
+                if !spmSameScalars(got, want) { mismatches.append("\(ids): got \(String(reflecting: got)) want \(String(reflecting: want))") }
             }
             XCTAssertTrue(mismatches.isEmpty, "\(name): \(mismatches.count) of \(cases.count) differ; first: \(mismatches.prefix(3).joined(separator: " | "))")
         }
@@ -95,7 +95,7 @@ final class SentencePieceParityTests: XCTestCase {
     }
 
     func testSpeed() throws {
-        let lines = try corpusLines()
+        let lines = try spmCorpusLines()
         let bytes = lines.reduce(0) { $0 + $1.utf8.count }
         for name in ["unigram", "bpe"] {
             let tokenizer = try spmTokenizer(name)
@@ -114,4 +114,4 @@ func intArray(_ value: Any?) -> [Int] {
 }
 
 /// Whether two strings have the same Unicode scalars.
-func sameScalars(_ a: String, _ b: String) -> Bool { a.unicodeScalars.elementsEqual(b.unicodeScalars) }
+func spmSameScalars(_ a: String, _ b: String) -> Bool { a.unicodeScalars.elementsEqual(b.unicodeScalars) }

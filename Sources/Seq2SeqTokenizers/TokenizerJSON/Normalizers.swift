@@ -41,7 +41,7 @@ func makeNormalizer(_ json: JSONNode) throws -> TextNormalizer {
         do {
             return PrecompiledNormalizer(map: try PrecompiledCharsMap(data: [UInt8](data)))
         } catch let e as TokenizerError {
-            throw json.error("\(json.at): \(e.problem)")
+            throw json.error("\(json.at) (Precompiled): \(e.problem)")
         }
     case "ByteLevel": return ByteLevelNormalizer()
     default:
