@@ -89,3 +89,19 @@ final class WhisperParityTests: XCTestCase {
 
     func testBaseMatchesFasterWhisper() throws { try check("base", languageDetection: true) }
 }
+
+extension WhisperParityTests {
+    /// faster-whisper's `non_speech_tokens` computed with our tokenizer equal the suppressed set
+    /// CTranslate2's converter stored in `config.json` (`suppress_ids`, special tokens aside).
+    func testNonSpeechTokensMatchConverterConfig() throws {
+        for name in ["tiny.en", "base"] {
+            guard let folder = Self.modelFolder(name) else { throw XCTSkip("Whisper \(name) not fetched: run scripts/fetch_whisper_models.sh") }
+            let transcriber = try Transcriber(directory: folder)
+            let t = transcriber.tokens
+            let specials: Set<Int> = [t.transcribe, t.translate, t.startOfTranscript, t.startOfPrevious, t.startOfLM, t.noSpeech]
+            let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("config.json"))) as? [String: Any])
+            let stored = Set(try XCTUnwrap(config["suppress_ids"] as? [Int])).subtracting(specials)
+            XCTAssertEqual(Set(t.nonSpeechTokens()), stored, name)
+        }
+    }
+}

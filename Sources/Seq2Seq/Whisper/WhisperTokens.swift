@@ -79,7 +79,7 @@ public struct WhisperTokens: @unchecked Sendable {
     /// Tokens that are not speech (symbols, music notes, brackets), as faster-whisper's
     /// `Tokenizer.non_speech_tokens`: each symbol's id, and the id of " " + symbol, when it is
     /// a single token (or the first token of a few always-suppressed symbols).
-    func nonSpeechTokens() -> [Int] {
+    public func nonSpeechTokens() -> [Int] {
         var symbols = Array("\"#()*+/:;<=>@[\\]^_`{|}~「」『』").map(String.init)
         symbols += "<< >> <<< >>> -- --- -( -[ (' (\" (( )) ((( ))) [[ ]] {{ }} ♪♪ ♪♪♪".split(separator: " ").map(String.init)
         let miscellaneous = Set("♩♪♫♬♭♮♯".map(String.init))
