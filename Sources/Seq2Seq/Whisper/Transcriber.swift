@@ -71,6 +71,7 @@ public final class Transcriber: @unchecked Sendable {
     /// Throws `AudioFileError` for unreadable audio. `progress` gets (seconds done, total seconds).
     public func transcribe(path: String, rawSampleRate: Int? = nil, options: TranscriptionOptions = .init(),
                            progress: ((Double, Double) -> Void)? = nil) throws -> Transcription {
+        try checkOptions(options)
         let samples = try AudioDecoder.load(path: path, rawSampleRate: rawSampleRate)
         return try transcribe(samples: samples, options: options, progress: progress)
     }
