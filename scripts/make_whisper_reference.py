@@ -6,7 +6,8 @@ scripts/fetch_speech_data.sh with greedy decoding and no temperature fallback
 (beam_size=1, temperature=0), other options at their defaults, and writes one JSON line per
 clip to Tests/Fixtures/whisper/reference.<model>.jsonl:
   {"clip", "language", "language_probability", "text", "segments": [{start, end, text, tokens}],
-   "words": [{word, start, end, probability}]   (a second run with word_timestamps=True)}
+   "words": [{word, start, end, probability}]   (a second run with word_timestamps=True),
+   "text_beam5": the transcript with beam_size=5 (a third run)}
 
 Clip ids (the Swift test builds the same samples):
   pocketsphinx:<path>   a file under /usr/share/pocketsphinx/test/data (.wav, or .raw s16le 16 kHz)
@@ -70,8 +71,8 @@ def clips():
     return ps + raw + ae + ["concat:" + "|".join(ps), "silence:10"]
 
 
-def run(model, audio, words):
-    segments, info = model.transcribe(audio, beam_size=1, temperature=0.0, word_timestamps=words)
+def run(model, audio, words, beam_size=1):
+    segments, info = model.transcribe(audio, beam_size=beam_size, temperature=0.0, word_timestamps=words)
     return list(segments), info
 
 
@@ -94,6 +95,8 @@ def main():
                     "words": [{"word": w.word, "start": w.start, "end": w.end, "probability": round(w.probability, 6)}
                               for s in wsegs for w in s.words],
                 }
+                beam, _ = run(model, audio, False, beam_size=5)
+                record["text_beam5"] = "".join(s.text for s in beam)
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
                 print(name, clip, record["language"], record["text"][:70], file=sys.stderr)
 

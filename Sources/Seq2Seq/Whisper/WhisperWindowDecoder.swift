@@ -79,7 +79,7 @@ struct WhisperWindowDecoder {
         let taskEnd = prompt[sotIndex...].firstIndex { !($0 >= tokens.startOfTranscript && $0 <= tokens.noTimestamps) } ?? prompt.count
         let maxNew = min(maxDecoderLength / 2, maxDecoderLength - (taskEnd - 1))
         var config = GenerationConfig(
-            numBeams: sampling ? 1 : options.beamSize, numReturnSequences: sampling ? options.bestOf : 1,
+            numBeams: sampling ? 1 : options.beamSize, numReturnSequences: sampling ? options.bestOf : options.beamSize,
             lengthPenalty: options.lengthPenalty, earlyStopping: .always, maxNewTokens: max(1, maxNew),
             repetitionPenalty: options.repetitionPenalty, doSample: sampling, temperature: sampling ? temperature : 1,
             topK: 0, seed: options.seed, decoderStartTokenId: prompt[0], eosTokenIds: [tokens.endOfText])
@@ -100,7 +100,9 @@ struct WhisperWindowDecoder {
             return (text, sum, sum / powf(Float(text.count), options.lengthPenalty))
         }
         guard var best = scored.first else { throw TranscriptionError("Whisper decoding produced no hypothesis") }
-        if sampling { best = scored.dropFirst().reduce(best) { $1.score > $0.score ? $1 : $0 } }
+        // CTranslate2 ranks finished hypotheses by summed log-probability / (length without
+        // <|endoftext|>)^lengthPenalty; the beam search returns all of its finished ones.
+        best = scored.dropFirst().reduce(best) { $1.score > $0.score ? $1 : $0 }
         let text = tokens.text(best.tokens).trimmingCharacters(in: .whitespacesAndNewlines)
         return WindowResult(tokens: best.tokens, averageLogProb: best.sum / Float(best.tokens.count + 1),
                             noSpeechProb: probe.noSpeechProb, compressionRatio: compressionRatio(text),
