@@ -53,7 +53,9 @@ final class WhisperParityTests: XCTestCase {
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         var words = options
         words.wordTimestamps = true
-        var identical = 0, languages = 0, timed = 0, wordCount = 0, wordError = 0.0
+        var beam = options
+        beam.beamSize = 5
+        var identical = 0, languages = 0, timed = 0, wordCount = 0, wordError = 0.0, beamIdentical = 0, beamClips = 0
         for line in lines {
             let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             let clip = try XCTUnwrap(reference["clip"] as? String)
@@ -74,12 +76,18 @@ final class WhisperParityTests: XCTestCase {
                     wordCount += 2
                 }
             }
+            if let expectedBeam = reference["text_beam5"] as? String {
+                beamClips += 1
+                let text = try transcriber.transcribe(samples: try Self.samples(clip), options: beam).text
+                if text == expectedBeam { beamIdentical += 1 } else { print("[\(name) beam 5] \(clip)\n  ours:   \(text)\n  theirs: \(expectedBeam)") }
+            }
             if clip.hasPrefix("silence") { XCTAssertEqual(result.text, "", "silence must give an empty transcript") }
         }
         let n = lines.count
         let meanWordError = wordError / Double(max(wordCount, 1))
         print("[\(name)] identical transcripts \(identical)/\(n), same segment times \(timed)/\(n), language agreement \(languages)/\(n), "
-              + "word start/end mean abs difference \(meanWordError) s over \(wordCount / 2) words")
+              + "word start/end mean abs difference \(meanWordError) s over \(wordCount / 2) words, "
+              + "beam 5 identical \(beamIdentical)/\(beamClips)")
         XCTAssertLessThan(meanWordError, 0.1, "word timestamps differ from faster-whisper's by 0.1 s or more on average")
         XCTAssertGreaterThanOrEqual(Double(identical), 0.95 * Double(n), "fewer than 95% identical transcripts")
         if languageDetection { XCTAssertEqual(languages, n, "language detection disagrees with faster-whisper") }

@@ -91,7 +91,8 @@ struct WhisperWindowDecoder {
             let index = Int((options.maxInitialTimestamp / 0.02).rounded())
             processors.append(WhisperTimestampRules(tokens: tokens, sampleBegin: prompt.count, maxInitialTimestampIndex: index))
         }
-        let probe = NoSpeechProbe(network.makeDecoder(for: encoded), position: sotIndex, noSpeech: tokens.noSpeech)
+        let probe = WhisperPromptSession(network.makeDecoder(for: encoded), prompt: prompt, sotIndex: sotIndex,
+                                         noSpeech: tokens.noSpeech)
         let hypotheses = try Generator(config: config, extraProcessors: processors)
             .generate(session: probe, prefix: Array(prompt.dropFirst()))[0]
         let scored = hypotheses.map { h -> (tokens: [Int], sum: Float, score: Float) in
@@ -121,18 +122,22 @@ func compressionRatio(_ text: String) -> Float {
     return Float(bytes.count) / Float(size)
 }
 
-/// A decoder session that records the probability of `<|nospeech|>` from the logits at the
-/// `<|startoftranscript|>` position (softmax over the whole vocabulary, row 0).
-final class NoSpeechProbe: DecoderSession {
+/// The decoder session of one window: feeds the prompt in two batched forwards instead of
+/// one step per token (the search only reads the logits after the last prompt token), and
+/// records the probability of `<|nospeech|>` from the logits at the `<|startoftranscript|>`
+/// position (softmax over the whole vocabulary, first row), as CTranslate2 does.
+final class WhisperPromptSession: DecoderSession {
     let inner: DecoderState
-    let position: Int
+    let prompt: [Int]
+    let sotIndex: Int
     let noSpeech: Int
     private var fed = 0
     private(set) var noSpeechProb: Float = 0
 
-    init(_ inner: DecoderState, position: Int, noSpeech: Int) {
+    init(_ inner: DecoderState, prompt: [Int], sotIndex: Int, noSpeech: Int) {
         self.inner = inner
-        self.position = position
+        self.prompt = prompt
+        self.sotIndex = sotIndex
         self.noSpeech = noSpeech
     }
 
@@ -145,18 +150,38 @@ final class NoSpeechProbe: DecoderSession {
     }
 
     func step(tokens: [Int]) throws -> Tensor {
-        let logits = try inner.step(tokens: tokens)
-        if fed == position {
-            let v = logits.shape[1], row = logits.data
-            var m = -Float.infinity
-            for i in 0..<v { m = max(m, row[i]) }
-            var total: Double = 0
-            for i in 0..<v { total += Double(expf(row[i] - m)) }
-            noSpeechProb = Float(Double(expf(row[noSpeech] - m)) / total)
+        defer { fed += 1 }
+        let last = prompt.count - 1
+        guard fed < last else {
+            let logits = try inner.step(tokens: tokens)
+            if fed == sotIndex { noSpeechProb = probability(of: noSpeech, in: logits) }
+            return logits
         }
-        fed += 1
-        return logits
+        precondition(tokens.allSatisfy { $0 == prompt[fed] }, "the search must feed the window's prompt first")
+        let rows = inner.rowCount
+        if fed == 0 {
+            if sotIndex < last {
+                let atSot = try inner.forward(tokens: Array(repeating: Array(prompt[0...sotIndex]), count: rows), allPositions: false)
+                noSpeechProb = probability(of: noSpeech, in: atSot)
+                if sotIndex + 1 < last {
+                    _ = try inner.forward(tokens: Array(repeating: Array(prompt[(sotIndex + 1)..<last]), count: rows), allPositions: false)
+                }
+            } else {
+                _ = try inner.forward(tokens: Array(repeating: Array(prompt[0..<last]), count: rows), allPositions: false)
+            }
+        }
+        return Tensor(zeros: [rows, vocabularySize])  // never read: only the last prompt token's logits are
     }
 
     func reorder(rows: [Int]) throws { try inner.reorder(rows: rows) }
+
+    /// softmax(first row of `logits`)[id].
+    private func probability(of id: Int, in logits: Tensor) -> Float {
+        let v = logits.shape[1], row = logits.data
+        var m = -Float.infinity
+        for i in 0..<v { m = max(m, row[i]) }
+        var total: Double = 0
+        for i in 0..<v { total += Double(expf(row[i] - m)) }
+        return Float(Double(expf(row[id] - m)) / total)
+    }
 }
