@@ -88,6 +88,7 @@ final class WhisperParityTests: XCTestCase {
         print("[\(name)] identical transcripts \(identical)/\(n), same segment times \(timed)/\(n), language agreement \(languages)/\(n), "
               + "word start/end mean abs difference \(meanWordError) s over \(wordCount / 2) words, "
               + "beam 5 identical \(beamIdentical)/\(beamClips)")
+        XCTAssertGreaterThanOrEqual(Double(beamIdentical), 0.95 * Double(beamClips), "beam 5: fewer than 95% identical transcripts")
         XCTAssertLessThan(meanWordError, 0.1, "word timestamps differ from faster-whisper's by 0.1 s or more on average")
         XCTAssertGreaterThanOrEqual(Double(identical), 0.95 * Double(n), "fewer than 95% identical transcripts")
         if languageDetection { XCTAssertEqual(languages, n, "language detection disagrees with faster-whisper") }

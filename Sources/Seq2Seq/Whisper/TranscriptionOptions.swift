@@ -10,6 +10,8 @@ public struct TranscriptionOptions: Sendable {
     public var task: WhisperTask = .transcribe
     /// Beams at temperature 0; 1 is greedy decoding.
     public var beamSize = 5
+    /// Beam search stops after `beamSize × patience` finished hypotheses.
+    public var patience: Float = 1
     /// Samples drawn at a temperature above 0, of which the most likely is kept.
     public var bestOf = 5
     /// Exponent of the length that divides a hypothesis' summed log-probability.

@@ -93,8 +93,16 @@ struct WhisperWindowDecoder {
         }
         let probe = WhisperPromptSession(network.makeDecoder(for: encoded), prompt: prompt, sotIndex: sotIndex,
                                          noSpeech: tokens.noSpeech)
-        let hypotheses = try Generator(config: config, extraProcessors: processors)
-            .generate(session: probe, prefix: Array(prompt.dropFirst()))[0]
+        let hypotheses: [Hypothesis]
+        // CTranslate2's beam search; with penalties, which are Generation's own processors, Hugging Face's.
+        if !sampling && options.beamSize > 1 && options.repetitionPenalty == 1 && options.noRepeatNgramSize == 0 {
+            hypotheses = try WhisperBeamSearch(beamSize: options.beamSize, patience: options.patience, maxNewTokens: max(1, maxNew),
+                                               endOfText: tokens.endOfText, lengthPenalty: options.lengthPenalty,
+                                               processors: processors).run(probe, prompt: prompt)
+        } else {
+            hypotheses = try Generator(config: config, extraProcessors: processors)
+                .generate(session: probe, prefix: Array(prompt.dropFirst()))[0]
+        }
         let scored = hypotheses.map { h -> (tokens: [Int], sum: Float, score: Float) in
             let text = h.ids.last == tokens.endOfText ? Array(h.ids.dropLast()) : h.ids
             let sum = h.tokenLogProbs.reduce(0, +)
