@@ -26,8 +26,10 @@ let package = Package(
         .target(name: "Seq2SeqGeneration", dependencies: ["Seq2SeqTensor"]),
         // 6. Audio: WAV decoding, resampling to 16 kHz, STFT, mel filters, Whisper log-mel.
         .target(name: "Seq2SeqAudio", dependencies: ["Seq2SeqTensor", "Seq2SeqIO"]),
+        // The system zlib (Whisper's compression-ratio check).
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
-        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio"]),
+        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio", "CZlib"]),
         .executableTarget(
             name: "seq2seq",
             dependencies: ["Seq2Seq", .product(name: "ArgumentParser", package: "swift-argument-parser")]

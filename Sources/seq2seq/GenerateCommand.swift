@@ -15,6 +15,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Source ids, e.g. \"13 7 42 1\"; '-' reads one sequence per line from standard input.")
     var inputIds: String?
 
+    @Option(name: .long, help: "Speech models: a float32 [n_mels, frames] log-mel array (.npy) as the source.")
+    var inputFeatures: String?
+
     @Option(name: .long, help: "Decoder ids forced after the start token.")
     var decoderPrefixIds: String?
 
@@ -42,13 +45,15 @@ struct GenerateCommand: ParsableCommand {
         if let t = temperature, !(t > 0) { throw ValidationError("--temperature must be positive") }
         if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p must be in (0, 1]") }
         if inputIds != nil && !texts.isEmpty { throw ValidationError("give either texts or --input-ids, not both") }
+        if inputFeatures != nil && (inputIds != nil || !texts.isEmpty) {
+            throw ValidationError("give either --input-features or a text source, not both")
+        }
     }
 
     private var idsOrigin: String { inputIds == "-" ? "standard input" : "--input-ids" }
 
     func run() throws {
         let model = try modelOptions.load()
-        let sources = try readSources()
         var options = model.generationDefaults
         if let v = numBeams { options.numBeams = v }
         if let v = numReturnSequences { options.numReturnSequences = v }
@@ -63,10 +68,38 @@ struct GenerateCommand: ParsableCommand {
         if let v = topK { options.topK = v }
         if let v = topP { options.topP = v }
         if let v = seed { options.seed = v }
-        try checkIds(sources, vocabulary: model.network.sourceVocabularySize, what: idsOrigin)
         let prefix = try decoderPrefixIds.map { try parseIds($0, what: "--decoder-prefix-ids") } ?? []
         try checkIds([prefix], vocabulary: model.network.targetVocabularySize, what: "--decoder-prefix-ids")
-        let results = try model.generate(sources: sources, options: options, decoderPrefix: prefix, batchSize: batchSize)
+        if let inputFeatures {
+            try printResults(try generateFromFeatures(model, path: inputFeatures, options: options, prefix: prefix))
+            return
+        }
+        let sources = try readSources()
+        try checkIds(sources, vocabulary: model.network.sourceVocabularySize, what: idsOrigin)
+        try printResults(try model.generate(sources: sources, options: options, decoderPrefix: prefix, batchSize: batchSize))
+    }
+
+    /// Encodes a log-mel array and generates from it; Whisper folders without generation
+    /// settings start at <|startoftranscript|>, stop at <|endoftext|> and may write 448 tokens.
+    private func generateFromFeatures(_ model: Seq2SeqModel, path: String, options: GenerationConfig,
+                                      prefix: [Int]) throws -> [[Hypothesis]] {
+        guard model.network.readsAudio else { throw Failure.usage("--input-features needs a speech model (Whisper)") }
+        let features = try NPYFile.readFloat32Matrix(path: path)
+        var options = options
+        let tokenizer = model.tokenizer?.target
+        if options.decoderStartTokenId == nil { options.decoderStartTokenId = tokenizer?.id(for: "<|startoftranscript|>") }
+        if options.eosTokenIds.isEmpty, let eot = tokenizer?.id(for: "<|endoftext|>") { options.eosTokenIds = [eot] }
+        if options.maxLength == nil && options.maxNewTokens == nil { options.maxLength = model.network.spec.maxPositions }
+        let encoded: EncoderOutput
+        do {
+            encoded = try model.network.encode(features: [features])
+        } catch let error as ModelError {
+            throw Failure.badInput("\(path): \(error)")
+        }
+        return try Generator(config: options).generate(session: model.network.makeDecoder(for: encoded), prefix: prefix)
+    }
+
+    private func printResults(_ results: [[Hypothesis]]) throws {
         for hypotheses in results {
             if json {
                 try printJSON(["sequences": hypotheses.map { h -> [String: Any] in

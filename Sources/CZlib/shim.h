@@ -1,0 +1,2 @@
+// zlib, for the compression ratio Whisper uses to detect repetition loops.
+#include <zlib.h>

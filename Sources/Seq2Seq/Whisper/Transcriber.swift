@@ -1,0 +1,145 @@
+// Speech to text with a Whisper model: log-mel features, language detection, then 30 s
+// windows that seek on the timestamps the model writes — modelled on faster-whisper
+// `transcribe.py` (`WhisperModel.transcribe`, `detect_language`, `generate_segments`,
+// `_split_segments_by_timestamps`).
+import Foundation
+import Seq2SeqAudio
+import Seq2SeqModels
+import Seq2SeqTensor
+
+/// Transcribes audio with a Whisper model folder (CTranslate2 `model.bin` or Hugging Face).
+///
+///     let transcriber = try Transcriber(directory: URL(fileURLWithPath: "models/whisper-base"))
+///     var options = TranscriptionOptions()
+///     options.beamSize = 1
+///     let result = try transcriber.transcribe(path: "talk.wav", options: options)
+///     for s in result.segments { print(s.start, s.end, s.text) }
+public final class Transcriber: @unchecked Sendable {
+    /// The loaded model.
+    public let model: Seq2SeqModel
+    /// The model's special tokens.
+    public let tokens: WhisperTokens
+    let extractor: WhisperFeatureExtractor
+    /// `config.json`'s `suppress_ids` (faster-whisper's suppressed set for `-1`) and `suppress_ids_begin`.
+    let configSuppressed: [Int]?
+    let configSuppressBlank: [Int]?
+    /// (layer, head) pairs whose cross-attention aligns text with audio.
+    let alignmentHeads: [(layer: Int, head: Int)]
+
+    /// Seconds per feature frame, per timestamp token, and encoder frames per timestamp step.
+    static let secondsPerFrame = 0.01, timePrecision = 0.02, inputStride = 2
+    static let framesPerSecond = 100
+
+    /// Loads the Whisper model in `directory`; throws `ModelFileError` for anything missing or wrong.
+    public convenience init(directory: URL) throws {
+        try self.init(model: try Seq2SeqModel(directory: directory))
+    }
+
+    /// Wraps a loaded model; throws `ModelFileError` when it is not a Whisper model with a tokenizer.
+    public init(model: Seq2SeqModel) throws {
+        let path = model.directory.path
+        guard model.network.readsAudio, let mels = model.network.melBins else {
+            throw ModelFileError(path, "not a speech model (its encoder reads text)")
+        }
+        guard let tokenizer = model.tokenizer?.target else {
+            throw ModelFileError(path, "no tokenizer.json: Whisper needs its tokenizer to write text")
+        }
+        self.model = model
+        do {
+            tokens = try WhisperTokens(tokenizer: tokenizer, vocabularySize: model.network.targetVocabularySize,
+                                       path: model.directory.appendingPathComponent("tokenizer.json").path)
+        } catch let error as TokenizerError {
+            throw ModelFileError(error.path, error.problem)
+        }
+        extractor = WhisperFeatureExtractor(melCount: mels)
+        let raw = model.config.raw
+        configSuppressed = (raw["suppress_ids"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue }
+        configSuppressBlank = (raw["suppress_ids_begin"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue }
+        let layers = model.network.spec.decoderLayers, heads = model.network.spec.heads
+        if let pairs = raw["alignment_heads"] as? [[Any]], !pairs.isEmpty {
+            alignmentHeads = pairs.compactMap { p in
+                guard p.count == 2, let l = (p[0] as? NSNumber)?.intValue, let h = (p[1] as? NSNumber)?.intValue,
+                      l >= 0, l < layers, h >= 0, h < heads else { return nil }
+                return (l, h)
+            }
+        } else {  // the reference's default: every head of the last half of the decoder layers
+            alignmentHeads = (layers / 2..<layers).flatMap { l in (0..<heads).map { (l, $0) } }
+        }
+    }
+
+    /// Transcribes an audio file (WAV, or raw 16-bit PCM when `rawSampleRate` is given).
+    /// Throws `AudioFileError` for unreadable audio. `progress` gets (seconds done, total seconds).
+    public func transcribe(path: String, rawSampleRate: Int? = nil, options: TranscriptionOptions = .init(),
+                           progress: ((Double, Double) -> Void)? = nil) throws -> Transcription {
+        try checkOptions(options)
+        let samples = try AudioDecoder.load(path: path, rawSampleRate: rawSampleRate)
+        return try transcribe(samples: samples, options: options, progress: progress)
+    }
+
+    /// Transcribes 16 kHz mono samples.
+    public func transcribe(samples: [Float], options: TranscriptionOptions = .init(),
+                           progress: ((Double, Double) -> Void)? = nil) throws -> Transcription {
+        try checkOptions(options)
+        let features = extractor.features(samples)
+        let (language, probability) = try resolveLanguage(options.language, features: features)
+        let segments = try generateSegments(features: features, language: language, options: options, progress: progress)
+        return Transcription(language: language, languageProbability: probability,
+                             duration: Double(samples.count) / Double(WhisperFeatureExtractor.sampleRate), segments: segments)
+    }
+
+    /// Probabilities of each language for the first 30 s of `features` [n_mels, F], most likely first
+    /// (softmax over the language tokens of the logits after `<|startoftranscript|>`).
+    public func detectLanguage(features: Tensor) throws -> [(language: String, probability: Float)] {
+        guard tokens.isMultilingual else { return [("en", 1)] }
+        let encoded = try model.network.encode(features: [WhisperFeatureExtractor.segment(features, from: 0)])
+        let decoder = model.network.makeDecoder(for: encoded)
+        try decoder.begin(rowsPerSource: 1)
+        let logits = try decoder.step(tokens: [tokens.startOfTranscript])
+        let ids = tokens.languages.indices.map { tokens.startOfTranscript + 1 + $0 }
+        let m = ids.map { logits.data[$0] }.max() ?? 0
+        let weights = ids.map { Double(expf(logits.data[$0] - m)) }
+        let total = weights.reduce(0, +)
+        return zip(tokens.languages, weights).map { ($0, Float($1 / total)) }.sorted { $0.probability > $1.probability }
+    }
+
+    private func checkOptions(_ o: TranscriptionOptions) throws {
+        if let code = o.language, tokens.isMultilingual, tokens.languageToken(code) == nil {
+            throw TranscriptionError("unknown language code \"\(code)\" (the model knows \(tokens.languages.joined(separator: ", ")))")
+        }
+        if o.beamSize < 1 || o.bestOf < 1 { throw TranscriptionError("beam size and best-of must be at least 1") }
+        if o.temperatures.isEmpty || o.temperatures.contains(where: { !($0 >= 0) }) {
+            throw TranscriptionError("temperatures must be a non-empty list of numbers ≥ 0")
+        }
+    }
+
+    /// The language to decode in: given, English for English-only models, else detected.
+    private func resolveLanguage(_ given: String?, features: Tensor) throws -> (String, Float) {
+        guard tokens.isMultilingual else { return ("en", 1) }
+        if let given { return (given, 1) }
+        let best = try detectLanguage(features: features).first
+        return (best?.language ?? "en", best?.probability ?? 1)
+    }
+
+    /// faster-whisper `get_suppressed_tokens` (with CTranslate2's `suppress_ids` for `-1` when the
+    /// config has them), and `suppress_ids_begin` (else the space and `<|endoftext|>`).
+    func suppression(_ options: TranscriptionOptions) -> (always: [Int], blank: [Int]) {
+        var always: Set<Int> = []
+        if !options.suppressTokens.isEmpty {
+            always.formUnion(options.suppressTokens.filter { $0 >= 0 })
+            if options.suppressTokens.contains(-1) { always.formUnion(configSuppressed ?? tokens.nonSpeechTokens()) }
+            always.formUnion([tokens.transcribe, tokens.translate, tokens.startOfTranscript, tokens.startOfPrevious,
+                              tokens.startOfLM, tokens.noSpeech])
+        }
+        let space = (try? tokens.encode(" ")) ?? []
+        let blank = options.suppressBlank ? (configSuppressBlank ?? (space + [tokens.endOfText])) : []
+        return (always.sorted(), blank)
+    }
+}
+
+/// Transcription options that cannot be used, in one line.
+public struct TranscriptionError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong.
+    public let description: String
+    /// An error with a one-line message.
+    public init(_ description: String) { self.description = description }
+}

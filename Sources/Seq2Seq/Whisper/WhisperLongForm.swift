@@ -1,0 +1,122 @@
+// Long-form transcription: 30 s windows that seek on the model's timestamps — modelled on
+// faster-whisper `transcribe.py` (`generate_segments` without clip timestamps, VAD or
+// hallucination-silence skipping; `_split_segments_by_timestamps`).
+import Foundation
+import Seq2SeqAudio
+import Seq2SeqTensor
+
+/// A segment cut from one window's tokens, before its text is decoded.
+struct WindowSegment {
+    var start: Double, end: Double
+    var tokens: [Int]
+    var words: [TranscriptionWord]?
+}
+
+extension Transcriber {
+    /// Stage "long-form seeking": decodes window after window from frame `seek`, keeps the
+    /// segments the timestamps delimit and moves `seek` to where the last complete segment
+    /// ended (or past the window); previous text prompts the next window.
+    func generateSegments(features: Tensor, language: String, options: TranscriptionOptions,
+                          progress: ((Double, Double) -> Void)?) throws -> [TranscriptionSegment] {
+        let contentFrames = features.shape[1] - 1
+        let contentDuration = Double(contentFrames) * Self.secondsPerFrame
+        let (always, blank) = suppression(options)
+        let decoder = WhisperWindowDecoder(network: model.network, tokens: tokens, options: options, suppressed: always,
+                                           suppressBlank: blank, maxDecoderLength: model.network.spec.maxPositions ?? 448)
+        let startSequence = tokens.startSequence(language: language, task: options.task)
+        var allTokens: [Int] = [], promptResetSince = 0
+        if let prompt = options.initialPrompt {
+            allTokens += try tokens.encode(" " + prompt.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        var segments: [TranscriptionSegment] = []
+        var seek = 0, lastSpeechTimestamp = 0.0
+        while seek < contentFrames {
+            let timeOffset = Double(seek) * Self.secondsPerFrame
+            let segmentSize = min(WhisperFeatureExtractor.windowFrames, contentFrames - seek)
+            let segmentDuration = Double(segmentSize) * Self.secondsPerFrame
+            let encoded = try model.network.encode(features: [Self.window(features, from: seek, frames: segmentSize)])
+            let prompt = decoder.prompt(previous: Array(allTokens[promptResetSince...]), startSequence: startSequence)
+            let result = try decoder.decodeWithFallback(encoded, prompt: prompt)
+            let previousSeek = seek
+            if let threshold = options.noSpeechThreshold, result.noSpeechProb > threshold,
+               !(options.logProbThreshold.map { result.averageLogProb > $0 } ?? false) {
+                seek += segmentSize  // silence: on to the next window
+                progress?(min(Double(seek) * Self.secondsPerFrame, contentDuration), contentDuration)
+                continue
+            }
+            var (current, nextSeek, singleEnding) = splitByTimestamps(result.tokens, timeOffset: timeOffset, segmentSize: segmentSize,
+                                                                      segmentDuration: segmentDuration, seek: seek)
+            seek = nextSeek
+            if options.wordTimestamps {
+                try addWordTimestamps(&current, encoded: encoded, startSequence: startSequence, frames: segmentSize,
+                                      timeOffset: timeOffset, language: language, options: options,
+                                      lastSpeechTimestamp: lastSpeechTimestamp)
+                // faster-whisper `get_end`: the last word's end, else the last segment's end.
+                let end = current.last(where: { !($0.words ?? []).isEmpty })?.words?.last?.end ?? current.last?.end
+                if !singleEnding, let end, end > timeOffset { seek = Int((end * Double(Self.framesPerSecond)).rounded(.toNearestOrEven)) }
+                if let end { lastSpeechTimestamp = end }
+            }
+            for piece in current {
+                let text = tokens.text(piece.tokens)
+                if piece.start == piece.end || text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+                allTokens += piece.tokens
+                segments.append(TranscriptionSegment(
+                    id: segments.count + 1, seek: previousSeek, start: piece.start, end: piece.end, text: text, tokens: piece.tokens,
+                    temperature: result.temperature, averageLogProb: result.averageLogProb,
+                    compressionRatio: result.compressionRatio, noSpeechProb: result.noSpeechProb, words: piece.words))
+            }
+            if !options.conditionOnPreviousText || result.temperature > options.promptResetOnTemperature {
+                promptResetSince = allTokens.count
+            }
+            progress?(min(Double(seek) * Self.secondsPerFrame, contentDuration), contentDuration)
+        }
+        return segments
+    }
+
+    /// Frames `start ..< start + frames` of `features` [n_mels, F], zero-padded to [n_mels, 3000].
+    static func window(_ features: Tensor, from start: Int, frames: Int) -> Tensor {
+        let (mels, total) = (features.shape[0], features.shape[1]), width = WhisperFeatureExtractor.windowFrames
+        let out = Tensor(zeros: [mels, width])
+        let count = max(0, min(frames, width, total - start))
+        for m in 0..<mels where count > 0 {
+            (out.data + m * width).update(from: features.data + m * total + start, count: count)
+        }
+        return out
+    }
+
+    /// Stage "split by timestamps": cuts a window's tokens at each pair of consecutive
+    /// timestamps; returns the segments, the next seek and whether the tokens ended on a
+    /// single timestamp (no speech after it).
+    func splitByTimestamps(_ ids: [Int], timeOffset: Double, segmentSize: Int, segmentDuration: Double, seek: Int)
+        -> ([WindowSegment], Int, Bool) {
+        let begin = tokens.timestampBegin
+        let singleEnding = ids.count >= 2 && ids[ids.count - 2] < begin && ids[ids.count - 1] >= begin
+        let consecutive = ids.indices.filter { $0 > 0 && ids[$0] >= begin && ids[$0 - 1] >= begin }
+        var segments: [WindowSegment] = []
+        var seek = seek
+        guard !consecutive.isEmpty else {
+            var duration = segmentDuration
+            if let last = ids.last(where: { $0 >= begin }), last != begin {
+                duration = Double(last - begin) * Self.timePrecision
+            }
+            segments.append(WindowSegment(start: timeOffset, end: timeOffset + duration, tokens: ids))
+            return (segments, seek + segmentSize, singleEnding)
+        }
+        var slices = consecutive
+        if singleEnding { slices.append(ids.count) }
+        var lastSlice = 0
+        for slice in slices {
+            let piece = Array(ids[lastSlice..<slice])
+            segments.append(WindowSegment(start: timeOffset + Double(piece[0] - begin) * Self.timePrecision,
+                                          end: timeOffset + Double(piece[piece.count - 1] - begin) * Self.timePrecision,
+                                          tokens: piece))
+            lastSlice = slice
+        }
+        if singleEnding {
+            seek += segmentSize
+        } else {
+            seek += (ids[lastSlice - 1] - begin) * Self.inputStride
+        }
+        return (segments, seek, singleEnding)
+    }
+}

@@ -1,0 +1,87 @@
+// `seq2seq transcribe`: speech to text with Whisper models (../shared/CONTRACT.md).
+import ArgumentParser
+import Foundation
+import Seq2Seq
+
+struct TranscribeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcribe", abstract: "Speech to text (and subtitles) with a Whisper model.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Argument(help: "Audio files: WAV (any PCM or float format, rate, channels), or raw 16-bit PCM with --sample-rate.")
+    var audio: [String]
+
+    @Option(name: .long, help: "Spoken language code (default: detect; English for .en models).") var language: String?
+    @Option(name: .long, help: "transcribe or translate (to English).") var task = "transcribe"
+    @Option(name: .long, help: "Beam size (1: greedy).") var beamSize = 5
+    @Option(name: .long, help: "Output format: txt, json, srt or vtt.") var format = "txt"
+    @Flag(name: .long, help: "Word start and end times (json output).") var wordTimestamps = false
+    @Option(name: .long, help: "Write NAME.FORMAT for each input into this folder instead of standard output.")
+    var outputDir: String?
+    @Option(name: .long, help: "Text that prompts the first window (names, spelling, style).") var initialPrompt: String?
+    @Flag(name: .long, inversion: .prefixedNo, help: "Prompt each window with the previous text (default on).")
+    var conditionOnPreviousText = true
+    @Option(name: .long, help: "Temperatures tried in turn, comma-separated (default 0,0.2,0.4,0.6,0.8,1).")
+    var temperature: String?
+    @Option(name: .long, help: "Inputs are raw 16-bit little-endian mono PCM at this rate.") var sampleRate: Int?
+    @Flag(name: .long, help: "No progress on standard error.") var quiet = false
+
+    func validate() throws {
+        if WhisperTask(rawValue: task) == nil { throw ValidationError("--task must be transcribe or translate") }
+        if TranscriptFormat(rawValue: format) == nil { throw ValidationError("--format must be txt, json, srt or vtt") }
+        if beamSize < 1 { throw ValidationError("--beam-size must be at least 1") }
+        if let sampleRate, sampleRate < 1 { throw ValidationError("--sample-rate must be positive") }
+        if audio.isEmpty { throw ValidationError("give at least one audio file") }
+    }
+
+    func run() throws {
+        var options = TranscriptionOptions()
+        options.language = language
+        options.task = WhisperTask(rawValue: task) ?? .transcribe
+        options.beamSize = beamSize
+        options.wordTimestamps = wordTimestamps
+        options.initialPrompt = initialPrompt
+        options.conditionOnPreviousText = conditionOnPreviousText
+        if let temperature {
+            options.temperatures = try temperature.split(separator: ",").map {
+                guard let t = Float($0.trimmingCharacters(in: .whitespaces)), t >= 0 else {
+                    throw Failure.usage("--temperature: '\($0)' is not a temperature")
+                }
+                return t
+            }
+        }
+        let format = TranscriptFormat(rawValue: self.format) ?? .txt
+        if let outputDir { try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true) }
+        let transcriber: Transcriber
+        do {
+            transcriber = try Transcriber(model: try modelOptions.load())
+        } catch let error as TranscriptionError {
+            throw Failure.badInput("\(modelOptions.model): \(error)")
+        }
+        for path in audio {
+            let result: Transcription
+            do {
+                result = try transcriber.transcribe(path: path, rawSampleRate: sampleRate, options: options,
+                                                    progress: quiet ? nil : { done, total in Self.report(path, done, total) })
+            } catch let error as TranscriptionError {
+                throw Failure.usage("\(error)")
+            }
+            let text = format.render(result)
+            if let outputDir {
+                let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "." + format.rawValue
+                try Data(text.utf8).write(to: URL(fileURLWithPath: outputDir).appendingPathComponent(name))
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+
+    /// Progress on standard error for recordings longer than one window.
+    private static func report(_ path: String, _ done: Double, _ total: Double) {
+        guard total > 30 else { return }
+        let percent = total > 0 ? Int((done / total * 100).rounded()) : 100
+        let line = String(format: "\r%@: %3d%% (%.0f / %.0f s)", (path as NSString).lastPathComponent, percent, done, total)
+        FileHandle.standardError.write(Data((line + (done >= total ? "\n" : "")).utf8))
+    }
+}
