@@ -1,0 +1,50 @@
+// Label-smoothed cross-entropy that ignores padding, as
+// `torch.nn.functional.cross_entropy(logits, targets, ignore_index=pad, label_smoothing=ε)`
+// with the default mean over the counted (non-ignored) positions.
+//
+// For a counted row with log-probabilities ℓ = log_softmax(z) over V classes and target y,
+// the smoothed target distribution is q = (1-ε)·onehot(y) + ε/V, and
+//   loss_row = -Σ q·ℓ = (1-ε)·(-ℓ_y) + ε·mean(-ℓ)
+//   loss     = Σ_counted loss_row / N_counted
+//   dz_row   = (softmax(z) - q) / N_counted        (zero for ignored rows)
+import Foundation
+import Seq2SeqTensor
+
+/// The mean label-smoothed cross-entropy of `logits` [N, V] (N = B·T rows) against `targets`
+/// (N ids), skipping rows whose target is `ignoreIndex`; a scalar (shape []).
+///
+/// With no counted row the loss is 0 and so is its gradient (PyTorch returns NaN there).
+public func crossEntropy(logits: Variable, targets: [Int32], ignoreIndex: Int32? = nil,
+                         labelSmoothing epsilon: Float = 0) -> Variable {
+    let V = logits.value.shape.last ?? 1
+    let N = logits.value.count / V
+    precondition(targets.count == N, "\(targets.count) targets for \(N) rows of logits \(logits.value.shape)")
+    precondition(epsilon >= 0 && epsilon <= 1, "label smoothing \(epsilon) outside [0, 1]")
+    let counted = targets.filter { $0 != ignoreIndex }.count
+    // Softmax rows are kept for the backward; the loss sums in Double.
+    let probs = Tensor(zeros: [N, V])
+    var total = 0.0
+    for r in 0..<N where targets[r] != ignoreIndex {
+        let y = Int(targets[r])
+        precondition(y >= 0 && y < V, "target \(y) outside the vocabulary of \(V)")
+        let z = logits.value.data + r * V, p = probs.data + r * V
+        let lse = Double(VectorMath.logSumExp(z, count: V))
+        var sumZ = 0.0
+        for i in 0..<V { sumZ += Double(z[i]) }
+        let nllTarget = lse - Double(z[y]), meanNLL = lse - sumZ / Double(V)
+        total += Double(1 - epsilon) * nllTarget + Double(epsilon) * meanNLL
+        p.update(from: z, count: V)
+        VectorMath.softmax(p, count: V)
+    }
+    let loss = Tensor(shape: [], values: [counted > 0 ? Float(total / Double(counted)) : 0])
+    return Variable.result(loss, inputs: [logits]) { dLoss in
+        guard counted > 0 else { return }
+        let g = dLoss.data[0] / Float(counted), smooth = epsilon / Float(V)
+        let dZ = logits.gradientBuffer().data
+        for r in 0..<N where targets[r] != ignoreIndex {
+            let p = probs.data + r * V, d = dZ + r * V
+            for i in 0..<V { d[i] += g * (p[i] - smooth) }
+            d[Int(targets[r])] -= g * (1 - epsilon)
+        }
+    }
+}
