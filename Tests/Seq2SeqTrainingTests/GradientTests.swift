@@ -1,0 +1,131 @@
+// Every op's gradient against central finite differences (see GradientCheck.swift for the
+// method and the tolerance), on small random shapes that exercise broadcasting, masks and
+// repeated inputs.
+import Seq2SeqTensor
+import Seq2SeqTraining
+import XCTest
+
+final class GradientTests: XCTestCase {
+    private var generator = TrainingRandom(seed: 7)
+
+    func testMatmul() {
+        let a = randomParameter([3, 5], generator: &generator), b = randomParameter([5, 4], generator: &generator)
+        checkGradients(of: [a, b]) { matmul(a, b) }
+    }
+
+    func testLinearWithAndWithoutBias() {
+        // x [B, T, Din] = [2, 3, 5], W [Dout, Din] = [4, 5], b [4]
+        let x = randomParameter([2, 3, 5], generator: &generator)
+        let w = randomParameter([4, 5], generator: &generator), b = randomParameter([4], generator: &generator)
+        checkGradients(of: [x, w, b]) { linear(x, weight: w, bias: b) }
+        checkGradients(of: [x, w]) { linear(x, weight: w) }
+    }
+
+    func testAddSameShapeAndBroadcast() {
+        let x = randomParameter([2, 3, 4], generator: &generator)
+        let z = randomParameter([2, 3, 4], generator: &generator), positions = randomParameter([3, 4], generator: &generator)
+        checkGradients(of: [x, z]) { add(x, z) }
+        checkGradients(of: [x, positions]) { add(x, positions) }
+        checkGradients(of: [x]) { add(x, x) }  // one input used twice: gradients add up
+    }
+
+    func testScale() {
+        let x = randomParameter([3, 4], generator: &generator)
+        checkGradients(of: [x]) { scale(x, by: -2.5) }
+    }
+
+    func testActivations() {
+        // ReLU inputs kept at least 0.1 away from the kink (h = 0.01).
+        let kinkFree = Tensor(shape: [12], values: (0..<12).map { i in
+            Float(i % 2 == 0 ? 1 : -1) * (0.1 + 0.15 * Float(i))
+        })
+        let r = Variable(kinkFree, requiresGradient: true)
+        checkGradients(of: [r]) { relu(r) }
+        let x = randomParameter([3, 7], in: -3...3, generator: &generator)
+        checkGradients(of: [x]) { gelu(x) }
+        checkGradients(of: [x]) { gelu(x, approximateTanh: true) }
+        checkGradients(of: [x]) { activation(x, .silu) }
+    }
+
+    func testDropoutWithFixedSeed() {
+        let x = randomParameter([4, 6], generator: &generator)
+        checkGradients(of: [x]) {
+            var dropGenerator = TrainingRandom(seed: 3)
+            return dropout(x, rate: 0.3, generator: &dropGenerator)
+        }
+    }
+
+    func testEmbeddingScatterAddsRepeatedIds() {
+        let table = randomParameter([6, 4], generator: &generator)  // [V, D]
+        let ids: [Int32] = [1, 4, 1, 0, 5, 1]                      // [B, T] = [2, 3], id 1 thrice
+        checkGradients(of: [table]) { embedding(ids, shape: [2, 3], table: table) }
+    }
+
+    func testLayerNorm() {
+        let x = randomParameter([2, 3, 5], in: -2...2, generator: &generator)
+        let gamma = randomParameter([5], in: 0.5...1.5, generator: &generator)
+        let beta = randomParameter([5], generator: &generator)
+        checkGradients(of: [x, gamma, beta]) { layerNorm(x, gamma: gamma, beta: beta) }
+        checkGradients(of: [x, gamma]) { layerNorm(x, gamma: gamma, beta: nil, epsilon: 1e-6) }
+    }
+
+    func testSoftmaxWithAndWithoutMask() {
+        let x = randomParameter([2, 3, 4], in: -2...2, generator: &generator)
+        checkGradients(of: [x]) { softmax(x) }
+        let causal = Self.causalMask(3, 4)
+        checkGradients(of: [x]) { softmax(x, mask: causal) }
+    }
+
+    func testAttentionSelfCrossAndMasks() {
+        let (B, T, S, D, H) = (2, 3, 4, 6, 2)
+        let q = randomParameter([B, T, D], generator: &generator)
+        let k = randomParameter([B, S, D], generator: &generator), v = randomParameter([B, S, D], generator: &generator)
+        checkGradients(of: [q, k, v]) { attention(query: q, key: k, value: v, heads: H) }
+        // Key padding [B, 1, S]: the second batch row's last key is padding.
+        let padding = Tensor(shape: [B, 1, S], values: [0, 0, 0, 0, 0, 0, 0, -.infinity])
+        checkGradients(of: [q, k, v]) { attention(query: q, key: k, value: v, heads: H, mask: padding) }
+        // Per-row mask [B, T, S] and a custom scale.
+        let full = Tensor(shape: [B, T, S], values: (0..<(B * T * S)).map { $0 % 5 == 4 ? -.infinity : 0 })
+        checkGradients(of: [q, k, v]) { attention(query: q, key: k, value: v, heads: H, mask: full, scale: 1) }
+        // Causal self-attention: one variable as query, key and value.
+        let x = randomParameter([B, T, D], generator: &generator)
+        checkGradients(of: [x]) { attention(query: x, key: x, value: x, heads: 3, mask: Self.causalMask(T, T)) }
+    }
+
+    func testAttentionDropoutWithFixedSeed() {
+        let q = randomParameter([2, 3, 4], generator: &generator)
+        let k = randomParameter([2, 5, 4], generator: &generator), v = randomParameter([2, 5, 4], generator: &generator)
+        checkGradients(of: [q, k, v]) {
+            var dropGenerator = TrainingRandom(seed: 11)
+            return attention(query: q, key: k, value: v, heads: 2, dropoutRate: 0.25, generator: &dropGenerator)
+        }
+    }
+
+    func testLabelSmoothedCrossEntropyIgnoringPadding() {
+        let logits = randomParameter([6, 5], in: -3...3, generator: &generator)  // [B·T, V]
+        let targets: [Int32] = [2, 0, 4, 1, 0, 3]                             // 0 is padding
+        checkGradients(of: [logits]) { crossEntropy(logits: logits, targets: targets, ignoreIndex: 0, labelSmoothing: 0.1) }
+        checkGradients(of: [logits]) { crossEntropy(logits: logits, targets: targets) }
+    }
+
+    /// A composition (embedding → layer norm → attention → linear → loss) back-propagates
+    /// through every op at once.
+    func testSmallTransformerBlockEndToEnd() {
+        let (B, T, D, V) = (2, 3, 4, 7)
+        let table = randomParameter([V, D], generator: &generator)
+        let gamma = randomParameter([D], in: 0.5...1.5, generator: &generator), beta = randomParameter([D], generator: &generator)
+        let wq = randomParameter([D, D], generator: &generator), out = randomParameter([V, D], generator: &generator)
+        let ids: [Int32] = [1, 2, 3, 4, 5, 6], targets: [Int32] = [2, 3, 0, 5, 6, 1]
+        checkGradients(of: [table, gamma, beta, wq, out]) {
+            let x = layerNorm(embedding(ids, shape: [B, T], table: table), gamma: gamma, beta: beta)
+            let a = attention(query: linear(x, weight: wq), key: x, value: x, heads: 2, mask: Self.causalMask(T, T))
+            let h = add(x, gelu(a))
+            return crossEntropy(logits: reshape(linear(h, weight: out), [B * T, V]), targets: targets,
+                                ignoreIndex: 0, labelSmoothing: 0.1)
+        }
+    }
+
+    private static func causalMask(_ T: Int, _ S: Int) -> Tensor {
+        Tensor(shape: [T, S], values: (0..<(T * S)).map { i in i % S > i / S + (S - T) ? -.infinity : 0 })
+    }
+}
