@@ -73,4 +73,54 @@ final class ReferenceTests: XCTestCase {
         loss.backward()
         assertClose(try XCTUnwrap(logits.gradient).values, try floats(c["grad"]), 1e-7, "d loss/d logits")
     }
+
+    /// Forward values and the gradients of Σ w⊙output of linear, layer norm, both GELUs, masked
+    /// softmax, embedding and masked multi-head attention, against PyTorch.
+    func testOpsMatchPyTorch() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/training/reference.json")
+        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let cases = try XCTUnwrap(root["ops"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 7)
+        for c in cases {
+            let name = try XCTUnwrap(c["name"] as? String)
+            let shapes = try XCTUnwrap(c["shapes"] as? [String: [Int]])
+            let inputValues = try XCTUnwrap(c["inputs"] as? [String: Any])
+            var inputs: [String: Variable] = [:]
+            for (key, shape) in shapes {
+                inputs[key] = Variable(Tensor(shape: shape, values: try floats(inputValues[key])), requiresGradient: true)
+            }
+            let mask = try (c["mask"] as? [Any]).map { list -> [Float] in list.map { ($0 as? Double).map(Float.init) ?? -.infinity } }
+            let output = try XCTUnwrap(runOp(name, inputs, mask: mask, case: c), name)
+            XCTAssertEqual(output.value.shape, try XCTUnwrap(c["output_shape"] as? [Int]), name)
+            assertClose(output.value.values, try floats(c["output"]), 2e-6, "\(name) output")
+            output.backward(seed: Tensor(shape: output.value.shape, values: try floats(c["seed"])))
+            let grads = try XCTUnwrap(c["grads"] as? [String: Any])
+            for (key, input) in inputs {
+                assertClose(try XCTUnwrap(input.gradient, "\(name) d\(key)").values, try floats(grads[key]), 1e-5, "\(name) d\(key)")
+            }
+        }
+    }
+
+    /// The Swift op of a fixture case.
+    private func runOp(_ name: String, _ x: [String: Variable], mask: [Float]?, case c: [String: Any]) throws -> Variable? {
+        switch name {
+        case "linear": return linear(x["x"]!, weight: x["weight"]!, bias: x["bias"]!)
+        case "layer_norm": return layerNorm(x["x"]!, gamma: x["gamma"]!, beta: x["beta"]!)
+        case "gelu": return gelu(x["x"]!)
+        case "gelu_tanh": return gelu(x["x"]!, approximateTanh: true)
+        case "softmax_causal":
+            return softmax(x["x"]!, mask: Tensor(shape: [3, 4], values: try XCTUnwrap(mask)))
+        case "embedding":
+            let ids = try XCTUnwrap(c["ids"] as? [Int]).map(Int32.init)
+            return embedding(ids, shape: [2, 3], table: x["table"]!)
+        case "attention":
+            let B = x["q"]!.value.shape[0], S = x["k"]!.value.shape[1]
+            return attention(query: x["q"]!, key: x["k"]!, value: x["v"]!, heads: try XCTUnwrap(c["heads"] as? Int),
+                             mask: Tensor(shape: [B, 1, S], values: try XCTUnwrap(mask)))
+        default:
+            XCTFail("unknown op \(name)")
+            return nil
+        }
+    }
 }
