@@ -6,6 +6,14 @@
 // gradient; otherwise its result is a plain constant and nothing is kept alive. `backward()`
 // orders the recorded graph by a depth-first search from the output and runs the closures
 // in reverse order.
+//
+//     let w = Variable(Tensor(zeros: [V, D]), requiresGradient: true)     // a parameter
+//     let logits = linear(relu(linear(x, weight: w1, bias: b1)), weight: w)
+//     let loss = crossEntropy(logits: logits, targets: ids, ignoreIndex: pad, labelSmoothing: 0.1)
+//     loss.backward()                                   // w.gradient, w1.gradient, …
+//     clipGradientNorm(optimizer.parameters, maxNorm: 1)
+//     optimizer.step(); optimizer.zeroGradients()
+//     let eval = Autograd.withoutGradients { model(x) } // nothing recorded
 import Seq2SeqTensor
 
 /// Whether ops record the graph that `Variable.backward` walks.

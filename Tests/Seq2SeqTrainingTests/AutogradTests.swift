@@ -20,6 +20,28 @@ final class AutogradTests: XCTestCase {
         XCTAssertEqual(on.value.values, off.value.values)
     }
 
+    /// Without recording, a result keeps nothing of its inputs alive (no tape); with
+    /// recording, the graph holds them until the result goes.
+    func testResultsKeepNoInputsWhenNotRecording() {
+        weak var weakInput: Variable?
+        var result: Variable?
+        do {
+            let x = Variable(Tensor(shape: [3], values: [1, -2, 3]), requiresGradient: true)
+            weakInput = x
+            result = Autograd.withoutGradients { scale(relu(x), by: 2) }
+        }
+        XCTAssertNil(weakInput, "an op kept its input alive with gradients off")
+        XCTAssertEqual(result?.value.values, [2, 0, 6])
+        do {
+            let x = Variable(Tensor(shape: [3], values: [1, -2, 3]), requiresGradient: true)
+            weakInput = x
+            result = scale(relu(x), by: 2)
+        }
+        XCTAssertNotNil(weakInput, "the recorded graph lost its leaf")
+        result = nil
+        XCTAssertNil(weakInput)
+    }
+
     func testGradientsAccumulateUntilZeroed() {
         let p = Variable(Tensor(shape: [2], values: [1, 2]), requiresGradient: true)
         scale(p, by: 3).backward()

@@ -27,6 +27,7 @@ public func attention(query q: Variable, key k: Variable, value v: Variable, hea
     // P' for every (b, h) when recording (the backward needs it), else one [T, S] scratch.
     let probs = Tensor(zeros: recording ? [B, H, T, S] : [T, S])
     let drop = dropoutRate > 0 ? Tensor(zeros: [B, H, T, S]) : nil
+    let dropped = Tensor(zeros: drop == nil ? [0] : [T, S])
     let o = Tensor(zeros: [B, T, D])
     for b in 0..<B {
         for h in 0..<H {
@@ -44,7 +45,6 @@ public func attention(query q: Variable, key k: Variable, value v: Variable, hea
                     m[i] = generator.nextUniform() < dropoutRate ? 0 : keep
                 }
                 // Keep P (needed for the softmax backward) and apply m to a copy for P'·V.
-                let dropped = Tensor(zeros: [T, S])
                 for i in 0..<(T * S) { dropped.data[i] = P[i] * m[i] }
                 GEMM.multiply(m: T, n: Dh, k: S, a: dropped.data, lda: S, transposeA: false,
                               b: v.value.data + b * S * D + head, ldb: D, transposeB: false, c: o.data + b * T * D + head, ldc: D)

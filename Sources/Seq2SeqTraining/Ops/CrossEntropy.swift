@@ -21,20 +21,20 @@ public func crossEntropy(logits: Variable, targets: [Int32], ignoreIndex: Int32?
     precondition(targets.count == N, "\(targets.count) targets for \(N) rows of logits \(logits.value.shape)")
     precondition(epsilon >= 0 && epsilon <= 1, "label smoothing \(epsilon) outside [0, 1]")
     let counted = targets.filter { $0 != ignoreIndex }.count
-    // Softmax rows are kept for the backward; the loss sums in Double.
-    let probs = Tensor(zeros: [N, V])
+    // Only log Σ exp(z) per row is kept: the backward rebuilds softmax rows from the logits,
+    // so no [N, V] buffer outlives the forward. The loss sums in Double.
+    var logSumExp = [Float](repeating: 0, count: N)
     var total = 0.0
     for r in 0..<N where targets[r] != ignoreIndex {
         let y = Int(targets[r])
         precondition(y >= 0 && y < V, "target \(y) outside the vocabulary of \(V)")
-        let z = logits.value.data + r * V, p = probs.data + r * V
-        let lse = Double(VectorMath.logSumExp(z, count: V))
+        let z = logits.value.data + r * V
+        logSumExp[r] = VectorMath.logSumExp(z, count: V)
         var sumZ = 0.0
         for i in 0..<V { sumZ += Double(z[i]) }
+        let lse = Double(logSumExp[r])
         let nllTarget = lse - Double(z[y]), meanNLL = lse - sumZ / Double(V)
         total += Double(1 - epsilon) * nllTarget + Double(epsilon) * meanNLL
-        p.update(from: z, count: V)
-        VectorMath.softmax(p, count: V)
     }
     let loss = Tensor(shape: [], values: [counted > 0 ? Float(total / Double(counted)) : 0])
     return Variable.result(loss, inputs: [logits]) { dLoss in
@@ -42,8 +42,8 @@ public func crossEntropy(logits: Variable, targets: [Int32], ignoreIndex: Int32?
         let g = dLoss.data[0] / Float(counted), smooth = epsilon / Float(V)
         let dZ = logits.gradientBuffer().data
         for r in 0..<N where targets[r] != ignoreIndex {
-            let p = probs.data + r * V, d = dZ + r * V
-            for i in 0..<V { d[i] += g * (p[i] - smooth) }
+            let z = logits.value.data + r * V, d = dZ + r * V, lse = logSumExp[r]
+            for i in 0..<V { d[i] += g * (exp(z[i] - lse) - smooth) }
             d[Int(targets[r])] -= g * (1 - epsilon)
         }
     }
