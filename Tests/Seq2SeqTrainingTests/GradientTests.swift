@@ -101,6 +101,37 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// Shapes large enough for the (batch row, head) loop to run on the thread pool give the
+    /// same output and gradients as each batch row alone (which runs serially), dropout included
+    /// (masks are drawn batch row after batch row, so one generator reproduces them).
+    func testParallelAttentionEqualsPerBatchRow() {
+        let (B, T, S, D, H) = (2, 16, 16, 64, 4)
+        let q = randomParameter([B, T, D], generator: &generator)
+        let k = randomParameter([B, S, D], generator: &generator), v = randomParameter([B, S, D], generator: &generator)
+        let padding = Tensor(shape: [B, 1, S], values: (0..<(B * S)).map { $0 >= B * S - 3 ? -.infinity : 0 })
+        let w = randomTensor([B, T, D], generator: &generator)
+        var dropGenerator = TrainingRandom(seed: 21)
+        let whole = attention(query: q, key: k, value: v, heads: H, mask: padding, dropoutRate: 0.1, generator: &dropGenerator)
+        whole.backward(seed: w)
+        dropGenerator = TrainingRandom(seed: 21)
+        func row(_ x: Variable, _ b: Int) -> Variable {
+            let n = x.value.count / B
+            return Variable(Tensor(shape: [1] + x.value.shape.dropFirst(), values: Array(x.value.values[(b * n)..<((b + 1) * n)])),
+                            requiresGradient: true)
+        }
+        for b in 0..<B {
+            let (qb, kb, vb) = (row(q, b), row(k, b), row(v, b))
+            let maskB = Tensor(shape: [1, 1, S], values: Array(padding.values[(b * S)..<((b + 1) * S)]))
+            let y = attention(query: qb, key: kb, value: vb, heads: H, mask: maskB, dropoutRate: 0.1, generator: &dropGenerator)
+            y.backward(seed: Tensor(shape: [1, T, D], values: Array(w.values[(b * T * D)..<((b + 1) * T * D)])))
+            for (part, full) in [(y.value, whole.value), (qb.gradient!, q.gradient!), (kb.gradient!, k.gradient!), (vb.gradient!, v.gradient!)] {
+                let n = part.count
+                let difference = zip(part.values, full.values[(b * n)..<((b + 1) * n)]).map { abs($0 - $1) }.max()!
+                XCTAssertLessThanOrEqual(difference, 1e-6)
+            }
+        }
+    }
+
     func testLabelSmoothedCrossEntropyIgnoringPadding() {
         let logits = randomParameter([6, 5], in: -3...3, generator: &generator)  // [B·T, V]
         let targets: [Int32] = [2, 0, 4, 1, 0, 3]                             // 0 is padding

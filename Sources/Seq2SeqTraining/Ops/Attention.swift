@@ -24,38 +24,36 @@ public func attention(query q: Variable, key k: Variable, value v: Variable, hea
     let Dh = D / H, c = scale ?? 1 / Float(Dh).squareRoot()
     let maskRow = attentionMaskRow(mask, B: B, T: T, S: S)
     let recording = Variable.recording(q, k, v)
-    // P' for every (b, h) when recording (the backward needs it), else one [T, S] scratch.
-    let probs = Tensor(zeros: recording ? [B, H, T, S] : [T, S])
+    // P for every (b, h) when recording (the backward needs it); else a scratch per item.
+    let probs = recording ? Tensor(zeros: [B, H, T, S]) : nil
+    // Dropout masks are drawn first, in a fixed order, so the parallel loop stays reproducible.
     let drop = dropoutRate > 0 ? Tensor(zeros: [B, H, T, S]) : nil
-    let dropped = Tensor(zeros: drop == nil ? [0] : [T, S])
+    if let drop {
+        let keep = 1 / (1 - dropoutRate)
+        for i in 0..<drop.count { drop.data[i] = generator.nextUniform() < dropoutRate ? 0 : keep }
+    }
     let o = Tensor(zeros: [B, T, D])
-    for b in 0..<B {
-        for h in 0..<H {
-            let bh = b * H + h, P = probs.data + (recording ? bh * T * S : 0)
-            let head = h * Dh
-            GEMM.multiply(m: T, n: S, k: Dh, a: q.value.data + b * T * D + head, lda: D, transposeA: false,
-                          b: k.value.data + b * S * D + head, ldb: D, transposeB: true, c: P, ldc: S, alpha: c)
-            for t in 0..<T {
-                if let mask { VectorMath.add(mask.data + maskRow(b, t), into: P + t * S, count: S) }
-                VectorMath.softmax(P + t * S, count: S)
-            }
-            if let drop {
-                let keep = 1 / (1 - dropoutRate), m = drop.data + bh * T * S
-                for i in 0..<(T * S) {
-                    m[i] = generator.nextUniform() < dropoutRate ? 0 : keep
-                }
-                // Keep P (needed for the softmax backward) and apply m to a copy for P'·V.
-                for i in 0..<(T * S) { dropped.data[i] = P[i] * m[i] }
-                GEMM.multiply(m: T, n: Dh, k: S, a: dropped.data, lda: S, transposeA: false,
-                              b: v.value.data + b * S * D + head, ldb: D, transposeB: false, c: o.data + b * T * D + head, ldc: D)
-            } else {
-                GEMM.multiply(m: T, n: Dh, k: S, a: P, lda: S, transposeA: false,
-                              b: v.value.data + b * S * D + head, ldb: D, transposeB: false, c: o.data + b * T * D + head, ldc: D)
-            }
+    // One (b, h) per work item: items write disjoint blocks of O, and the small per-head GEMMs
+    // run serially inside an item (the pool's loops do not nest).
+    forEachHead(B * H, work: T * S * Dh) { bh in
+        let (b, h) = (bh / H, bh % H)
+        let scratch = probs == nil ? Tensor(zeros: [T, S]) : nil
+        let P = probs.map { $0.data + bh * T * S } ?? scratch!.data
+        let qs = q.value.data + b * T * D + h * Dh, ks = k.value.data + b * S * D + h * Dh
+        let vs = v.value.data + b * S * D + h * Dh
+        GEMM.multiply(m: T, n: S, k: Dh, a: qs, lda: D, transposeA: false, b: ks, ldb: D, transposeB: true,
+                      c: P, ldc: S, alpha: c)
+        for t in 0..<T {
+            if let mask { VectorMath.add(mask.data + maskRow(b, t), into: P + t * S, count: S) }
+            VectorMath.softmax(P + t * S, count: S)
         }
+        // P' = P⊙m in a copy: P itself is kept for the softmax backward.
+        let dropped = drop.map { d in Tensor(shape: [T, S], values: (0..<(T * S)).map { P[$0] * d.data[bh * T * S + $0] }) }
+        GEMM.multiply(m: T, n: Dh, k: S, a: dropped?.data ?? P, lda: S, transposeA: false, b: vs, ldb: D, transposeB: false,
+                      c: o.data + b * T * D + h * Dh, ldc: D)
     }
     return Variable.result(o, inputs: [q, k, v]) { dO in
-        attentionBackward(dO: dO, q: q, k: k, v: v, probs: probs, drop: drop, H: H, scale: c)
+        attentionBackward(dO: dO, q: q, k: k, v: v, probs: probs!, drop: drop, H: H, scale: c)
     }
 }
 
@@ -74,37 +72,42 @@ private func attentionBackward(dO: Tensor, q: Variable, k: Variable, v: Variable
     let dQ = q.requiresGradient ? q.gradientBuffer().data : nil
     let dK = k.requiresGradient ? k.gradientBuffer().data : nil
     let dV = v.requiresGradient ? v.gradientBuffer().data : nil
-    let dP = Tensor(zeros: [T, S]), dA = Tensor(zeros: [T, S]), dropped = Tensor(zeros: [T, S])
-    for b in 0..<B {
-        for h in 0..<H {
-            let bh = b * H + h, P = probs.data + bh * T * S, m = drop.map { $0.data + bh * T * S }
-            let qs = q.value.data + b * T * D + h * Dh, ks = k.value.data + b * S * D + h * Dh
-            let vs = v.value.data + b * S * D + h * Dh, dOs = dO.data + b * T * D + h * Dh
-            var Pused = UnsafePointer(P)  // P' = P⊙m
-            if let m {
-                for i in 0..<(T * S) { dropped.data[i] = P[i] * m[i] }
-                Pused = UnsafePointer(dropped.data)
-            }
-            if let dV {  // dV[S, Dh] += P'ᵀ[S, T] · dO[T, Dh]
-                GEMM.multiply(m: S, n: Dh, k: T, a: Pused, lda: S, transposeA: true,
-                              b: dOs, ldb: D, transposeB: false, c: dV + b * S * D + h * Dh, ldc: D, beta: 1)
-            }
-            guard dQ != nil || dK != nil else { continue }
-            // dP'[T, S] = dO[T, Dh] · V[S, Dh]ᵀ, then dP = dP'⊙m, dA = softmax backward.
-            GEMM.multiply(m: T, n: S, k: Dh, a: dOs, lda: D, transposeA: false,
-                          b: vs, ldb: D, transposeB: true, c: dP.data, ldc: S)
-            if let m { for i in 0..<(T * S) { dP.data[i] *= m[i] } }
-            dA.data.update(repeating: 0, count: T * S)
-            for t in 0..<T { softmaxBackwardRow(p: P + t * S, dP: dP.data + t * S, into: dA.data + t * S, count: S) }
-            if let dQ {  // dQ[T, Dh] += c·dA[T, S] · K[S, Dh]
-                GEMM.multiply(m: T, n: Dh, k: S, a: dA.data, lda: S, transposeA: false,
-                              b: ks, ldb: D, transposeB: false, c: dQ + b * T * D + h * Dh, ldc: D, alpha: c, beta: 1)
-            }
-            if let dK {  // dK[S, Dh] += c·dA[T, S]ᵀ · Q[T, Dh]
-                GEMM.multiply(m: S, n: Dh, k: T, a: dA.data, lda: S, transposeA: true,
-                              b: qs, ldb: D, transposeB: false, c: dK + b * S * D + h * Dh, ldc: D, alpha: c, beta: 1)
-            }
+    // Items write disjoint blocks of dQ, dK, dV (batch row b, head columns h), so no races.
+    forEachHead(B * H, work: T * S * Dh) { bh in
+        let (b, h) = (bh / H, bh % H)
+        let P = probs.data + bh * T * S, m = drop.map { $0.data + bh * T * S }
+        let dP = Tensor(zeros: [T, S]), dA = Tensor(zeros: [T, S])
+        let qs = q.value.data + b * T * D + h * Dh, ks = k.value.data + b * S * D + h * Dh
+        let vs = v.value.data + b * S * D + h * Dh, dOs = dO.data + b * T * D + h * Dh
+        let dropped = m.map { m in Tensor(shape: [T, S], values: (0..<(T * S)).map { P[$0] * m[$0] }) }
+        if let dV {  // dV[S, Dh] += P'ᵀ[S, T] · dO[T, Dh]
+            GEMM.multiply(m: S, n: Dh, k: T, a: dropped?.data ?? P, lda: S, transposeA: true,
+                          b: dOs, ldb: D, transposeB: false, c: dV + b * S * D + h * Dh, ldc: D, beta: 1)
         }
+        guard dQ != nil || dK != nil else { return }
+        // dP'[T, S] = dO[T, Dh] · V[S, Dh]ᵀ, then dP = dP'⊙m, dA = softmax backward.
+        GEMM.multiply(m: T, n: S, k: Dh, a: dOs, lda: D, transposeA: false,
+                      b: vs, ldb: D, transposeB: true, c: dP.data, ldc: S)
+        if let m { for i in 0..<(T * S) { dP.data[i] *= m[i] } }
+        for t in 0..<T { softmaxBackwardRow(p: P + t * S, dP: dP.data + t * S, into: dA.data + t * S, count: S) }
+        if let dQ {  // dQ[T, Dh] += c·dA[T, S] · K[S, Dh]
+            GEMM.multiply(m: T, n: Dh, k: S, a: dA.data, lda: S, transposeA: false,
+                          b: ks, ldb: D, transposeB: false, c: dQ + b * T * D + h * Dh, ldc: D, alpha: c, beta: 1)
+        }
+        if let dK {  // dK[S, Dh] += c·dA[T, S]ᵀ · Q[T, Dh]
+            GEMM.multiply(m: S, n: Dh, k: T, a: dA.data, lda: S, transposeA: true,
+                          b: qs, ldb: D, transposeB: false, c: dK + b * S * D + h * Dh, ldc: D, alpha: c, beta: 1)
+        }
+    }
+}
+
+/// Runs `body(bh)` for every (batch row, head) pair, on the shared pool unless the whole
+/// job (`count` items of about `work` multiply-adds each) is too small to pay for a wake-up.
+private func forEachHead(_ count: Int, work: Int, _ body: (Int) -> Void) {
+    if count * work < 1 << 15 || ThreadPool.shared.threadCount == 1 {
+        for bh in 0..<count { body(bh) }
+    } else {
+        ThreadPool.shared.parallelFor(count, body)
     }
 }
 
