@@ -139,6 +139,32 @@ final class GradientTests: XCTestCase {
         checkGradients(of: [logits]) { crossEntropy(logits: logits, targets: targets) }
     }
 
+    /// Enough rows for the loss to split them over the pool: loss and gradient against a
+    /// float64 evaluation of the formula.
+    func testCrossEntropyOnManyRowsMatchesFloat64() {
+        let (N, V, pad, epsilon) = (96, 1024, Int32(0), 0.1)
+        let logits = randomParameter([N, V], in: -4...4, generator: &generator)
+        let targets: [Int32] = (0..<N).map { Int32(($0 * 37) % V) }  // row 0's target is padding
+        let loss = crossEntropy(logits: logits, targets: targets, ignoreIndex: pad, labelSmoothing: Float(epsilon))
+        loss.backward()
+        var total = 0.0, worstGradient = 0.0
+        let counted = Double(targets.filter { $0 != pad }.count)
+        for r in 0..<N where targets[r] != pad {
+            let z = (0..<V).map { Double(logits.value[r, $0]) }
+            let m = z.max()!, lse = m + log(z.map { exp($0 - m) }.reduce(0, +))
+            let y = Int(targets[r])
+            total += (1 - epsilon) * (lse - z[y]) + epsilon * (lse - z.reduce(0, +) / Double(V))
+            for i in 0..<V {
+                let q = (i == y ? 1 - epsilon : 0) + epsilon / Double(V)
+                let expected = (exp(z[i] - lse) - q) / counted
+                worstGradient = max(worstGradient, abs(expected - Double(logits.gradient![r, i])))
+            }
+        }
+        XCTAssertEqual(Double(loss.value.data[0]), total / counted, accuracy: 1e-5)
+        XCTAssertLessThan(worstGradient, 1e-8)
+        XCTAssertEqual(logits.gradient!.values[0..<V].allSatisfy { $0 == 0 }, true, "padding row got a gradient")
+    }
+
     /// A composition (embedding → layer norm → attention → linear → loss) back-propagates
     /// through every op at once.
     func testSmallTransformerBlockEndToEnd() {

@@ -21,30 +21,40 @@ public func crossEntropy(logits: Variable, targets: [Int32], ignoreIndex: Int32?
     precondition(targets.count == N, "\(targets.count) targets for \(N) rows of logits \(logits.value.shape)")
     precondition(epsilon >= 0 && epsilon <= 1, "label smoothing \(epsilon) outside [0, 1]")
     let counted = targets.filter { $0 != ignoreIndex }.count
-    // Only log Σ exp(z) per row is kept: the backward rebuilds softmax rows from the logits,
-    // so no [N, V] buffer outlives the forward. The loss sums in Double.
-    var logSumExp = [Float](repeating: 0, count: N)
-    var total = 0.0
-    for r in 0..<N where targets[r] != ignoreIndex {
-        let y = Int(targets[r])
-        precondition(y >= 0 && y < V, "target \(y) outside the vocabulary of \(V)")
-        let z = logits.value.data + r * V
-        logSumExp[r] = VectorMath.logSumExp(z, count: V)
-        var sumZ = 0.0
-        for i in 0..<V { sumZ += Double(z[i]) }
-        let lse = Double(logSumExp[r])
-        let nllTarget = lse - Double(z[y]), meanNLL = lse - sumZ / Double(V)
-        total += Double(1 - epsilon) * nllTarget + Double(epsilon) * meanNLL
+    // Nothing of size [N, V] outlives the forward: the backward rebuilds each softmax row
+    // from the logits. The loss sums in Double.
+    let minimumRows = max(1, (1 << 15) / V)
+    var partials = [Double](repeating: 0, count: parallelParts(N, minimumPart: minimumRows))
+    partials.withUnsafeMutableBufferPointer { partial in
+        forEachPart(N, minimumPart: minimumRows) { part, rows in
+            for r in rows where targets[r] != ignoreIndex {
+                let y = Int(targets[r])
+                precondition(y >= 0 && y < V, "target \(y) outside the vocabulary of \(V)")
+                let z = logits.value.data + r * V
+                let lse = Double(VectorMath.logSumExp(z, count: V))
+                var sumZ = 0.0
+                for i in 0..<V { sumZ += Double(z[i]) }
+                let nllTarget = lse - Double(z[y]), meanNLL = lse - sumZ / Double(V)
+                partial[part] += Double(1 - epsilon) * nllTarget + Double(epsilon) * meanNLL
+            }
+        }
     }
+    let total = partials.reduce(0, +)
     let loss = Tensor(shape: [], values: [counted > 0 ? Float(total / Double(counted)) : 0])
     return Variable.result(loss, inputs: [logits]) { dLoss in
         guard counted > 0 else { return }
         let g = dLoss.data[0] / Float(counted), smooth = epsilon / Float(V)
         let dZ = logits.gradientBuffer().data
-        for r in 0..<N where targets[r] != ignoreIndex {
-            let z = logits.value.data + r * V, d = dZ + r * V, lse = logSumExp[r]
-            for i in 0..<V { d[i] += g * (exp(z[i] - lse) - smooth) }
-            d[Int(targets[r])] -= g * (1 - epsilon)
+        forEachPart(N, minimumPart: minimumRows) { _, rows in
+            let p = Tensor(zeros: [V])  // one softmax row, by the vectorised kernel
+            for r in rows where targets[r] != ignoreIndex {
+                let d = dZ + r * V
+                p.data.update(from: logits.value.data + r * V, count: V)
+                VectorMath.softmax(p.data, count: V)
+                VectorMath.scaleAdd(p.data, count: V, scale: g, add: -g * smooth)
+                VectorMath.add(p.data, into: d, count: V)
+                d[Int(targets[r])] -= g * (1 - epsilon)
+            }
         }
     }
 }

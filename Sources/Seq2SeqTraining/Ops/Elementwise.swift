@@ -38,10 +38,14 @@ public func scale(_ x: Variable, by c: Float) -> Variable {
 /// act(x) element-wise, for ReLU, SiLU and both GELU forms (tanh approximation and exact erf).
 public func activation(_ x: Variable, _ act: VectorMath.Activation) -> Variable {
     let y = x.value.copy()
-    VectorMath.activate(act, y.data, count: y.count)
+    forEachPart(y.count, minimumPart: 1 << 14) { _, range in
+        VectorMath.activate(act, y.data + range.lowerBound, count: range.count)
+    }
     return Variable.result(y, inputs: [x]) { dY in
         let dX = x.gradientBuffer().data, xs = x.value.data
-        for i in 0..<dY.count { dX[i] += activationDerivative(act, xs[i]) * dY.data[i] }
+        forEachPart(dY.count, minimumPart: 1 << 14) { _, range in
+            for i in range { dX[i] += activationDerivative(act, xs[i]) * dY.data[i] }
+        }
     }
 }
 
