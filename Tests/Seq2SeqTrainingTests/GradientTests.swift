@@ -132,11 +132,50 @@ final class GradientTests: XCTestCase {
         }
     }
 
+    /// Layer norm and GELU over enough rows to run on the pool give the outputs and gradients
+    /// of the same op applied chunk by chunk (serially, chunks too small to split), with γ and β
+    /// shared by the chunks so their gradients add up.
+    func testParallelRowOpsEqualChunkByChunk() {
+        let (N, D, chunk) = (640, 64, 64)
+        let x = randomParameter([N, D], in: -2...2, generator: &generator)
+        let w = randomTensor([N, D], generator: &generator)
+        let gamma = randomParameter([D], in: 0.5...1.5, generator: &generator), beta = randomParameter([D], generator: &generator)
+        let ops: [(String, (Variable, Variable, Variable) -> Variable)] = [
+            ("layerNorm", { layerNorm($0, gamma: $1, beta: $2) }),
+            ("gelu", { x, _, _ in gelu(x) }),
+        ]
+        for (name, op) in ops {
+            let (g1, b1) = (Variable(gamma.value.copy(), requiresGradient: true), Variable(beta.value.copy(), requiresGradient: true))
+            let whole = op(x, g1, b1)
+            x.zeroGradient()
+            whole.backward(seed: w)
+            let (g2, b2) = (Variable(gamma.value.copy(), requiresGradient: true), Variable(beta.value.copy(), requiresGradient: true))
+            for c in stride(from: 0, to: N, by: chunk) {
+                let rows = (c * D)..<((c + chunk) * D)
+                let xc = Variable(Tensor(shape: [chunk, D], values: Array(x.value.values[rows])), requiresGradient: true)
+                let y = op(xc, g2, b2)
+                y.backward(seed: Tensor(shape: [chunk, D], values: Array(w.values[rows])))
+                XCTAssertEqual(y.value.values, Array(whole.value.values[rows]), "\(name) output")
+                XCTAssertEqual(xc.gradient!.values, Array(x.gradient!.values[rows]), "\(name) dx")
+            }
+            for (a, b) in [(g1.gradient, g2.gradient), (b1.gradient, b2.gradient)] {
+                guard let a, let b else { continue }
+                XCTAssertLessThan(zip(a.values, b.values).map { abs($0 - $1) }.max()!, 1e-4, "\(name) dγ/dβ")
+            }
+        }
+    }
+
     func testLabelSmoothedCrossEntropyIgnoringPadding() {
         let logits = randomParameter([6, 5], in: -3...3, generator: &generator)  // [B·T, V]
         let targets: [Int32] = [2, 0, 4, 1, 0, 3]                             // 0 is padding
         checkGradients(of: [logits]) { crossEntropy(logits: logits, targets: targets, ignoreIndex: 0, labelSmoothing: 0.1) }
         checkGradients(of: [logits]) { crossEntropy(logits: logits, targets: targets) }
+        checkGradients(of: [logits]) {
+            crossEntropy(logits: logits, targets: targets, ignoreIndex: 0, labelSmoothing: 0.2, reduction: .sum)
+        }
+        let mean = crossEntropy(logits: logits, targets: targets, ignoreIndex: 0).value.data[0]
+        let sum = crossEntropy(logits: logits, targets: targets, ignoreIndex: 0, reduction: .sum).value.data[0]
+        XCTAssertEqual(sum, 4 * mean, accuracy: 1e-5)  // 4 counted rows
     }
 
     /// Enough rows for the loss to split them over the pool: loss and gradient against a
