@@ -17,9 +17,10 @@ import Seq2SeqTensor
 public func attention(query q: Variable, key k: Variable, value v: Variable, heads H: Int,
                       mask: Tensor? = nil, scale: Float? = nil,
                       dropoutRate: Float = 0, generator: inout TrainingRandom) -> Variable {
+    precondition(q.value.rank == 3 && k.value.rank == 3, "attention of q \(q.value.shape), k \(k.value.shape)")
     let (B, T, D) = (q.value.shape[0], q.value.shape[1], q.value.shape[2])
     let S = k.value.shape[1]
-    precondition(q.value.rank == 3 && k.value.shape == [B, S, D] && v.value.shape == [B, S, D] && D % H == 0,
+    precondition(k.value.shape == [B, S, D] && v.value.shape == [B, S, D] && H > 0 && D % H == 0,
                  "attention of q \(q.value.shape), k \(k.value.shape), v \(v.value.shape) with \(H) heads")
     let Dh = D / H, c = scale ?? 1 / Float(Dh).squareRoot()
     let maskRow = attentionMaskRow(mask, B: B, T: T, S: S)
