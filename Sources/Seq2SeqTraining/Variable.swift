@@ -95,6 +95,13 @@ public final class Variable {
         }
     }
 
+    /// The single element of a one-element value (a loss). Prefer it to `value.data[0]` on a
+    /// temporary: a pointer into storage does not keep the storage alive.
+    public var scalar: Float {
+        precondition(value.count == 1, "scalar of a value of shape \(value.shape)")
+        return value.values[0]
+    }
+
     /// Forgets the accumulated gradient.
     public func zeroGradient() { gradient = nil }
 

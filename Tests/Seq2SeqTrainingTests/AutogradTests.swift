@@ -74,7 +74,7 @@ final class AutogradTests: XCTestCase {
         for _ in 0..<200 {
             let hidden = relu(linear(embedding(ids, shape: [V], table: table), weight: w1, bias: b1))
             let l = crossEntropy(logits: linear(hidden, weight: w2), targets: targets)
-            loss = l.value.data[0]
+            loss = l.scalar
             l.backward()
             clipGradientNorm(optimizer.parameters, maxNorm: 1)
             optimizer.step()

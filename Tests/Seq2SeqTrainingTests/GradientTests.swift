@@ -173,8 +173,8 @@ final class GradientTests: XCTestCase {
         checkGradients(of: [logits]) {
             crossEntropy(logits: logits, targets: targets, ignoreIndex: 0, labelSmoothing: 0.2, reduction: .sum)
         }
-        let mean = crossEntropy(logits: logits, targets: targets, ignoreIndex: 0).value.data[0]
-        let sum = crossEntropy(logits: logits, targets: targets, ignoreIndex: 0, reduction: .sum).value.data[0]
+        let mean = crossEntropy(logits: logits, targets: targets, ignoreIndex: 0).scalar
+        let sum = crossEntropy(logits: logits, targets: targets, ignoreIndex: 0, reduction: .sum).scalar
         XCTAssertEqual(sum, 4 * mean, accuracy: 1e-5)  // 4 counted rows
     }
 
@@ -199,7 +199,7 @@ final class GradientTests: XCTestCase {
                 worstGradient = max(worstGradient, abs(expected - Double(logits.gradient![r, i])))
             }
         }
-        XCTAssertEqual(Double(loss.value.data[0]), total / counted, accuracy: 1e-5)
+        XCTAssertEqual(Double(loss.scalar), total / counted, accuracy: 1e-5)
         XCTAssertLessThan(worstGradient, 1e-8)
         XCTAssertEqual(logits.gradient!.values[0..<V].allSatisfy { $0 == 0 }, true, "padding row got a gradient")
     }

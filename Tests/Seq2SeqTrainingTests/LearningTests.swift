@@ -105,9 +105,9 @@ final class LearningTests: XCTestCase {
                 var output: [Int32] = [Self.bos]
                 while output.count <= sequence.count + 1 {
                     let states = run([sequence], [output])
-                    let logits = linear(states, weight: embed).value
-                    let row = logits.data + (output.count - 1) * Self.V
-                    let next = Int32((0..<Self.V).max { row[$0] < row[$1] }!)
+                    let logits = linear(states, weight: embed).value.values
+                    let row = logits[((output.count - 1) * Self.V)...]
+                    let next = Int32(row.indices.max { row[$0] < row[$1] }! - (output.count - 1) * Self.V)
                     if next == Self.eos { break }
                     output.append(next)
                 }

@@ -38,8 +38,10 @@ public func attention(query q: Variable, key k: Variable, value v: Variable, hea
     // run serially inside an item (the pool's loops do not nest).
     forEachHead(B * H, work: T * S * Dh) { bh in
         let (b, h) = (bh / H, bh % H)
+        // Raw pointers do not keep storage alive: `scratch` and `dropped` are held to the end.
         let scratch = probs == nil ? Tensor(zeros: [T, S]) : nil
         let P = probs.map { $0.data + bh * T * S } ?? scratch!.data
+        let dropped = drop.map { _ in Tensor(zeros: [T, S]) }
         let qs = q.value.data + b * T * D + h * Dh, ks = k.value.data + b * S * D + h * Dh
         let vs = v.value.data + b * S * D + h * Dh
         GEMM.multiply(m: T, n: S, k: Dh, a: qs, lda: D, transposeA: false, b: ks, ldb: D, transposeB: true,
@@ -49,9 +51,12 @@ public func attention(query q: Variable, key k: Variable, value v: Variable, hea
             VectorMath.softmax(P + t * S, count: S)
         }
         // P' = P⊙m in a copy: P itself is kept for the softmax backward.
-        let dropped = drop.map { d in Tensor(shape: [T, S], values: (0..<(T * S)).map { P[$0] * d.data[bh * T * S + $0] }) }
+        if let dropped, let drop {
+            for i in 0..<(T * S) { dropped.data[i] = P[i] * drop.data[bh * T * S + i] }
+        }
         GEMM.multiply(m: T, n: Dh, k: S, a: dropped?.data ?? P, lda: S, transposeA: false, b: vs, ldb: D, transposeB: false,
                       c: o.data + b * T * D + h * Dh, ldc: D)
+        withExtendedLifetime((scratch, dropped)) {}
     }
     return Variable.result(o, inputs: [q, k, v]) { dO in
         attentionBackward(dO: dO, q: q, k: k, v: v, probs: probs!, drop: drop, H: H, scale: c)
@@ -85,7 +90,7 @@ private func attentionBackward(dO: Tensor, q: Variable, k: Variable, v: Variable
             GEMM.multiply(m: S, n: Dh, k: T, a: dropped?.data ?? P, lda: S, transposeA: true,
                           b: dOs, ldb: D, transposeB: false, c: dV + b * S * D + h * Dh, ldc: D, beta: 1)
         }
-        guard dQ != nil || dK != nil else { return }
+        guard dQ != nil || dK != nil else { return withExtendedLifetime(dropped) {} }
         // dP'[T, S] = dO[T, Dh] · V[S, Dh]ᵀ, then dP = dP'⊙m, dA = softmax backward.
         GEMM.multiply(m: T, n: S, k: Dh, a: dOs, lda: D, transposeA: false,
                       b: vs, ldb: D, transposeB: true, c: dP.data, ldc: S)
@@ -99,6 +104,7 @@ private func attentionBackward(dO: Tensor, q: Variable, k: Variable, v: Variable
             GEMM.multiply(m: S, n: Dh, k: T, a: dA.data, lda: S, transposeA: true,
                           b: qs, ldb: D, transposeB: false, c: dK + b * S * D + h * Dh, ldc: D, alpha: c, beta: 1)
         }
+        withExtendedLifetime((dP, dA, dropped)) {}  // raw pointers into them were used above
     }
 }
 

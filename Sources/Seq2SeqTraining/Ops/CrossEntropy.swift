@@ -65,6 +65,7 @@ public func crossEntropy(logits: Variable, targets: [Int32], ignoreIndex: Int32?
                 VectorMath.add(p.data, into: d, count: V)
                 d[Int(targets[r])] -= g * (1 - epsilon)
             }
+            withExtendedLifetime(p) {}  // raw pointers into p were used above
         }
     }
 }
