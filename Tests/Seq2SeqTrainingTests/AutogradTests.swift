@@ -51,6 +51,18 @@ final class AutogradTests: XCTestCase {
         XCTAssertNil(p.gradient)
     }
 
+    /// Dropout zeroes about `rate` of the elements, scales the rest by 1/(1-rate), and draws
+    /// the same mask from the same seed.
+    func testDropoutRateScaleAndSeed() {
+        let ones = Variable(Tensor(shape: [20_000], values: Array(repeating: 1, count: 20_000)))
+        var a = TrainingRandom(seed: 8), b = TrainingRandom(seed: 8)
+        let y = dropout(ones, rate: 0.25, generator: &a).value.values
+        XCTAssertEqual(Double(y.filter { $0 == 0 }.count) / 20_000, 0.25, accuracy: 0.015)
+        XCTAssertTrue(y.allSatisfy { $0 == 0 || abs($0 - 1 / 0.75) < 1e-6 })
+        XCTAssertEqual(dropout(ones, rate: 0.25, generator: &b).value.values, y)
+        XCTAssertTrue(dropout(ones, rate: 0, generator: &a) === ones, "rate 0 is the identity")
+    }
+
     func testSeededRandomIsReproducible() {
         var a = TrainingRandom(seed: 42), b = TrainingRandom(seed: 42), c = TrainingRandom(seed: 43)
         let xs = (0..<5).map { _ in a.next() }
