@@ -50,6 +50,10 @@ public struct TranscriptionOptions: Sendable {
     public var appendPunctuations = "\"'.。,，!！?？:：”)]}、"
     /// Seed of the sampler used at temperatures above 0.
     public var seed: UInt64?
+    /// Audio whose peak magnitude stays below this (1e-4 ≈ −80 dBFS, a few 16-bit steps) is
+    /// silence and gives no segments without decoding; Whisper left alone hallucinates short
+    /// phrases (" You") on digital silence, as faster-whisper does. 0 turns the check off.
+    public var silenceThreshold: Float = 1e-4
 
     /// faster-whisper's defaults.
     public init() {}
