@@ -16,7 +16,7 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PS = "/usr/share/pocketsphinx/test/data"
-BENCH = os.path.join(ROOT, ".build-wh/release/seq2seq-bench")
+BENCH = os.path.join(ROOT, ".build/release/seq2seq-bench")  # built by: swift build -c release --product seq2seq-bench
 
 FW = r'''
 import json, sys, time, struct
