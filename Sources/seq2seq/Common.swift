@@ -15,6 +15,9 @@ struct ModelOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
+    /// The model folder's tokenizer, if it has one.
+    func loadTokenizer() throws -> ModelTokenizer? { try ModelTokenizer.load(directory: URL(fileURLWithPath: model)) }
+
     /// Sets the thread pool and loads the model.
     func load() throws -> Seq2SeqModel {
         if let threads { ThreadPool.configure(threads: threads) }

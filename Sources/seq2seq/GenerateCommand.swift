@@ -71,12 +71,12 @@ struct GenerateCommand: ParsableCommand {
         let prefix = try decoderPrefixIds.map { try parseIds($0, what: "--decoder-prefix-ids") } ?? []
         try checkIds([prefix], vocabulary: model.network.targetVocabularySize, what: "--decoder-prefix-ids")
         if let inputFeatures {
-            try printResults(try generateFromFeatures(model, path: inputFeatures, options: options, prefix: prefix))
+            try printResults(try generateFromFeatures(model, path: inputFeatures, options: options, prefix: prefix), tokenizer: model.tokenizer)
             return
         }
         let sources = try readSources()
         try checkIds(sources, vocabulary: model.network.sourceVocabularySize, what: idsOrigin)
-        try printResults(try model.generate(sources: sources, options: options, decoderPrefix: prefix, batchSize: batchSize))
+        try printResults(try model.generate(sources: sources, options: options, decoderPrefix: prefix, batchSize: batchSize), tokenizer: model.tokenizer)
     }
 
     /// Encodes a log-mel array and generates from it; Whisper folders without generation
@@ -99,11 +99,12 @@ struct GenerateCommand: ParsableCommand {
         return try Generator(config: options).generate(session: model.network.makeDecoder(for: encoded), prefix: prefix)
     }
 
-    private func printResults(_ results: [[Hypothesis]]) throws {
+    private func printResults(_ results: [[Hypothesis]], tokenizer: ModelTokenizer?) throws {
         for hypotheses in results {
             if json {
                 try printJSON(["sequences": hypotheses.map { h -> [String: Any] in
                     var record: [String: Any] = ["ids": h.ids]
+                    if let tokenizer { record["text"] = tokenizer.target.decode(h.ids, skipSpecialTokens: true) }
                     if let score = h.score { record["score"] = jsonNumber(score) }
                     return record
                 }])
@@ -118,6 +119,9 @@ struct GenerateCommand: ParsableCommand {
             if inputIds == "-" { return try readStandardInputLines().map { try parseIds($0, what: "standard input") } }
             return [try parseIds(inputIds, what: "--input-ids")]
         }
-        throw Failure.usage("this model has no tokenizer support yet: give source ids with --input-ids")
+        guard let tokenizer = try? modelOptions.loadTokenizer() else {
+            throw Failure.usage("this model has no tokenizer: give source ids with --input-ids")
+        }
+        return try (texts.isEmpty ? try readStandardInputLines() : texts).map { try tokenizer.encodeSource($0) }
     }
 }
