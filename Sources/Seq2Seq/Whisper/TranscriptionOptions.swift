@@ -28,6 +28,10 @@ public struct TranscriptionOptions: Sendable {
     public var logProbThreshold: Float? = -1
     /// A window whose no-speech probability is above this, and whose result is unlikely, is silence.
     public var noSpeechThreshold: Float? = 0.6
+    /// A window whose peak amplitude is below this is silence and is not decoded (Whisper tends
+    /// to write "You" or "Thank you." over digital silence, faster-whisper included); nil decodes
+    /// every window, exactly as faster-whisper without its VAD filter.
+    public var silencePeakThreshold: Float? = 1e-3
     /// Prompts each window with the text of the windows before it.
     public var conditionOnPreviousText = true
     /// The previous-text prompt is dropped after a window decoded above this temperature.
