@@ -82,9 +82,8 @@ public final class Transcriber: @unchecked Sendable {
         try checkOptions(options)
         let features = extractor.features(samples)
         let (language, probability) = try resolveLanguage(options.language, features: features)
-        let peak = samples.reduce(Float(0)) { max($0, abs($1)) }
-        let segments = peak < options.silenceThreshold ? []
-            : try generateSegments(features: features, language: language, options: options, progress: progress)
+        let segments = try generateSegments(features: features, samples: samples, language: language, options: options,
+                                            progress: progress)
         return Transcription(language: language, languageProbability: probability,
                              duration: Double(samples.count) / Double(WhisperFeatureExtractor.sampleRate), segments: segments)
     }

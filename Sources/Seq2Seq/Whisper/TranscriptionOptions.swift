@@ -28,6 +28,11 @@ public struct TranscriptionOptions: Sendable {
     public var logProbThreshold: Float? = -1
     /// A window whose no-speech probability is above this, and whose result is unlikely, is silence.
     public var noSpeechThreshold: Float? = 0.6
+    /// A 30 s window whose peak magnitude stays below this (1e-4 ≈ −80 dBFS, a few 16-bit steps)
+    /// is digital silence and is skipped without decoding; Whisper left alone hallucinates short
+    /// phrases (" You", " Thank you.") there, faster-whisper included. nil decodes every window,
+    /// exactly as faster-whisper without its VAD filter.
+    public var silencePeakThreshold: Float? = 1e-4
     /// Prompts each window with the text of the windows before it.
     public var conditionOnPreviousText = true
     /// The previous-text prompt is dropped after a window decoded above this temperature.
@@ -50,10 +55,6 @@ public struct TranscriptionOptions: Sendable {
     public var appendPunctuations = "\"'.。,，!！?？:：”)]}、"
     /// Seed of the sampler used at temperatures above 0.
     public var seed: UInt64?
-    /// Audio whose peak magnitude stays below this (1e-4 ≈ −80 dBFS, a few 16-bit steps) is
-    /// silence and gives no segments without decoding; Whisper left alone hallucinates short
-    /// phrases (" You") on digital silence, as faster-whisper does. 0 turns the check off.
-    public var silenceThreshold: Float = 1e-4
 
     /// faster-whisper's defaults.
     public init() {}

@@ -78,12 +78,14 @@ struct WhisperBeamSearch {
         var scores = Array(UnsafeBufferPointer(start: row, count: v))
         scores.withUnsafeMutableBufferPointer { buffer in
             for p in processors { p.process(buffer, ids: ids) }
+            var m = -Float.infinity
+            for s in buffer { m = max(m, s) }
+            var total: Float = 0
+            for s in buffer where s > -.infinity { total += expf(s - m) }
+            let shift = m + logf(total)
+            for i in buffer.indices { buffer[i] -= shift }
         }
-        let m = scores.max() ?? 0
-        var total: Float = 0
-        for s in scores where s > -.infinity { total += expf(s - m) }
-        let shift = m + logf(total)
-        return scores.map { $0 - shift }
+        return scores
     }
 
     /// The `count` best (beam, token) continuations by summed log-probability, best first.

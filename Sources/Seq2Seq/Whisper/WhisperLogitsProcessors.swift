@@ -65,14 +65,9 @@ struct WhisperTimestampRules: LogitsProcessor {
         if timestampMassWins(scores, begin: begin, end: end) { ban(scores, 0, begin - 1) }
     }
 
-    /// Whether log Σ p(timestamp) exceeds the log-probability of the best text token.
+    /// Whether log Σ p(timestamp) exceeds the log-probability of the best text token (the
+    /// softmax normalizer is common to both sides, so it is left out).
     private func timestampMassWins(_ scores: UnsafeMutableBufferPointer<Float>, begin: Int, end: Int) -> Bool {
-        var m = -Float.infinity
-        for i in 0...end { m = max(m, scores[i]) }
-        guard m > -.infinity else { return false }
-        var total: Float = 0
-        for i in 0...end { total += expf(scores[i] - m) }
-        let logTotal = m + logf(total)
         var maxText = -Float.infinity
         for i in 0..<begin { maxText = max(maxText, scores[i]) }
         var tm = -Float.infinity
@@ -80,7 +75,7 @@ struct WhisperTimestampRules: LogitsProcessor {
         guard tm > -.infinity else { return false }
         var stamps: Float = 0
         for i in begin...end { stamps += expf(scores[i] - tm) }
-        return tm + logf(stamps) - logTotal > maxText - logTotal
+        return tm + logf(stamps) > maxText
     }
 
     /// Bans ids `low...high` (nothing when `low > high`).

@@ -16,7 +16,7 @@ extension Transcriber {
     /// Stage "long-form seeking": decodes window after window from frame `seek`, keeps the
     /// segments the timestamps delimit and moves `seek` to where the last complete segment
     /// ended (or past the window); previous text prompts the next window.
-    func generateSegments(features: Tensor, language: String, options: TranscriptionOptions,
+    func generateSegments(features: Tensor, samples: [Float], language: String, options: TranscriptionOptions,
                           progress: ((Double, Double) -> Void)?) throws -> [TranscriptionSegment] {
         let contentFrames = features.shape[1] - 1
         let contentDuration = Double(contentFrames) * Self.secondsPerFrame
@@ -34,6 +34,12 @@ extension Transcriber {
             let timeOffset = Double(seek) * Self.secondsPerFrame
             let segmentSize = min(WhisperFeatureExtractor.windowFrames, contentFrames - seek)
             let segmentDuration = Double(segmentSize) * Self.secondsPerFrame
+            if let threshold = options.silencePeakThreshold,
+               Self.peak(samples, frames: seek..<(seek + segmentSize)) < threshold {
+                seek += segmentSize  // digital silence: nothing to transcribe
+                progress?(min(Double(seek) * Self.secondsPerFrame, contentDuration), contentDuration)
+                continue
+            }
             let encoded = try model.network.encode(features: [Self.window(features, from: seek, frames: segmentSize)])
             let prompt = decoder.prompt(previous: Array(allTokens[promptResetSince...]), startSequence: startSequence)
             let result = try decoder.decodeWithFallback(encoded, prompt: prompt)
@@ -71,6 +77,13 @@ extension Transcriber {
             progress?(min(Double(seek) * Self.secondsPerFrame, contentDuration), contentDuration)
         }
         return segments
+    }
+
+    /// Largest absolute sample value in feature frames `frames` (160 samples each).
+    static func peak(_ samples: [Float], frames: Range<Int>) -> Float {
+        let hop = WhisperFeatureExtractor.hopLength
+        let low = min(frames.lowerBound * hop, samples.count), high = min(frames.upperBound * hop, samples.count)
+        return samples[low..<high].reduce(0) { max($0, abs($1)) }
     }
 
     /// Frames `start ..< start + frames` of `features` [n_mels, F], zero-padded to [n_mels, 3000].

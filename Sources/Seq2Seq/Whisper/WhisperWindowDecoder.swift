@@ -94,8 +94,13 @@ struct WhisperWindowDecoder {
         let probe = WhisperPromptSession(network.makeDecoder(for: encoded), prompt: prompt, sotIndex: sotIndex,
                                          noSpeech: tokens.noSpeech)
         let hypotheses: [Hypothesis]
-        // CTranslate2's beam search; with penalties, which are Generation's own processors, Hugging Face's.
-        if !sampling && options.beamSize > 1 && options.repetitionPenalty == 1 && options.noRepeatNgramSize == 0 {
+        // CTranslate2's sampling and beam search; with penalties (Generation's own processors), Hugging Face's.
+        let ownSearch = options.repetitionPenalty == 1 && options.noRepeatNgramSize == 0
+        if sampling && ownSearch {
+            hypotheses = try WhisperSampling(temperature: temperature, samples: options.bestOf, maxNewTokens: max(1, maxNew),
+                                             endOfText: tokens.endOfText, processors: processors,
+                                             seed: options.seed ?? 0).run(probe, prompt: prompt)
+        } else if !sampling && options.beamSize > 1 && ownSearch {
             hypotheses = try WhisperBeamSearch(beamSize: options.beamSize, patience: options.patience, maxNewTokens: max(1, maxNew),
                                                endOfText: tokens.endOfText, lengthPenalty: options.lengthPenalty,
                                                processors: processors).run(probe, prompt: prompt)
