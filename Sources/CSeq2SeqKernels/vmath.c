@@ -1,6 +1,8 @@
 // Vector math with an AVX2+FMA path and a portable path, picked once per process.
 // The exp polynomial is the classic Cephes expf range reduction (x = n·ln2 + r, degree-6
-// polynomial on r, 2^n by exponent arithmetic), written here for 8 lanes.
+// polynomial on r, 2^n by exponent arithmetic), written here for 8 lanes. The erf of the
+// exact GELU is the odd rational approximation x·P(x²)/Q(x²) on |x| ≤ 3.8325 (±1 beyond) used
+// by Eigen's `generic_fast_erf_float` (its published coefficients), within 3e-7 of erf.
 #include "s2s_vmath.h"
 #include "s2s_kernels.h"
 #include <math.h>
@@ -11,13 +13,15 @@
 #define S2S_X86 1
 #endif
 
-static int force_portable = 0;
+static int forced_level = 0;
 
-void s2s_vmath_force_portable(int on) { force_portable = on; }
+void s2s_vmath_force_level(int level) { forced_level = level; }
+
+int s2s_vmath_forced_level(void) { return forced_level; }
 
 static inline int use_avx2(void) {
 #ifdef S2S_X86
-    return !force_portable && (s2s_cpu_features() & S2S_CPU_AVX2_FMA);
+    return forced_level != 1 && (s2s_cpu_features() & S2S_CPU_AVX2_FMA);
 #else
     return 0;
 #endif
@@ -155,6 +159,26 @@ AVX2 static inline __m256 tanh8(__m256 v) {
     return _mm256_sub_ps(one, _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(e, one)));
 }
 
+/// erf of 8 lanes, within 3e-7 absolute (a few float ulps of ±1).
+AVX2 static inline __m256 erf8(__m256 x) {
+    const __m256 limit = _mm256_set1_ps(3.832506856900711f);
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_sub_ps(_mm256_setzero_ps(), limit)), limit);
+    __m256 x2 = _mm256_mul_ps(x, x);
+    __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
+    __m256 q = _mm256_set1_ps(-1.45660718464996e-05f);
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
+    return _mm256_div_ps(_mm256_mul_ps(p, x), q);
+}
+
 AVX2 static void activate_avx2(int kind, float *x, long n, const float *up) {
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f), half = _mm256_set1_ps(0.5f);
     const __m256 c = _mm256_set1_ps(0.7978845608028654f), c3 = _mm256_set1_ps(0.044715f);
@@ -165,6 +189,9 @@ AVX2 static void activate_avx2(int kind, float *x, long n, const float *up) {
             y = _mm256_max_ps(v, zero);
         } else if (kind == 1) {
             y = _mm256_div_ps(v, _mm256_add_ps(one, exp8(_mm256_sub_ps(zero, v))));
+        } else if (kind == 3) {
+            __m256 e = erf8(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f)));
+            y = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, e));
         } else {
             __m256 inner = _mm256_mul_ps(c, _mm256_fmadd_ps(_mm256_mul_ps(c3, v), _mm256_mul_ps(v, v), v));
             y = _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, tanh8(inner)));
@@ -242,7 +269,7 @@ void s2s_scale_add(float *x, long n, float a, float b) {
 
 static void activate(int kind, float *x, long n, const float *up) {
 #ifdef S2S_X86
-    if (use_avx2() && kind != 3) { activate_avx2(kind, x, n, up); return; }
+    if (use_avx2()) { activate_avx2(kind, x, n, up); return; }
 #endif
     activate_portable(kind, x, n, up);
 }

@@ -8,6 +8,9 @@ public final class DecoderState: @unchecked Sendable {
     let encoded: EncoderOutput
     /// Cross-attention K,V per layer: [B, S, 2·H·Dh], computed once.
     let crossKeyValues: [Tensor]
+    /// The same keys per layer as [B, H, Dh, S]: a decoding step's scores are then a product
+    /// of the query rows with a matrix read in place (see `crossAttentionStep`).
+    let crossKeysTransposed: [Tensor]
     /// Self-attention caches per layer: [R, H, capacity, Dh] each.
     private var keyCache: [Tensor] = []
     private var valueCache: [Tensor] = []
@@ -35,6 +38,21 @@ public final class DecoderState: @unchecked Sendable {
             layer.crossAttention.keyValue.apply(encoded.memory.data, rows: rows, into: kv.data)
             return kv
         }
+        let (b, s) = (encoded.memory.shape[0], encoded.memory.shape[1])
+        crossKeysTransposed = crossKeyValues.map { kv in Self.transposedKeys(kv, sources: b, length: s, heads: spec.heads, width: spec.headWidth) }
+    }
+
+    /// kv [B, S, 2·H·Dh] (keys first) → keys [B, H, Dh, S].
+    private static func transposedKeys(_ kv: Tensor, sources: Int, length s: Int, heads: Int, width dh: Int) -> Tensor {
+        let inner = heads * dh
+        let out = Tensor(zeros: [sources, heads, dh, s])
+        for b in 0..<sources {
+            for j in 0..<s {
+                let row = kv.data + (b * s + j) * 2 * inner
+                for c in 0..<inner { out.data[(b * inner + c) * s + j] = row[c] }
+            }
+        }
+        return out
     }
 
     /// Number of sources B.
@@ -177,12 +195,45 @@ public final class DecoderState: @unchecked Sendable {
                                        scale: spec.attentionScale, bias: nil)
         let captured = captureCrossAttentionLayer == l ? Tensor(zeros: [r, spec.heads, t, s]) : nil
         if captured != nil { capturedCrossAttention = captured }
+        if t == 1 {
+            crossAttentionStep(layer: l, queries: q, rows: r, probabilities: captured, into: context)
+            w.output.apply(context.data, rows: r, into: output)
+            return
+        }
         attention(problem, probabilities: captured?.data, probabilityStride: s,
                   q: HeadLayout(base: q.data, batchStride: t * inner, headStride: dh, positionStride: inner),
                   k: HeadLayout(base: kv.data, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),
                   v: HeadLayout(base: kv.data + inner, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),
                   out: HeadLayout(base: context.data, batchStride: t * inner, headStride: dh, positionStride: inner))
         w.output.apply(context.data, rows: r * t, into: output)
+    }
+
+    /// One query per row: the rows of each source attend together, head by head, as two few-row
+    /// products, scores = scale · Q·Kᵀ over the transposed keys and context = softmax(scores) · V,
+    /// both read in place. Weights go to `probabilities` [R, H, 1, S] when given.
+    private func crossAttentionStep(layer l: Int, queries q: Tensor, rows r: Int, probabilities: Tensor?, into context: Tensor) {
+        let spec = model.spec, heads = spec.heads, dh = spec.headWidth, inner = heads * dh
+        let s = encoded.memory.shape[1], keys = crossKeysTransposed[l], kv = crossKeyValues[l]
+        var rowsOf: [Int: [Int]] = [:]
+        for (row, source) in rowSource.enumerated() { rowsOf[source, default: []].append(row) }
+        let groups = rowsOf.sorted { $0.key < $1.key }
+        ThreadPool.shared.parallelFor(groups.count * heads) { item in
+            let (source, rows) = groups[item / heads], h = item % heads
+            let m = rows.count, n = encoded.lengths[source]
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * m * dh + m * max(n, 1)) { buffer in
+                let queries = buffer.baseAddress!, out = queries + m * dh, scores = out + m * dh
+                for (i, row) in rows.enumerated() { (queries + i * dh).update(from: q.data + row * inner + h * dh, count: dh) }
+                VectorMath.rowProduct(m: m, n: n, k: dh, a: queries, lda: dh, b: keys.data + (source * heads + h) * dh * s, ldb: s,
+                                      c: scores, ldc: n, alpha: spec.attentionScale)
+                for i in 0..<m { K.softmax(scores + i * n, count: n) }
+                VectorMath.rowProduct(m: m, n: dh, k: n, a: scores, lda: n, b: kv.data + source * s * 2 * inner + inner + h * dh,
+                                      ldb: 2 * inner, c: out, ldc: dh)
+                for (i, row) in rows.enumerated() {
+                    (context.data + row * inner + h * dh).update(from: out + i * dh, count: dh)
+                    if let probabilities { (probabilities.data + (row * heads + h) * s).update(from: scores + i * n, count: n) }
+                }
+            }
+        }
     }
 
     /// Final norm, output scale, LM head and logits bias.

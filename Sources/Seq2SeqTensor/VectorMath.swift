@@ -45,6 +45,14 @@ public enum VectorMath {
         s2s_axpy(a, x, y, count)
     }
 
+    /// C[m, n] = alpha · A[m, k] · B[k, n] for few rows, B read where it lies (row p at b + p·ldb);
+    /// one thread, no packing: a decoding step's queries against one source's keys or values.
+    @inlinable public static func rowProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                                             b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                             alpha: Float = 1) {
+        s2s_row_gemm(m, n, k, a, lda, b, ldb, c, ldc, alpha)
+    }
+
     /// y ← y + x.
     @inlinable public static func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
         s2s_add(x, y, count)
@@ -77,8 +85,18 @@ public enum VectorMath {
         s2s_rms_norm(out, x, width, gamma, epsilon)
     }
 
-    /// Forces the portable (non-SIMD) kernels, or restores the run-time choice; for tests.
-    public static func forcePortable(_ on: Bool) { s2s_vmath_force_portable(on ? 1 : 0) }
+    /// Instruction sets the kernels may use.
+    public enum Path: Int32, Sendable, CaseIterable {
+        /// The best this CPU runs (the default).
+        case best = 0
+        /// Plain C, no SIMD intrinsics.
+        case portable = 1
+        /// AVX2 + FMA at most, even on an AVX-512 CPU.
+        case avx2 = 2
+    }
+
+    /// Limits the kernels to `path` (tests reach every code path on one machine).
+    public static func force(_ path: Path) { s2s_vmath_force_level(path.rawValue) }
 }
 
 #if canImport(Glibc)

@@ -11,12 +11,12 @@ final class VectorMathTests: XCTestCase {
         (0..<n).map { _ in Float.random(in: -scale...scale, using: &generator) }
     }
 
-    /// Runs `body` on the SIMD path and on the portable path.
+    /// Runs `body` on the best SIMD path, on AVX2 at most and on the portable path.
     private func onBothPaths(_ body: (String) throws -> Void) rethrows {
-        defer { VectorMath.forcePortable(false) }
-        for portable in [false, true] {
-            VectorMath.forcePortable(portable)
-            try body(portable ? "portable" : "simd")
+        defer { VectorMath.force(.best) }
+        for path in VectorMath.Path.allCases {
+            VectorMath.force(path)
+            try body("\(path)")
         }
     }
 
@@ -84,6 +84,50 @@ final class VectorMathTests: XCTestCase {
                     for i in 0..<n {
                         let want = f(Double(input[i])) * (gated ? Double(up[i]) : 1)
                         XCTAssertEqual(Double(x[i]), want, accuracy: 1e-5 * max(1, abs(want)), "\(path) \(act) gated=\(gated) x=\(input[i])")
+                    }
+                }
+            }
+        }
+    }
+
+    /// The vectorized erf (a rational approximation) stays within 1e-6 of the exact GELU over a
+    /// dense grid, tails and the ±3.83 clamp included.
+    func testExactGeluIsAccurateOnADenseGrid() {
+        let grid = (-8000...8000).map { Float($0) / 1000 }
+        onBothPaths { path in
+            var x = grid
+            x.withUnsafeMutableBufferPointer { VectorMath.activate(.geluErf, $0.baseAddress!, count: $0.count, times: nil) }
+            var worst = 0.0
+            for (input, got) in zip(grid, x) {
+                let want = 0.5 * Double(input) * (1 + erf(Double(input) / 2.0.squareRoot()))
+                worst = max(worst, abs(Double(got) - want) / max(1, abs(want)))
+            }
+            XCTAssertLessThan(worst, 1e-6, path)
+        }
+    }
+
+    /// Few-row products against float64 on every path: tails of the 64/32-column blocks, odd k,
+    /// row and B strides wider than the operands, alpha.
+    func testRowProductMatchesFloat64() {
+        onBothPaths { path in
+            for (m, n, k) in [(1, 1, 1), (1, 64, 64), (5, 1500, 64), (3, 64, 1499), (2, 77, 5), (4, 31, 33), (1, 17, 0)] {
+                let lda = k + 3, ldb = n + 5, ldc = n + 2
+                let a = randomRow(m * lda), b = randomRow(max(k, 1) * ldb)
+                var c = [Float](repeating: .nan, count: m * ldc)
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            VectorMath.rowProduct(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
+                                                  c: cp.baseAddress!, ldc: ldc, alpha: 0.125)
+                        }
+                    }
+                }
+                for i in 0..<m {
+                    for j in 0..<ldc {
+                        let got = c[i * ldc + j]
+                        guard j < n else { XCTAssertTrue(got.isNaN, "\(path) wrote past column \(n)"); continue }
+                        let want = 0.125 * (0..<k).reduce(0.0) { $0 + Double(a[i * lda + $1]) * Double(b[$1 * ldb + j]) }
+                        XCTAssertEqual(Double(got), want, accuracy: 1e-4 * max(1, abs(want)), "\(path) \(m)x\(n)x\(k) [\(i), \(j)]")
                     }
                 }
             }

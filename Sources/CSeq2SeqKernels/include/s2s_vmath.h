@@ -8,8 +8,12 @@
 extern "C" {
 #endif
 
-/// Forces the portable path (1) or restores run-time choice (0); for tests.
-void s2s_vmath_force_portable(int on);
+/// Restores the run-time choice (0), forces the portable path (1) or allows at most AVX2 (2),
+/// for tests.
+void s2s_vmath_force_level(int level);
+
+/// The level set by `s2s_vmath_force_level`.
+int s2s_vmath_forced_level(void);
 
 /// Largest of x[0..<n] (-inf when n is 0).
 float s2s_max(const float *x, long n);
@@ -42,6 +46,12 @@ float s2s_dot(const float *a, const float *b, long n);
 void s2s_axpy(float a, const float *x, float *y, long n);
 /// y[i] += x[i].
 void s2s_add(const float *x, float *y, long n);
+
+/// C[m, n] = alpha · A[m, k] · B[k, n] for few rows m, B read in place (row p at b + p·ldb);
+/// no packing, no threads. AVX-512 or AVX2 when the CPU has them and the portable path is
+/// not forced.
+void s2s_row_gemm(long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+                  float *c, long ldc, float alpha);
 
 #ifdef __cplusplus
 }
