@@ -8,12 +8,13 @@
 // and threading; sgemm_pack.c packs. SwiftPM compiles C with -O2 in release (-O0 in debug),
 // which does not unroll the 12-row tiles by itself: S2S_UNROLL does.
 #include "s2s_kernels.h"
+#include <stdlib.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define S2S_X86_64 1
-#define S2S_AVX2 __attribute__((target("avx2,fma")))
-#define S2S_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+#define S2S_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define S2S_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,f16c")))
 #endif
 #define S2S_INLINE static inline __attribute__((always_inline))
 // Register tiles must unroll completely, or the accumulators spill to the stack.
@@ -37,6 +38,11 @@ int s2s_sgemm_path_supported(int path) {
 #endif
     default: return 0;
     }
+}
+
+int s2s_sgemm_f16_supported(int path) {
+    if (!s2s_sgemm_path_supported(path)) return 0;
+    return path == S2S_SGEMM_SCALAR || path == S2S_SGEMM_SCALAR_WIDE || (s2s_cpu_features() & S2S_CPU_F16C) != 0;
 }
 
 int s2s_sgemm_best_path(void) {
@@ -122,8 +128,15 @@ S2S_INLINE S2S_AVX2 void avx2_store(float *c, __m256 v0, __m256 v1, int nr, floa
 // C[R, nr] = A·B (+ bias + beta·C) over kc steps of packed A (stride 6) and B (stride 16).
 // `next` is the same place in the next B panel: prefetching it while this panel is in use
 // keeps the memory stream going for decode steps, whose few rows make the weight the traffic.
-S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a, const float *restrict b,
-                                   const float *next, float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
+// Eight B values at element `i` of a float32 panel, or of a float16 one (`half`).
+S2S_INLINE S2S_AVX2 __m256 avx2_load_b(const void *b, ptrdiff_t i, const int half) {
+    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)b + i)))
+                : _mm256_loadu_ps((const float *)b + i);
+}
+
+S2S_INLINE S2S_AVX2 void avx2_tile(const int R, const int half, int kc, const float *restrict a, const void *restrict b,
+                                   const void *next, float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
+    const int size = half ? 2 : 4;
     const int U = S2S_SPLIT(R);
     __m256 s0[4][6], s1[4][6];
     S2S_UNROLL
@@ -134,9 +147,9 @@ S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a,
     for (; p + U <= kc; p += U) {
         S2S_UNROLL
         for (int u = 0; u < U; u++) {
-            const float *bp = b + (ptrdiff_t)(p + u) * 16, *ap = a + (ptrdiff_t)(p + u) * 6;
-            _mm_prefetch((const char *)(next + (ptrdiff_t)(p + u) * 16), _MM_HINT_T0);
-            __m256 b0 = _mm256_loadu_ps(bp), b1 = _mm256_loadu_ps(bp + 8);
+            const float *ap = a + (ptrdiff_t)(p + u) * 6;
+            _mm_prefetch((const char *)next + (ptrdiff_t)(p + u) * 16 * size, _MM_HINT_T0);
+            __m256 b0 = avx2_load_b(b, (ptrdiff_t)(p + u) * 16, half), b1 = avx2_load_b(b, (ptrdiff_t)(p + u) * 16 + 8, half);
             S2S_UNROLL
             for (int i = 0; i < R; i++) {
                 __m256 ai = _mm256_broadcast_ss(ap + i);
@@ -146,7 +159,7 @@ S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a,
         }
     }
     for (; p < kc; p++) {
-        __m256 b0 = _mm256_loadu_ps(b + (ptrdiff_t)p * 16), b1 = _mm256_loadu_ps(b + (ptrdiff_t)p * 16 + 8);
+        __m256 b0 = avx2_load_b(b, (ptrdiff_t)p * 16, half), b1 = avx2_load_b(b, (ptrdiff_t)p * 16 + 8, half);
         S2S_UNROLL
         for (int i = 0; i < R; i++) {
             __m256 ai = _mm256_broadcast_ss(a + (ptrdiff_t)p * 6 + i);
@@ -165,23 +178,25 @@ S2S_INLINE S2S_AVX2 void avx2_tile(const int R, int kc, const float *restrict a,
     for (int i = 0; i < R; i++) avx2_store(c + (ptrdiff_t)i * ldc, s0[0][i], s1[0][i], nr, beta, bias);
 }
 
-static S2S_AVX2 void avx2_macro(int mc, int nc, int kc, const float *a, const float *b, ptrdiff_t bs,
-                                float *c, ptrdiff_t ldc, float beta, const float *bias) {
+S2S_INLINE S2S_AVX2 void avx2_macro(const int half, int mc, int nc, int kc, const float *a, const void *b, ptrdiff_t bs,
+                                    float *c, ptrdiff_t ldc, float beta, const float *bias) {
+    const int size = half ? 2 : 4;
     for (int j = 0; j < nc; j += 16) {
         int nr = nc - j < 16 ? nc - j : 16;
-        const float *bp = b + (ptrdiff_t)(j / 16) * bs, *bj = bias ? bias + j : NULL;
+        const char *bp = (const char *)b + (ptrdiff_t)(j / 16) * bs * size;
+        const float *bj = bias ? bias + j : NULL;
         // The first row panel pulls the next B panel towards L1 while this one is in use.
-        const float *pf = j + 16 < nc ? bp + bs : bp;
+        const char *pf = j + 16 < nc ? bp + bs * size : bp;
         for (int i = 0; i < mc; i += 6, pf = bp) {
             const float *ap = a + (ptrdiff_t)(i / 6) * kc * 6;
             float *ct = c + (ptrdiff_t)i * ldc + j;
             switch (mc - i < 6 ? mc - i : 6) {
-            case 1: avx2_tile(1, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 2: avx2_tile(2, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 3: avx2_tile(3, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 4: avx2_tile(4, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 5: avx2_tile(5, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            default: avx2_tile(6, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 1: avx2_tile(1, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 2: avx2_tile(2, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 3: avx2_tile(3, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 4: avx2_tile(4, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 5: avx2_tile(5, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            default: avx2_tile(6, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
             }
         }
     }
@@ -206,8 +221,15 @@ S2S_INLINE S2S_AVX512 void avx512_store(float *c, __m512 v0, __m512 v1, int nr, 
 }
 
 // As avx2_tile, with packed A of stride 12 and B of stride 32.
-S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restrict a, const float *restrict b,
-                                       const float *next, float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
+// Sixteen B values at element `i` of a float32 panel, or of a float16 one (`half`).
+S2S_INLINE S2S_AVX512 __m512 avx512_load_b(const void *b, ptrdiff_t i, const int half) {
+    return half ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)b + i)))
+                : _mm512_loadu_ps((const float *)b + i);
+}
+
+S2S_INLINE S2S_AVX512 void avx512_tile(const int R, const int half, int kc, const float *restrict a, const void *restrict b,
+                                       const void *next, float *c, ptrdiff_t ldc, int nr, float beta, const float *bias) {
+    const int size = half ? 2 : 4;
     const int U = S2S_SPLIT(R);
     __m512 s0[4][12], s1[4][12];
     S2S_UNROLL
@@ -218,10 +240,10 @@ S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restric
     for (; p + U <= kc; p += U) {
         S2S_UNROLL
         for (int u = 0; u < U; u++) {
-            const float *bp = b + (ptrdiff_t)(p + u) * 32, *ap = a + (ptrdiff_t)(p + u) * 12;
-            _mm_prefetch((const char *)(next + (ptrdiff_t)(p + u) * 32), _MM_HINT_T0);
-            _mm_prefetch((const char *)(next + (ptrdiff_t)(p + u) * 32 + 16), _MM_HINT_T0);
-            __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+            const float *ap = a + (ptrdiff_t)(p + u) * 12;
+            _mm_prefetch((const char *)next + (ptrdiff_t)(p + u) * 32 * size, _MM_HINT_T0);
+            if (!half) _mm_prefetch((const char *)next + (ptrdiff_t)(p + u) * 32 * size + 64, _MM_HINT_T0);
+            __m512 b0 = avx512_load_b(b, (ptrdiff_t)(p + u) * 32, half), b1 = avx512_load_b(b, (ptrdiff_t)(p + u) * 32 + 16, half);
             S2S_UNROLL
             for (int i = 0; i < R; i++) {
                 __m512 ai = _mm512_set1_ps(ap[i]);
@@ -231,7 +253,7 @@ S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restric
         }
     }
     for (; p < kc; p++) {
-        __m512 b0 = _mm512_loadu_ps(b + (ptrdiff_t)p * 32), b1 = _mm512_loadu_ps(b + (ptrdiff_t)p * 32 + 16);
+        __m512 b0 = avx512_load_b(b, (ptrdiff_t)p * 32, half), b1 = avx512_load_b(b, (ptrdiff_t)p * 32 + 16, half);
         S2S_UNROLL
         for (int i = 0; i < R; i++) {
             __m512 ai = _mm512_set1_ps(a[(ptrdiff_t)p * 12 + i]);
@@ -250,41 +272,84 @@ S2S_INLINE S2S_AVX512 void avx512_tile(const int R, int kc, const float *restric
     for (int i = 0; i < R; i++) avx512_store(c + (ptrdiff_t)i * ldc, s0[0][i], s1[0][i], nr, beta, bias);
 }
 
-static S2S_AVX512 void avx512_macro(int mc, int nc, int kc, const float *a, const float *b, ptrdiff_t bs,
-                                    float *c, ptrdiff_t ldc, float beta, const float *bias) {
+S2S_INLINE S2S_AVX512 void avx512_macro(const int half, int mc, int nc, int kc, const float *a, const void *b, ptrdiff_t bs,
+                                        float *c, ptrdiff_t ldc, float beta, const float *bias) {
+    const int size = half ? 2 : 4;
     for (int j = 0; j < nc; j += 32) {
         int nr = nc - j < 32 ? nc - j : 32;
-        const float *bp = b + (ptrdiff_t)(j / 32) * bs, *bj = bias ? bias + j : NULL;
+        const char *bp = (const char *)b + (ptrdiff_t)(j / 32) * bs * size;
+        const float *bj = bias ? bias + j : NULL;
         // The first row panel pulls the next B panel towards L1 while this one is in use.
-        const float *pf = j + 32 < nc ? bp + bs : bp;
+        const char *pf = j + 32 < nc ? bp + bs * size : bp;
         for (int i = 0; i < mc; i += 12, pf = bp) {
             const float *ap = a + (ptrdiff_t)(i / 12) * kc * 12;
             float *ct = c + (ptrdiff_t)i * ldc + j;
             switch (mc - i < 12 ? mc - i : 12) {
-            case 1: avx512_tile(1, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 2: avx512_tile(2, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 3: avx512_tile(3, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 4: avx512_tile(4, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 5: avx512_tile(5, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 6: avx512_tile(6, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 7: avx512_tile(7, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 8: avx512_tile(8, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 9: avx512_tile(9, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 10: avx512_tile(10, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            case 11: avx512_tile(11, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
-            default: avx512_tile(12, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 1: avx512_tile(1, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 2: avx512_tile(2, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 3: avx512_tile(3, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 4: avx512_tile(4, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 5: avx512_tile(5, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 6: avx512_tile(6, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 7: avx512_tile(7, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 8: avx512_tile(8, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 9: avx512_tile(9, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 10: avx512_tile(10, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            case 11: avx512_tile(11, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
+            default: avx512_tile(12, half, kc, ap, bp, pf, ct, ldc, nr, beta, bj); break;
             }
         }
     }
 }
 #endif
 
+#ifdef S2S_X86_64
+static S2S_AVX2 void avx2_macro_f32(int mc, int nc, int kc, const float *a, const void *b, ptrdiff_t bs,
+                                    float *c, ptrdiff_t ldc, float beta, const float *bias) {
+    avx2_macro(0, mc, nc, kc, a, b, bs, c, ldc, beta, bias);
+}
+
+static S2S_AVX2 void avx2_macro_f16(int mc, int nc, int kc, const float *a, const void *b, ptrdiff_t bs,
+                                    float *c, ptrdiff_t ldc, float beta, const float *bias) {
+    avx2_macro(1, mc, nc, kc, a, b, bs, c, ldc, beta, bias);
+}
+
+static S2S_AVX512 void avx512_macro_f32(int mc, int nc, int kc, const float *a, const void *b, ptrdiff_t bs,
+                                        float *c, ptrdiff_t ldc, float beta, const float *bias) {
+    avx512_macro(0, mc, nc, kc, a, b, bs, c, ldc, beta, bias);
+}
+
+static S2S_AVX512 void avx512_macro_f16(int mc, int nc, int kc, const float *a, const void *b, ptrdiff_t bs,
+                                        float *c, ptrdiff_t ldc, float beta, const float *bias) {
+    avx512_macro(1, mc, nc, kc, a, b, bs, c, ldc, beta, bias);
+}
+#endif
+
+void s2s_sgemm_macro_f16(int path, int mc, int nc, int kc, const float *a, const uint16_t *b, ptrdiff_t b_panel_stride,
+                         float *c, ptrdiff_t ldc, float beta, const float *bias) {
+    switch (path) {
+#ifdef S2S_X86_64
+    case S2S_SGEMM_AVX2: avx2_macro_f16(mc, nc, kc, a, b, b_panel_stride, c, ldc, beta, bias); return;
+    case S2S_SGEMM_AVX512: avx512_macro_f16(mc, nc, kc, a, b, b_panel_stride, c, ldc, beta, bias); return;
+#endif
+    default: {
+        // Portable: widen the panels of this block to float32, then the scalar kernel.
+        int nr = s2s_sgemm_tile_columns(path), panels = (nc + nr - 1) / nr;
+        float *wide = malloc(sizeof(float) * (size_t)panels * (size_t)kc * (size_t)nr + 1);
+        for (int q = 0; q < panels; q++)
+            s2s_f16_to_f32(b + (ptrdiff_t)q * b_panel_stride, wide + (ptrdiff_t)q * kc * nr, (long)kc * nr);
+        s2s_sgemm_macro(path, mc, nc, kc, a, wide, (ptrdiff_t)kc * nr, c, ldc, beta, bias);
+        free(wide);
+    }
+    }
+}
+
 void s2s_sgemm_macro(int path, int mc, int nc, int kc, const float *a, const float *b, ptrdiff_t b_panel_stride,
                      float *c, ptrdiff_t ldc, float beta, const float *bias) {
     switch (path) {
 #ifdef S2S_X86_64
-    case S2S_SGEMM_AVX2: avx2_macro(mc, nc, kc, a, b, b_panel_stride, c, ldc, beta, bias); return;
-    case S2S_SGEMM_AVX512: avx512_macro(mc, nc, kc, a, b, b_panel_stride, c, ldc, beta, bias); return;
+    case S2S_SGEMM_AVX2: avx2_macro_f32(mc, nc, kc, a, b, b_panel_stride, c, ldc, beta, bias); return;
+    case S2S_SGEMM_AVX512: avx512_macro_f32(mc, nc, kc, a, b, b_panel_stride, c, ldc, beta, bias); return;
 #endif
     case S2S_SGEMM_SCALAR_WIDE: scalar_macro(12, 32, mc, nc, kc, a, b, b_panel_stride, c, ldc, beta, bias); return;
     default: scalar_macro(6, 16, mc, nc, kc, a, b, b_panel_stride, c, ldc, beta, bias); return;

@@ -19,7 +19,7 @@ struct Linear {
             (w.data + row * k).update(from: p.weight.data, count: p.weight.count)
             row += p.weight.shape[0]
         }
-        weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k)
+        weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k, storage: .float16WhenExact)
         if parts.contains(where: { $0.bias != nil }) {
             let b = TensorStorage(count: n)
             var o = 0
@@ -127,9 +127,9 @@ func embeddingsAndHead(encoder: Tensor, decoder: Tensor, sharedTable: Bool, stor
     if let storedHead, memcmp(storedHead.data, decoder.data, v * d * MemoryLayout<Float>.size) != 0 {
         let table = EmbeddingTable(decoder)
         return (sharedTable ? table : EmbeddingTable(encoder), table,
-                PackedMatrix(weight: storedHead.data, outFeatures: v, inFeatures: d))
+                PackedMatrix(weight: storedHead.data, outFeatures: v, inFeatures: d, storage: .float16WhenExact))
     }
-    let head = PackedMatrix(weight: decoder.data, outFeatures: v, inFeatures: d)
+    let head = PackedMatrix(weight: decoder.data, outFeatures: v, inFeatures: d, storage: .float16WhenExact)
     let table = EmbeddingTable(packed: head)
     return (sharedTable ? table : EmbeddingTable(encoder), table, head)
 }

@@ -58,7 +58,7 @@ enum WhisperFamily {
     private static func decoderStack(_ r: WeightReader, d: Int, v: Int, ffn: Int, layers: Int, positions: Int) throws
         -> (StackWeights<DecoderLayerWeights>, PackedMatrix) {
         let table = try r.tensor("decoder/embeddings/weight", shape: [v, d])
-        let head = PackedMatrix(weight: table.data, outFeatures: v, inFeatures: d)
+        let head = PackedMatrix(weight: table.data, outFeatures: v, inFeatures: d, storage: .float16WhenExact)
         let stack = StackWeights(
             embeddings: EmbeddingTable(packed: head),
             positions: try r.tensor("decoder/position_encodings/encodings", shape: [positions, d]),

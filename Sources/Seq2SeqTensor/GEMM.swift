@@ -115,6 +115,13 @@ enum GEMMRightOperand {
     case raw(UnsafePointer<Float>, ld: Int, transposed: Bool)
     /// Whole-k NR-column panels, `k·NR` floats apart (see `PackedMatrix`).
     case packed(UnsafePointer<Float>)
+    /// The same panels stored as float16 (weights exactly representable in float16).
+    case packedHalf(UnsafePointer<UInt16>)
+
+    var isPacked: Bool {
+        if case .raw = self { return false }
+        return true
+    }
 
     /// Packs op(B)[rows, columns] into NR-column panels (panel[p·NR + j], zero-padded).
     static func pack(_ b: UnsafePointer<Float>, ld: Int, transposed: Bool, rows: Range<Int>, columns: Range<Int>,
@@ -163,7 +170,7 @@ struct GEMMDriver {
         } else if threads > 1 && rowPanels >= threads {
             // Row parts each pack their own copy of a raw B: keep them few then.
             var parts = threads
-            if case .packed = right { parts = min(4 * threads, rowPanels) }
+            if right.isPacked { parts = min(4 * threads, rowPanels) }
             pool.parallelFor(parts) { t in
                 let lo = rowPanels * t / parts * mr, hi = min(m, rowPanels * (t + 1) / parts * mr)
                 block(rows: lo..<hi, columns: 0..<n, packedA: a, rowPanels: rowPanels, kc: kc)
@@ -184,22 +191,29 @@ struct GEMMDriver {
             let js = j0..<min(columns.upperBound, j0 + nc)
             for p0 in stride(from: 0, to: k, by: kc) {
                 let ps = p0..<min(k, p0 + kc)
-                let b: UnsafePointer<Float>, panelStride: Int
+                var b: UnsafePointer<Float>? = nil, half: UnsafePointer<UInt16>? = nil, panelStride = k * nr
+                let offset = (js.lowerBound / nr) * k * nr + p0 * nr
                 switch right {
                 case let .raw(base, ld, transposed):
                     GEMMRightOperand.pack(base, ld: ld, transposed: transposed, rows: ps, columns: js,
                                           tileColumns: nr, into: packedB!)
                     (b, panelStride) = (UnsafePointer(packedB!), ps.count * nr)
-                case let .packed(base):
-                    (b, panelStride) = (base + (js.lowerBound / nr) * k * nr + p0 * nr, k * nr)
+                case let .packed(base): b = base + offset
+                case let .packedHalf(base): half = base + offset
                 }
                 let first = p0 == 0
                 let aBlock = packedA + p0 * rowPanels * mr
                 for i0 in stride(from: rows.lowerBound, to: rows.upperBound, by: mc) {
                     let rs = i0..<min(rows.upperBound, i0 + mc)
-                    s2s_sgemm_macro(path.rawValue, Int32(rs.count), Int32(js.count), Int32(ps.count),
-                                    aBlock + (i0 / mr) * ps.count * mr, b, panelStride, c + i0 * ldc + js.lowerBound, ldc,
-                                    first ? beta : 1, first ? bias.map { $0 + js.lowerBound } : nil)
+                    let (a, cBlock) = (aBlock + (i0 / mr) * ps.count * mr, c + i0 * ldc + js.lowerBound)
+                    let (blockBeta, blockBias) = (first ? beta : 1, first ? bias.map { $0 + js.lowerBound } : nil)
+                    if let half {
+                        s2s_sgemm_macro_f16(path.rawValue, Int32(rs.count), Int32(js.count), Int32(ps.count),
+                                            a, half, panelStride, cBlock, ldc, blockBeta, blockBias)
+                    } else {
+                        s2s_sgemm_macro(path.rawValue, Int32(rs.count), Int32(js.count), Int32(ps.count),
+                                        a, b, panelStride, cBlock, ldc, blockBeta, blockBias)
+                    }
                 }
             }
         }

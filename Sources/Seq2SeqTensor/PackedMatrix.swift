@@ -14,16 +14,32 @@ public final class PackedMatrix: @unchecked Sendable {
     public let inFeatures: Int
     /// The micro-kernel path whose tile geometry the panels follow.
     public let path: GEMMPath
-    private let panels: UnsafeMutablePointer<Float>
+    /// Whether the panels are stored as float16 (see `Storage.float16WhenExact`).
+    public let isHalfPrecision: Bool
+    /// Float32 panels, or nil when stored as float16.
+    private let panels: UnsafeMutablePointer<Float>?
+    /// Float16 panels, or nil when stored as float32.
+    private let halfPanels: UnsafeMutablePointer<UInt16>?
+
+    /// How the panels are kept in memory.
+    public enum Storage: Sendable {
+        /// Float32, always.
+        case float32
+        /// Float16 when every value of the weight is exactly a float16 (a checkpoint stored in
+        /// float16), float32 otherwise. Products are computed in float32 either way, so the
+        /// results are bit for bit those of float32 panels, with half the memory and half the
+        /// traffic of decode steps.
+        case float16WhenExact
+    }
 
     /// Packs `weight` (row-major [outFeatures, inFeatures]) for the active GEMM path.
-    public convenience init(weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int) {
-        self.init(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures, path: GEMM.activePath)
+    public convenience init(weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int, storage: Storage = .float32) {
+        self.init(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures, path: GEMM.activePath, storage: storage)
     }
 
     /// Packs `weight` (row-major [outFeatures, inFeatures]) for the micro-kernel `path`.
     public init(weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int, path: GEMMPath,
-                pool: ThreadPool = .shared) {
+                storage: Storage = .float32, pool: ThreadPool = .shared) {
         precondition(outFeatures >= 0 && inFeatures >= 0, "negative weight size")
         precondition(path.isSupported, "GEMM path \(path) is not supported on this CPU")
         self.outFeatures = outFeatures
@@ -33,16 +49,44 @@ public final class PackedMatrix: @unchecked Sendable {
         let panelCount = (outFeatures + nr - 1) / nr
         let count = max(1, panelCount * k * nr)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-        panels = raw.bindMemory(to: Float.self, capacity: count)
-        let panels = self.panels
+        let panels = raw.bindMemory(to: Float.self, capacity: count)
         pool.parallelChunks(panelCount) { range in
             let columns = range.lowerBound * nr..<min(outFeatures, range.upperBound * nr)
             GEMMRightOperand.pack(weight, ld: k, transposed: true, rows: 0..<k, columns: columns,
                                   tileColumns: nr, into: panels + range.lowerBound * k * nr)
         }
+        if storage == .float16WhenExact && s2s_sgemm_f16_supported(path.rawValue) != 0 {
+            let rawHalf = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<UInt16>.stride, alignment: 64)
+            let half = rawHalf.bindMemory(to: UInt16.self, capacity: count)
+            if s2s_f32_to_f16_exact(panels, half, count) != 0 {
+                panels.deallocate()
+                (self.panels, halfPanels, isHalfPrecision) = (nil, half, true)
+                return
+            }
+            half.deallocate()
+        }
+        (self.panels, halfPanels, isHalfPrecision) = (panels, nil, false)
     }
 
-    deinit { panels.deallocate() }
+    deinit {
+        panels?.deallocate()
+        halfPanels?.deallocate()
+    }
+
+    /// The right operand of products with this weight.
+    private var operand: GEMMRightOperand {
+        if let halfPanels { return .packedHalf(halfPanels) }
+        return .packed(panels!)
+    }
+
+    /// Element `index` of the packed panels, as float32.
+    @inline(__always)
+    private func panelValue(_ index: Int) -> Float {
+        if let panels { return panels[index] }
+        var value: Float = 0
+        s2s_f16_to_f32(halfPanels! + index, &value, 1)
+        return value
+    }
 
     /// y[rows, N] = x[rows, K] · Wᵀ + bias, or y += x · Wᵀ + bias when `accumulate`.
     ///
@@ -52,7 +96,7 @@ public final class PackedMatrix: @unchecked Sendable {
                       bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, pool: ThreadPool = .shared) {
         precondition(rows >= 0 && ldx >= inFeatures && ldy >= outFeatures, "PackedMatrix.apply: bad size or stride")
         let left = GEMMLeftOperand(base: x, ld: ldx, transposed: false, alpha: 1)
-        GEMMDriver(path: path, m: rows, n: outFeatures, k: inFeatures, left: left, right: .packed(panels),
+        GEMMDriver(path: path, m: rows, n: outFeatures, k: inFeatures, left: left, right: operand,
                    c: y, ldc: ldy, beta: accumulate ? 1 : 0, bias: bias).run(pool: pool)
     }
 
@@ -61,8 +105,12 @@ public final class PackedMatrix: @unchecked Sendable {
     public func copyRow(_ j: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(j >= 0 && j < outFeatures, "row out of range")
         let nr = path.tileColumns, k = inFeatures
-        let panel = panels + (j / nr) * k * nr + j % nr
-        for p in 0..<k { out[p] = panel[p * nr] }
+        let start = (j / nr) * k * nr + j % nr
+        if let panels {
+            for p in 0..<k { out[p] = panels[start + p * nr] }
+        } else {
+            for p in 0..<k { out[p] = panelValue(start + p * nr) }
+        }
     }
 
     /// The weight as given: row-major [outFeatures, inFeatures].
@@ -71,8 +119,8 @@ public final class PackedMatrix: @unchecked Sendable {
         var weight = [Float](repeating: 0, count: outFeatures * k)
         weight.withUnsafeMutableBufferPointer { w in
             for j in 0..<outFeatures {
-                let panel = panels + (j / nr) * k * nr + j % nr
-                for p in 0..<k { w[j * k + p] = panel[p * nr] }
+                let start = (j / nr) * k * nr + j % nr
+                for p in 0..<k { w[j * k + p] = panelValue(start + p * nr) }
             }
         }
         return weight

@@ -24,6 +24,9 @@ struct TranscribeCommand: ParsableCommand {
     var conditionOnPreviousText = true
     @Option(name: .long, help: "Temperatures tried in turn, comma-separated (default 0,0.2,0.4,0.6,0.8,1).")
     var temperature: String?
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Skip 30 s windows of digital silence (peak below -80 dBFS) instead of decoding them (default on).")
+    var skipSilence = true
     @Option(name: .long, help: "Inputs are raw 16-bit little-endian mono PCM at this rate.") var sampleRate: Int?
     @Flag(name: .long, help: "No progress on standard error.") var quiet = false
 
@@ -43,6 +46,7 @@ struct TranscribeCommand: ParsableCommand {
         options.wordTimestamps = wordTimestamps
         options.initialPrompt = initialPrompt
         options.conditionOnPreviousText = conditionOnPreviousText
+        if !skipSilence { options.silencePeakThreshold = nil }
         if let temperature {
             options.temperatures = try temperature.split(separator: ",").map {
                 guard let t = Float($0.trimmingCharacters(in: .whitespaces)), t >= 0 else {

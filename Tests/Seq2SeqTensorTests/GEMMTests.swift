@@ -99,6 +99,40 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// Weights that are exactly float16 are kept as float16 panels and give the float32 panels'
+    /// results bit for bit (tile edges, k across cache blocks, bias, accumulate); any other
+    /// weight stays float32.
+    func testHalfPanelsGiveFloat32ResultsBitForBit() {
+        for path in GEMMPath.allCases where path.isSupported {
+            var rng = TestRandom(seed: 21 + UInt64(path.rawValue))
+            for (rows, out, inputs) in [(1, 33, 17), (2, 100, 64), (5, 257, 300), (13, 31, 513), (1, 2100, 40), (70, 47, 70)] {
+                let weight = rng.matrix(out * inputs).map { Float(Float16($0)) }, bias = rng.matrix(out)
+                let x = rng.matrix(rows * inputs), start = rng.matrix(rows * out)
+                let wide = PackedMatrix(weight: weight, outFeatures: out, inFeatures: inputs, path: path)
+                let half = PackedMatrix(weight: weight, outFeatures: out, inFeatures: inputs, path: path,
+                                        storage: .float16WhenExact)
+                XCTAssertFalse(wide.isHalfPrecision)
+                XCTAssertTrue(half.isHalfPrecision, "\(path)")
+                XCTAssertEqual(half.unpacked(), weight)
+                var row = [Float](repeating: 0, count: inputs)
+                half.copyRow(out - 1, into: &row)
+                XCTAssertEqual(row, Array(weight[((out - 1) * inputs)...]))
+                for accumulate in [false, true] {
+                    var y1 = start, y2 = start
+                    wide.apply(x, rows: rows, ldx: inputs, into: &y1, ldy: out, bias: bias, accumulate: accumulate)
+                    half.apply(x, rows: rows, ldx: inputs, into: &y2, ldy: out, bias: bias, accumulate: accumulate)
+                    XCTAssertEqual(y1, y2, "\(path) \(rows)x\(out)x\(inputs) accumulate \(accumulate)")
+                }
+            }
+            var notHalf = rng.matrix(16 * 16)
+            notHalf[7] = 1 + 1e-6  // one value off the float16 grid keeps the whole weight float32
+            let packed = PackedMatrix(weight: notHalf, outFeatures: 16, inFeatures: 16,
+                                      path: path, storage: .float16WhenExact)
+            XCTAssertFalse(packed.isHalfPrecision, "\(path)")
+            XCTAssertEqual(packed.unpacked(), notHalf)
+        }
+    }
+
     /// Inputs are uniform in [-1, 1]: the float32 rounding error of a k-term sum grows like √k.
     private func tolerance(k: Int, alpha: Float) -> Float {
         2e-5 * Float(k).squareRoot() * max(1, abs(alpha)) + 2e-6

@@ -53,6 +53,9 @@ int s2s_sgemm_tile_columns(int path);
 /// Whether this CPU can run `path`.
 int s2s_sgemm_path_supported(int path);
 
+/// Whether this CPU can run `path` over float16 panels (`s2s_sgemm_macro_f16`).
+int s2s_sgemm_f16_supported(int path);
+
 /// The fastest path this CPU runs.
 int s2s_sgemm_best_path(void);
 
@@ -67,6 +70,20 @@ int s2s_sgemm_best_path(void);
 void s2s_sgemm_macro(int path, int mc, int nc, int kc,
                      const float *a, const float *b, ptrdiff_t b_panel_stride,
                      float *c, ptrdiff_t ldc, float beta, const float *bias);
+
+/// As `s2s_sgemm_macro`, with packed B stored as IEEE float16 (same layout, 2-byte elements;
+/// `b_panel_stride` in elements). Products are computed in float32, so a weight that is
+/// exactly representable in float16 gives exactly the float32 result at half the traffic.
+void s2s_sgemm_macro_f16(int path, int mc, int nc, int kc,
+                         const float *a, const uint16_t *b, ptrdiff_t b_panel_stride,
+                         float *c, ptrdiff_t ldc, float beta, const float *bias);
+
+/// y[i] = float16(x[i]) rounded to nearest; returns 1 when every value converted exactly
+/// (so the float16 copy stands for x without any loss), 0 otherwise.
+int s2s_f32_to_f16_exact(const float *x, uint16_t *y, long n);
+
+/// y[i] = float32(x[i]).
+void s2s_f16_to_f32(const uint16_t *x, float *y, long n);
 
 /// Packs `count` rows of op(A) (or columns of op(B)) over `kc` steps into panels `width` wide.
 ///
