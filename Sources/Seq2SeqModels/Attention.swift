@@ -45,16 +45,21 @@ func attention(_ p: AttentionProblem, probabilities: UnsafeMutablePointer<Float>
     let maxKeys = (0..<p.batches).map(p.keyCount).max() ?? 0
     // Many queries (encoders, teacher forcing): two GEMMs per (batch, head) beat one dot
     // product per key. One query per row (decoding steps): the dot-product loop.
-    let blocked = p.queries >= 16 && maxKeys >= 16
-    pool.parallelFor(p.batches * p.heads) { item in
-        let b = item / p.heads, h = item % p.heads
-        if blocked {
-            attendBlocked(p, b: b, h: h, maxKeys: maxKeys, probabilities: probabilities, probabilityStride: probabilityStride,
-                          q: q, k: k, v: v, out: out)
-        } else {
-            attendRows(p, b: b, h: h, maxKeys: maxKeys, probabilities: probabilities, probabilityStride: probabilityStride,
-                       q: q, k: k, v: v, out: out)
+    guard p.queries >= 16 && maxKeys >= 16 else {
+        pool.parallelFor(p.batches * p.heads) { item in
+            attendRows(p, b: item / p.heads, h: item % p.heads, maxKeys: maxKeys, probabilities: probabilities,
+                       probabilityStride: probabilityStride, q: q, k: k, v: v, out: out)
         }
+        return
+    }
+    // Query blocks keep each block's scores [block, N] in the core's L2 cache and give the
+    // threads many items to share (an encoder has one batch and a few heads).
+    let block = max(16, min(p.queries, (96 * 1024) / max(maxKeys, 1) / 16 * 16))
+    let blocks = (p.queries + block - 1) / block
+    pool.parallelFor(p.batches * p.heads * blocks) { item in
+        let b = item / (p.heads * blocks), h = item / blocks % p.heads, first = item % blocks * block
+        attendBlocked(p, b: b, h: h, queries: first..<min(p.queries, first + block), maxKeys: maxKeys,
+                      probabilities: probabilities, probabilityStride: probabilityStride, q: q, k: k, v: v, out: out)
     }
 }
 
@@ -89,20 +94,22 @@ private func attendRows(_ p: AttentionProblem, b: Int, h: Int, maxKeys: Int, pro
     }
 }
 
-/// One (b, h) as S = scale·Q·Kᵀ [T, N] (GEMM), masked softmax per row, O = S·V (GEMM).
-private func attendBlocked(_ p: AttentionProblem, b: Int, h: Int, maxKeys: Int, probabilities: UnsafeMutablePointer<Float>?,
-                           probabilityStride: Int, q: HeadLayout, k: HeadLayout, v: HeadLayout, out: HeadLayout) {
-    let kb = p.keyBatch(b), n = p.keyCount(b), t = p.queries, dh = p.headWidth
+/// Queries `rows` of one (b, h) as S = scale·Q·Kᵀ [rows, N] (GEMM), masked softmax per row,
+/// O = S·V (GEMM).
+private func attendBlocked(_ p: AttentionProblem, b: Int, h: Int, queries rows: Range<Int>, maxKeys: Int,
+                           probabilities: UnsafeMutablePointer<Float>?, probabilityStride: Int,
+                           q: HeadLayout, k: HeadLayout, v: HeadLayout, out: HeadLayout) {
+    let kb = p.keyBatch(b), n = p.keyCount(b), t = rows.count, dh = p.headWidth
     guard n > 0 else {
-        for i in 0..<t { out.at(b, h, i).update(repeating: 0, count: dh) }
+        for i in rows { out.at(b, h, i).update(repeating: 0, count: dh) }
         return
     }
     let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * n)
     defer { scores.deallocate() }
-    GEMM.multiply(m: t, n: n, k: dh, a: q.at(b, h, 0), lda: q.positionStride, transposeA: false,
+    GEMM.multiply(m: t, n: n, k: dh, a: q.at(b, h, rows.lowerBound), lda: q.positionStride, transposeA: false,
                   b: k.at(kb, h, 0), ldb: k.positionStride, transposeB: true, c: scores, ldc: n, alpha: p.scale)
-    for i in 0..<t {
-        let row = scores + i * n, visible = visibleKeys(p, keys: n, query: i)
+    for (r, i) in rows.enumerated() {
+        let row = scores + r * n, visible = visibleKeys(p, keys: n, query: i)
         if let bias = p.bias {
             let biasRow = bias + (h * p.queries + i) * p.biasStride
             for j in 0..<visible { row[j] += biasRow[j] }
@@ -114,7 +121,8 @@ private func attendBlocked(_ p: AttentionProblem, b: Int, h: Int, maxKeys: Int, 
         }
     }
     GEMM.multiply(m: t, n: dh, k: n, a: scores, lda: n, transposeA: false,
-                  b: v.at(kb, h, 0), ldb: v.positionStride, transposeB: false, c: out.at(b, h, 0), ldc: out.positionStride)
+                  b: v.at(kb, h, 0), ldb: v.positionStride, transposeB: false, c: out.at(b, h, rows.lowerBound),
+                  ldc: out.positionStride)
 }
 
 /// T5's relative position bucket of `relative` = key position − query position.
