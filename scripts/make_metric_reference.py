@@ -11,7 +11,9 @@ Tests/Fixtures/metrics/reference.json with:
     references, with and without eps smoothing, and the sentence score of every line;
   - "wer": jiwer.process_words over the whole corpus and line by line, with jiwer's default
     transform and with the normalisation WordErrorRate(normalize: true) documents
-    (lowercase, remove Unicode punctuation, whitespace runs to one space, strip).
+    (lowercase, remove Unicode punctuation, whitespace runs to one space, strip); and
+    "alignment_cases": random short word sequences over a four-word alphabet (seeded), whose
+    substitution / deletion / insertion split shows how equal-cost alignments are broken.
 
     python3 scripts/make_metric_reference.py
 
@@ -24,6 +26,7 @@ import importlib.metadata
 import json
 import logging
 import os
+import random
 import subprocess
 import sys
 
@@ -89,12 +92,21 @@ def wer_cases(hyps, refs, transform):
             "sentences": [wer_record(jiwer.process_words(r, h, **kwargs)) for h, r in zip(hyps, refs)]}
 
 
+def alignment_cases(count=300, seed=2026):
+    rng = random.Random(seed)
+    cases = []
+    for _ in range(count):
+        ref = " ".join(rng.choice("abcd") for _ in range(rng.randint(0, 9)))
+        hyp = " ".join(rng.choice("abcd") for _ in range(rng.randint(0, 9)))
+        cases.append({"reference": ref, "hypothesis": hyp, **wer_record(jiwer.process_words(ref, hyp))})
+    return cases
+
+
 def main():
     hyps, ref1, ref2 = read_lines("hyp.txt"), read_lines("ref.txt"), read_lines("ref2.txt")
     assert len(hyps) == len(ref1) == len(ref2)
     tok = Tokenizer13a()
-    # sacreBLEU's BLEU tokenizes the rstripped segment (BLEU._preprocess_segment).
-    tokenized = {name: [tok(line.rstrip()) for line in lines]
+    tokenized = {name: [tok(line) for line in lines]
                  for name, lines in (("hyp", hyps), ("ref", ref1), ("ref2", ref2))}
 
     sentence_bleu = BLEU(effective_order=True)
@@ -121,7 +133,8 @@ def main():
             "sentences_two_refs": [chrf_record(metric.sentence_score(h, [r, s])) for h, r, s in zip(hyps, ref1, ref2)],
         }
 
-    wer = {"default": wer_cases(hyps, ref1, None), "normalized": wer_cases(hyps, ref1, NORMALIZE)}
+    wer = {"default": wer_cases(hyps, ref1, None), "normalized": wer_cases(hyps, ref1, NORMALIZE),
+           "alignment_cases": alignment_cases()}
 
     out = {"versions": {"sacrebleu": sacrebleu.__version__, "jiwer": importlib.metadata.version("jiwer"), "python": sys.version.split()[0]},
            "lines": len(hyps), "tokenized_13a": tokenized, "bleu": bleu, "chrf": chrf, "wer": wer}
