@@ -182,7 +182,7 @@ final class MetricsTests: XCTestCase {
 
     func testMismatchedLineCountsThrow() {
         XCTAssertThrowsError(try BLEU().corpusScore(hypotheses: ["a", "b"], references: [["a"]])) { error in
-            XCTAssertEqual("\(error)", "2 hypotheses but 1 lines in the references")
+            XCTAssertEqual("\(error)", "2 hypotheses but 1 line in the references")
         }
         XCTAssertThrowsError(try ChrF().corpusScore(hypotheses: ["a"], references: [["a"], ["a", "b"]]))
         XCTAssertThrowsError(try WordErrorRate().corpusScore(hypotheses: [], references: ["a"]))

@@ -13,7 +13,7 @@ public struct EvaluationError: Error, CustomStringConvertible, Sendable {
         if references.isEmpty { throw EvaluationError("no references") }
         for (k, count) in references.enumerated() where count != hypotheses {
             let which = references.count > 1 ? "reference stream \(k + 1)" : "the references"
-            throw EvaluationError("\(hypotheses) hypotheses but \(count) lines in \(which)")
+            throw EvaluationError("\(hypotheses) hypotheses but \(count) \(count == 1 ? "line" : "lines") in \(which)")
         }
     }
 }
