@@ -49,6 +49,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         if let metric, Metric(rawValue: metric) == nil { throw ValidationError("--metric must be bleu, chrf, chrf++ or wer") }
         if metric == Metric.wer.rawValue && reference.count > 1 { throw ValidationError("WER takes a single --reference") }
+        if normalize, let metric, metric != Metric.wer.rawValue { throw ValidationError("--normalize applies to WER only") }
         if let b = beamSize, b < 1 { throw ValidationError("--beam-size must be at least 1") }
         if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -57,28 +58,40 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let references = try reference.map(readTextFileLines)
-        let (inputPath, inputs) = try hypotheses.map { ($0, try readTextFileLines($0)) } ?? (source ?? "", try readTextFileLines(source ?? ""))
+        let inputPath = hypotheses ?? source ?? ""
+        let inputs = try readTextFileLines(inputPath)
         for (path, lines) in zip(reference, references) where lines.count != inputs.count {
             throw Failure.badInput("\(path): \(lineCount(lines.count)), but \(inputPath) has \(inputs.count)")
         }
-        var outputs = inputs, speech = false
-        if hypotheses == nil, let model {
-            if let threads { ThreadPool.configure(threads: threads) }
-            (outputs, speech) = try decode(inputs, model: URL(fileURLWithPath: model))
-        }
-        let metric = self.metric.flatMap(Metric.init) ?? (speech ? .wer : .bleu)
+        let decoder = try hypotheses == nil ? model.map { try load(URL(fileURLWithPath: $0)) } : nil
+        var isSpeech = false
+        if case .speech = decoder { isSpeech = true }
+        let metric = self.metric.flatMap(Metric.init) ?? (isSpeech ? .wer : .bleu)
         if metric == .wer && references.count > 1 { throw Failure.usage("WER takes a single --reference") }
+        if normalize && metric != .wer { throw Failure.usage("--normalize applies to WER only") }
+        let outputs: [String]
+        switch decoder {
+        case .text(let translator)?: outputs = try translate(inputs, with: translator)
+        case .speech(let transcriber)?: outputs = try transcribe(inputs, with: transcriber)
+        case nil: outputs = inputs
+        }
         try report(metric, outputs: outputs, references: references)
     }
 
     private func lineCount(_ n: Int) -> String { n == 1 ? "1 line" : "\(n) lines" }
 
-    /// The model's output for each input, and whether it is a speech model.
-    private func decode(_ inputs: [String], model url: URL) throws -> ([String], Bool) {
-        if MarianNativeModel.isMarianFolder(url) { return (try translate(inputs, with: try Translator(model: url)), false) }
+    /// A loaded model: text to text, or speech to text.
+    private enum LoadedModel {
+        case text(Translator)
+        case speech(Transcriber)
+    }
+
+    /// Loads the model folder (after setting the thread pool).
+    private func load(_ url: URL) throws -> LoadedModel {
+        if let threads { ThreadPool.configure(threads: threads) }
+        if MarianNativeModel.isMarianFolder(url) { return .text(try Translator(model: url)) }
         let loaded = try Seq2SeqModel(directory: url)
-        guard loaded.network.readsAudio else { return (try translate(inputs, with: try Translator(loaded)), false) }
-        return (try transcribe(inputs, with: try Transcriber(model: loaded)), true)
+        return loaded.network.readsAudio ? .speech(try Transcriber(model: loaded)) : .text(try Translator(loaded))
     }
 
     private func translate(_ sources: [String], with translator: Translator) throws -> [String] {
@@ -96,7 +109,7 @@ struct EvaluateCommand: ParsableCommand {
         return try paths.enumerated().map { n, path in
             guard !path.isEmpty else { throw Failure.badInput("\(source ?? ""): line \(n + 1) names no audio file") }
             let file = path.hasPrefix("/") ? path : folder.appendingPathComponent(path).path
-            return try transcriber.transcribe(path: file, options: options).text.trimmingCharacters(in: .whitespaces)
+            return try transcriber.transcribe(path: file, options: options).text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
     }
 

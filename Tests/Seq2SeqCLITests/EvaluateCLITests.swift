@@ -149,6 +149,7 @@ final class EvaluateCLITests: XCTestCase {
                           ["--hypotheses", hyp, "--model", "m", "--source", hyp, "--reference", ref],
                           ["--hypotheses", hyp, "--reference", ref, "--metric", "ter"],
                           ["--hypotheses", hyp, "--reference", ref, "--reference", ref, "--metric", "wer"],
+                          ["--hypotheses", hyp, "--reference", ref, "--metric", "bleu", "--normalize"],
                           ["--model", "m", "--source", hyp, "--reference", ref, "--beam-size", "0"]] {
             let result = try runCLI(["evaluate"] + arguments)
             XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
