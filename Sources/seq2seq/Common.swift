@@ -47,13 +47,44 @@ func checkIds(_ rows: [[Int]], vocabulary: Int, what: String) throws {
 
 /// Reads standard input as lines of UTF-8 text; invalid UTF-8 is bad input.
 func readStandardInputLines() throws -> [String] {
-    let data = FileHandle.standardInput.readDataToEndOfFile()
-    guard let text = String(data: data, encoding: .utf8) else {
-        throw Failure.badInput("standard input: not valid UTF-8")
+    try textLines(FileHandle.standardInput.readDataToEndOfFile(), origin: "standard input")
+}
+
+/// Reads a file as lines of UTF-8 text; a missing, unreadable, empty or non-UTF-8 file is bad
+/// input naming it.
+func readTextFileLines(_ path: String) throws -> [String] {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw Failure.badInput("\(path): no such file") }
+    if isFolder.boolValue { throw Failure.badInput("\(path): is a folder, not a text file") }
+    let data: Data
+    do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        throw Failure.badInput("\(path): cannot read (\(error.localizedDescription))")
     }
-    var lines = text.components(separatedBy: "\n")
-    if lines.last == "" { lines.removeLast() }
-    return lines.map { $0.hasSuffix("\r") ? String($0.dropLast()) : $0 }
+    if data.isEmpty { throw Failure.badInput("\(path): empty file") }
+    return try textLines(data, origin: path)
+}
+
+/// The lines of UTF-8 `data`: split on "\n" only (a final one ends the last line), a "\r"
+/// before it dropped, every code point kept as it is. Invalid UTF-8 is bad input naming
+/// `origin` and the line.
+func textLines(_ data: Data, origin: String) throws -> [String] {
+    var lines: [String] = [], current = String.UnicodeScalarView()
+    func endLine() {
+        if current.last == "\r" { current.removeLast() }
+        lines.append(String(current))
+        current = String.UnicodeScalarView()
+    }
+    var decoder = UTF8(), bytes = data.makeIterator()
+    decoding: while true {
+        switch decoder.decode(&bytes) {
+        case .scalarValue(let scalar) where scalar == "\n": endLine()
+        case .scalarValue(let scalar): current.append(scalar)
+        case .emptyInput: break decoding
+        case .error: throw Failure.badInput("\(origin): not valid UTF-8 (line \(lines.count + 1))")
+        }
+    }
+    if !current.isEmpty { endLine() }
+    return lines
 }
 
 /// Prints one JSON Lines record.

@@ -36,11 +36,9 @@ struct TextToTextOptions: ParsableArguments {
     func run(summarize: Bool) throws {
         if let threads = modelOptions.threads { ThreadPool.configure(threads: threads) }
         let translator = try Translator(model: URL(fileURLWithPath: modelOptions.model))
-        var options = TranslationOptions(beamSize: beamSize, maxLength: maxLength, batchSize: batchSize)
-        options.sourceLanguage = sourceLang
-        options.targetLanguage = targetLang
+        var options = translationOptions(for: translator, summarize: summarize, beamSize: beamSize, maxLength: maxLength,
+                                         batchSize: batchSize, sourceLanguage: sourceLang, targetLanguage: targetLang)
         options.useShortlist = shortlist
-        options.prefix = translator.model?.taskPrefix(summarize: summarize, sourceLanguage: sourceLang, targetLanguage: targetLang) ?? ""
         let wantAttention = attentionOut != nil || attention
         if wantAttention { options.attention = (attentionLayer, attentionHead) }
         let results: [Translation]
@@ -88,6 +86,18 @@ struct TextToTextOptions: ParsableArguments {
             throw Failure(message: "\(path): cannot write (\(error.localizedDescription))", code: 1)
         }
     }
+}
+
+/// The text-to-text options `translate`, `summarize` and `evaluate` decode with: the flags over
+/// the model's defaults, and the T5 task prefix for the task.
+func translationOptions(for translator: Translator, summarize: Bool, beamSize: Int?, maxLength: Int?, batchSize: Int,
+                        sourceLanguage: String?, targetLanguage: String?) -> TranslationOptions {
+    var options = TranslationOptions(beamSize: beamSize, maxLength: maxLength, batchSize: batchSize)
+    options.sourceLanguage = sourceLanguage
+    options.targetLanguage = targetLanguage
+    options.prefix = translator.model?.taskPrefix(summarize: summarize, sourceLanguage: sourceLanguage,
+                                                  targetLanguage: targetLanguage) ?? ""
+    return options
 }
 
 struct TranslateCommand: ParsableCommand {
