@@ -37,6 +37,11 @@ struct Seq2SeqCommand: ParsableCommand {
         } catch let error as ExitCode {
             terminate(error.rawValue)
         } catch {
+            // `--help` and `help` come back as a command whose run throws the help request.
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                terminate(0)
+            }
             let (message, code) = describe(error)
             fail(message, code: code)
         }

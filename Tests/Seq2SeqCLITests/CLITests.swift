@@ -113,7 +113,16 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("activation: geluTanh (gated)"), result.stdout)
     }
 
-    func testUnknownFlagIsUsageError() throws {
+    func testHelpPrintsUsageAndExitsZero() throws {
+        for arguments in [["--help"], ["help", "translate"], ["evaluate", "--help"], ["transcribe", "-h"]] {
+            let result = try runCLI(arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stdout.contains("USAGE:"), "\(arguments): \(result.stdout)")
+            XCTAssertEqual(result.stderr, "", "\(arguments)")
+        }
+    }
+
+        func testUnknownFlagIsUsageError() throws {
         let result = try runCLI(["generate", "--model", "x", "--no-such-flag"])
         XCTAssertEqual(result.status, 2)
     }
