@@ -1,0 +1,318 @@
+// German→English training pairs from the FreeDict German–English dictionary (Debian
+// `dict-freedict-deu-eng`, FreeDict 1.9-fd1, made from TU Chemnitz's Ding list by
+// ding2tei and rendered to dictd by FreeDict's tei2dict). The entry layout read here was
+// studied on that package (2022.04.21-1):
+//
+//   Haus /hˈaʊs/ <neut, n, sg>                      headword, IPA, grammar
+//   home <n>                                        the translation line (one per entry)
+//         "zu Hause bleiben"  - stay home           examples
+//         "Er lebt nicht zu Hause."  - He lives away from home.
+//      Synonym: {Zuhause}                           cross references, notes
+//    see: {daheim bleiben}
+//
+// Rules (see `FreeDictExtractor`):
+//   Headword: the text before the pronunciation " /…/" (the first " /X/" with X not starting
+//     with a space and followed by a space or the end; headwords may hold " / " themselves);
+//     without one, the line minus trailing <…> groups.
+//   Sentence entry: at least two words and ending in "!" or "?" — or in a single "." when it
+//     starts with an upper-case letter, a digit or "…" and the last word is not an
+//     abbreviation (etw., jdn., jdm., usw., …): "Das Auto kam ins Schleudern." is a sentence,
+//     "abgesehen von etw." is not. Optionally (`minimumPhraseWords`) any headword of at least
+//     that many words counts too. Every other entry is a word/phrase entry.
+//   English side: from the translation line drop <…> (grammar), […] (labels such as [Br.],
+//     [fig.], [ugs.]) and {…} groups, pronunciations " /…/" of glued abbreviations and the
+//     abbreviations glued to the text ("dollar sign <n>$", "Kiss back.KB"); then split into
+//     alternatives at ";" and, for sentences, at ", " after . ! ? … : ("Keep cool., Keep in a
+//     cool place."), for words at every top-level ", " ("randomize, randomise data"); the
+//     first alternative is kept. Parentheses and slashes ("(alone)", "arse/ass") stay as the
+//     dictionary writes them, on both sides. There are no numbered senses in this edition
+//     (each sense is its own entry); a leading "1. " is stripped anyway.
+//   Order and duplicates: entries in the order of the dictionary text (index order does not
+//     matter), each entry once however many headwords point at it; sentence pairs unique by
+//     German sentence (first kept), word pairs unique by (German, English).
+import Foundation
+
+/// One FreeDict entry split into its parts.
+public struct FreeDictEntry: Sendable, Equatable {
+    /// The German headword, without pronunciation and grammar.
+    public let headword: String
+    /// The raw translation line (labels, grammar and alternatives still in it); empty when the
+    /// entry has none.
+    public let translation: String
+    /// The example pairs: German example, raw English translations.
+    public let examples: [TextPair]
+
+    /// Parses an entry's text; nil when it has no headword line.
+    public init?(text: String) {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let first = lines.first, !first.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
+        headword = Self.headword(of: String(first))
+        let second = lines.count > 1 ? String(lines[1]) : ""
+        translation = Self.isStructureLine(second) ? "" : second.trimmingCharacters(in: .whitespaces)
+        examples = lines.dropFirst().compactMap { Self.example(String($0)) }
+    }
+
+    /// The text of a headword line before its pronunciation (or before trailing <…> groups).
+    static func headword(of line: String) -> String {
+        let chars = Array(line)
+        var i = 0
+        while i + 2 < chars.count {
+            if chars[i] == " ", chars[i + 1] == "/", !chars[i + 2].isWhitespace, chars[i + 2] != "/",
+               let close = chars[(i + 2)...].firstIndex(of: "/"),
+               close + 1 == chars.count || chars[close + 1].isWhitespace {
+                return collapsedWhitespace(String(chars[..<i]))
+            }
+            i += 1
+        }
+        var text = line.trimmingCharacters(in: .whitespaces)
+        while text.hasSuffix(">"), let open = text.lastIndex(of: "<") {
+            text = String(text[..<open]).trimmingCharacters(in: .whitespaces)
+        }
+        return collapsedWhitespace(text)
+    }
+
+    private static func isStructureLine(_ line: String) -> Bool {
+        let trimmed = line.drop { $0 == " " }
+        return trimmed.isEmpty || trimmed.hasPrefix("\"") || trimmed.hasPrefix("Synonym") || trimmed.hasPrefix("see:")
+            || trimmed.hasPrefix("Note:")
+    }
+
+    /// `      "German"  - English` → the pair; nil for other lines.
+    private static func example(_ line: String) -> TextPair? {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("\""), let separator = trimmed.range(of: "\"  - ") else { return nil }
+        let german = trimmed[trimmed.index(after: trimmed.startIndex) ..< separator.lowerBound]
+        let english = trimmed[separator.upperBound...]
+        guard !german.isEmpty, !english.isEmpty else { return nil }
+        return TextPair(source: collapsedWhitespace(String(german)), target: String(english))
+    }
+}
+
+/// What to extract from FreeDict.
+public struct FreeDictExtractionOptions: Sendable, Equatable {
+    /// Also count headwords of at least this many words as sentences (the phrase rule
+    /// "≥ 3 words" gives ~53,000 pairs, mostly infinitive phrases such as "jdn. in die Enge
+    /// treiben" → "corner sb."); nil (default) for sentences only.
+    public var minimumPhraseWords: Int?
+    /// Also take the example sentences inside entries ("Er lebt nicht zu Hause."  - He lives
+    /// away from home.) as sentence pairs when their German side is a sentence. Default false.
+    public var includeExamples: Bool
+
+    /// Options with the defaults above.
+    public init(minimumPhraseWords: Int? = nil, includeExamples: Bool = false) {
+        self.minimumPhraseWords = minimumPhraseWords
+        self.includeExamples = includeExamples
+    }
+}
+
+/// The pairs extracted from FreeDict and how many entries fed them.
+public struct FreeDictPairs: Sendable {
+    /// German sentence → English sentence, unique by German sentence, dictionary order.
+    public var sentences: [TextPair] = []
+    /// German word or phrase → English word or phrase, unique pairs, dictionary order.
+    public var words: [TextPair] = []
+    /// Distinct entries read (metadata entries excluded).
+    public var entryCount = 0
+    /// Entries that are sentences by the rules.
+    public var sentenceEntryCount = 0
+    /// Sentence pairs taken from examples (with `includeExamples`).
+    public var examplePairCount = 0
+    /// Entries without a usable English side.
+    public var untranslatedCount = 0
+    /// Sentence pairs dropped because their German sentence was already taken.
+    public var duplicateSentenceCount = 0
+    /// Entries that are not valid UTF-8.
+    public var invalidEntryCount = 0
+}
+
+/// Turns FreeDict entries into German→English pairs; the rules are at the top of this file.
+public enum FreeDictExtractor {
+    /// Sentence and word pairs of a FreeDict German–English dictionary.
+    public static func extract(from dictionary: DictdDictionary,
+                               options: FreeDictExtractionOptions = FreeDictExtractionOptions()) -> FreeDictPairs {
+        var result = FreeDictPairs()
+        var seenSentences = Set<String>(), seenWords = Set<TextPair>()
+        func addSentence(_ german: String, _ english: String?) {
+            guard let english else { return }
+            if seenSentences.insert(german).inserted {
+                result.sentences.append(TextPair(source: german, target: english))
+            } else {
+                result.duplicateSentenceCount += 1
+            }
+        }
+        for entry in distinctEntries(of: dictionary) {
+            guard let text = dictionary.text(of: entry) else { result.invalidEntryCount += 1; continue }
+            guard let parsed = FreeDictEntry(text: text), !parsed.headword.isEmpty else { continue }
+            result.entryCount += 1
+            let sentence = isSentence(parsed.headword, minimumPhraseWords: options.minimumPhraseWords)
+            let english = englishAlternatives(parsed.translation, sentence: sentence).first
+            if english == nil { result.untranslatedCount += 1 }
+            if sentence {
+                result.sentenceEntryCount += 1
+                addSentence(parsed.headword, english)
+            } else if let english, seenWords.insert(TextPair(source: parsed.headword, target: english)).inserted {
+                result.words.append(TextPair(source: parsed.headword, target: english))
+            }
+            guard options.includeExamples else { continue }
+            for example in parsed.examples where isSentence(example.source) {
+                let before = result.sentences.count
+                addSentence(example.source, englishAlternatives(example.target, sentence: true).first)
+                result.examplePairCount += result.sentences.count - before
+            }
+        }
+        return result
+    }
+
+    /// The index entries with distinct byte ranges, in the order of the dictionary text,
+    /// metadata excluded.
+    static func distinctEntries(of dictionary: DictdDictionary) -> [DictdDictionary.Entry] {
+        var seen = Set<Int>()
+        return dictionary.entries
+            .filter { !$0.isMetadata }
+            .sorted { ($0.offset, $0.length) < ($1.offset, $1.length) }
+            .filter { seen.insert($0.offset).inserted }
+    }
+
+    /// German abbreviations (and English placeholders) that end a phrase with a "." that is
+    /// not a full stop.
+    static let abbreviations: Set<String> = [
+        "etw.", "jdn.", "jdm.", "jds.", "jd.", "usw.", "bzw.", "etc.", "sth.", "sb.", "o.ä.", "u.ä.", "u.a.",
+        "z.b.", "d.h.", "ca.", "vgl.", "bzgl.", "evtl.", "ggf.", "jh.", "co.", "nr.", "s.", "str.", "h.", "ff.", "f.",
+    ]
+    private static let closers: Set<Character> = ["\"", "”", "“", "»", "«", "'", "’", ")"]
+
+    /// Whether a German headword is a sentence (rules at the top of this file).
+    public static func isSentence(_ german: String, minimumPhraseWords: Int? = nil) -> Bool {
+        let words = german.split(whereSeparator: \.isWhitespace)
+        guard words.count >= 2 else { return false }
+        if let minimum = minimumPhraseWords, words.count >= minimum { return true }
+        var core = Substring(german)
+        while let last = core.last, closers.contains(last) { core = core.dropLast() }
+        if core.hasSuffix("!") || core.hasSuffix("?") { return true }
+        guard core.hasSuffix("."), !core.hasSuffix("..") else { return false }
+        let lastWord = String(words[words.count - 1].filter { !closers.contains($0) }).lowercased()
+        let lastTwo = (words[words.count - 2] + lastWord).lowercased()   // "o. ä." as "o.ä."
+        if abbreviations.contains(lastTwo) || lastWord.split(separator: "/").contains(where: { abbreviations.contains(String($0)) }) {
+            return false
+        }
+        if german.hasPrefix("…") { return true }
+        guard let first = german.first(where: { !"…., „\"“'»«(".contains($0) }) else { return false }
+        return first.isUppercase || first.isNumber
+    }
+
+    /// The cleaned English alternatives of a translation line, in order (rules at the top of
+    /// this file); `sentence` splits only between whole sentences.
+    public static func englishAlternatives(_ line: String, sentence: Bool) -> [String] {
+        var chars = removingGroups(Array(line))
+        chars = removingPronunciations(chars)
+        if sentence { chars = removingGluedAbbreviations(chars) }
+        var text = String(chars).trimmingCharacters(in: .whitespaces)
+        if let dot = text.firstIndex(of: "."), text[..<dot].allSatisfy(\.isNumber), !text[..<dot].isEmpty,
+           text[text.index(after: dot)...].first == " " {
+            text = String(text[text.index(dot, offsetBy: 2)...])
+        }
+        return splitAlternatives(Array(text), sentence: sentence)
+            .map(tidy)
+            .filter { $0.contains { $0.isLetter || $0.isNumber } }
+    }
+
+    /// Drops <…>, […] and {…} groups, and text glued right after a ">" (an abbreviation).
+    private static func removingGroups(_ chars: [Character]) -> [Character] {
+        let pairs: [Character: Character] = ["<": ">", "[": "]", "{": "}"]
+        var out: [Character] = []
+        var i = 0
+        while i < chars.count {
+            guard let close = pairs[chars[i]], let end = chars[(i + 1)...].firstIndex(of: close) else {
+                out.append(chars[i])
+                i += 1
+                continue
+            }
+            out.append(" ")
+            i = end + 1
+            if close == ">" {
+                while i < chars.count, !chars[i].isWhitespace, chars[i] != ",", chars[i] != ";" { i += 1 }
+            }
+        }
+        return out
+    }
+
+    /// Drops " /IPA/" segments (pronunciations of glued abbreviations).
+    private static func removingPronunciations(_ chars: [Character]) -> [Character] {
+        var out: [Character] = []
+        var i = 0
+        while i < chars.count {
+            if chars[i] == "/", i == 0 || chars[i - 1].isWhitespace, i + 1 < chars.count,
+               !chars[i + 1].isWhitespace, chars[i + 1] != "/",
+               let close = chars[(i + 1)...].firstIndex(of: "/"),
+               close + 1 == chars.count || chars[close + 1].isWhitespace || chars[close + 1] == "," {
+                i = close + 1
+                continue
+            }
+            out.append(chars[i])
+            i += 1
+        }
+        return out
+    }
+
+    /// Drops abbreviations glued to a sentence: any run right after "!" or "?" ("Am I
+    /// Jesus?AIJ"), and an upper-case run of two or more letters, digits or "&" right after "."
+    /// ("Kiss back.KB"; "8 a.m." and "B.C." stay).
+    private static func removingGluedAbbreviations(_ chars: [Character]) -> [Character] {
+        let ends: Set<Character> = ["!", "?", ".", "…"]
+        var out: [Character] = []
+        var i = 0
+        while i < chars.count {
+            out.append(chars[i])
+            i += 1
+            guard ends.contains(chars[i - 1]), i < chars.count else { continue }
+            var j = i
+            while j < chars.count, !chars[j].isWhitespace, chars[j] != ",", chars[j] != ";" { j += 1 }
+            let run = chars[i..<j]
+            guard let head = run.first, !ends.contains(head), !closers.contains(head), head != "]" else { continue }
+            let glued = chars[i - 1] == "."
+                ? run.count >= 2 && head.isUppercase && run.allSatisfy { $0.isLetter || $0.isNumber || $0 == "&" }
+                : chars[i - 1] != "…"
+            if glued { i = j }
+        }
+        return out
+    }
+
+    /// Splits at top-level ";" and ",": every "," for words, only after . ! ? … : for sentences.
+    private static func splitAlternatives(_ chars: [Character], sentence: Bool) -> [String] {
+        var parts: [String] = []
+        var current: [Character] = []
+        var depth = 0
+        for c in chars {
+            if c == "(" { depth += 1 }
+            if c == ")" { depth = max(0, depth - 1) }
+            if depth == 0, c == ";" || (c == "," && (!sentence || endsSentence(current))) {
+                parts.append(String(current))
+                current = []
+                continue
+            }
+            current.append(c)
+        }
+        parts.append(String(current))
+        return parts
+    }
+
+    private static func endsSentence(_ chars: [Character]) -> Bool {
+        guard chars.contains(where: { $0.isLetter || $0.isNumber }), let last = chars.last(where: { !$0.isWhitespace }) else { return false }
+        return [".", "!", "?", "…", ":"].contains(last)
+    }
+
+    /// Collapses whitespace, drops spaces before , . ! ? ; : and trims spaces and commas.
+    private static func tidy(_ text: String) -> String {
+        var out = ""
+        for word in text.split(whereSeparator: \.isWhitespace) {
+            if !out.isEmpty, let first = word.first, !",.!?;:".contains(first) { out.append(" ") }
+            out += word
+        }
+        return out.trimmingCharacters(in: CharacterSet(charactersIn: " ,;"))
+    }
+}
+
+/// Runs of whitespace to single spaces, ends trimmed.
+func collapsedWhitespace(_ text: String) -> String {
+    text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+}
