@@ -39,52 +39,64 @@ public struct FreeDictEntry: Sendable, Equatable {
     /// The raw translation line (labels, grammar and alternatives still in it); empty when the
     /// entry has none.
     public let translation: String
-    /// The example pairs: German example, raw English translations.
-    public let examples: [TextPair]
+    /// The lines after the headword line.
+    private let body: Substring
 
     /// Parses an entry's text; nil when it has no headword line.
     public init?(text: String) {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard let first = lines.first, !first.trimmingCharacters(in: .whitespaces).isEmpty else { return nil }
-        headword = Self.headword(of: String(first))
-        let second = lines.count > 1 ? String(lines[1]) : ""
-        translation = Self.isStructureLine(second) ? "" : second.trimmingCharacters(in: .whitespaces)
-        examples = lines.dropFirst().compactMap { Self.example(String($0)) }
+        let (first, rest) = Self.splitLine(text[...])
+        headword = Self.headword(of: first)
+        guard !headword.isEmpty else { return nil }
+        let second = Self.splitLine(rest).line
+        translation = Self.isStructureLine(second) ? "" : collapsedWhitespace(second)
+        body = rest
+    }
+
+    /// The example pairs: German example, raw English translations (parsed on demand).
+    public var examples: [TextPair] {
+        body.split(separator: "\n").compactMap { Self.example($0) }
+    }
+
+    /// The text up to the first newline, and the text after it.
+    private static func splitLine(_ text: Substring) -> (line: Substring, rest: Substring) {
+        guard let newline = text.utf8.firstIndex(of: UInt8(ascii: "\n")) else { return (text, text[text.endIndex...]) }
+        return (text[..<newline], text[text.index(after: newline)...])
     }
 
     /// The text of a headword line before its pronunciation (or before trailing <…> groups).
-    static func headword(of line: String) -> String {
-        let chars = Array(line)
+    static func headword(of line: Substring) -> String {
+        let chars = Array(line.unicodeScalars)
         var i = 0
         while i + 2 < chars.count {
-            if chars[i] == " ", chars[i + 1] == "/", !chars[i + 2].isWhitespace, chars[i + 2] != "/",
+            if chars[i] == " ", chars[i + 1] == "/", !chars[i + 2].isSpace, chars[i + 2] != "/",
                let close = chars[(i + 2)...].firstIndex(of: "/"),
-               close + 1 == chars.count || chars[close + 1].isWhitespace {
-                return collapsedWhitespace(String(chars[..<i]))
+               close + 1 == chars.count || chars[close + 1].isSpace {
+                return collapsedWhitespace(String(String.UnicodeScalarView(chars[..<i])))
             }
             i += 1
         }
-        var text = line.trimmingCharacters(in: .whitespaces)
-        while text.hasSuffix(">"), let open = text.lastIndex(of: "<") {
-            text = String(text[..<open]).trimmingCharacters(in: .whitespaces)
+        var end = chars.count
+        while let last = chars[..<end].lastIndex(where: { !$0.isSpace }), chars[last] == ">",
+              let open = chars[..<last].lastIndex(of: "<") {
+            end = open
         }
-        return collapsedWhitespace(text)
+        return collapsedWhitespace(String(String.UnicodeScalarView(chars[..<end])))
     }
 
-    private static func isStructureLine(_ line: String) -> Bool {
+    private static func isStructureLine(_ line: Substring) -> Bool {
         let trimmed = line.drop { $0 == " " }
         return trimmed.isEmpty || trimmed.hasPrefix("\"") || trimmed.hasPrefix("Synonym") || trimmed.hasPrefix("see:")
             || trimmed.hasPrefix("Note:")
     }
 
     /// `      "German"  - English` → the pair; nil for other lines.
-    private static func example(_ line: String) -> TextPair? {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
+    private static func example(_ line: Substring) -> TextPair? {
+        let trimmed = line.drop { $0 == " " }
         guard trimmed.hasPrefix("\""), let separator = trimmed.range(of: "\"  - ") else { return nil }
-        let german = trimmed[trimmed.index(after: trimmed.startIndex) ..< separator.lowerBound]
-        let english = trimmed[separator.upperBound...]
+        let german = collapsedWhitespace(trimmed[trimmed.index(after: trimmed.startIndex) ..< separator.lowerBound])
+        let english = collapsedWhitespace(trimmed[separator.upperBound...])
         guard !german.isEmpty, !english.isEmpty else { return nil }
-        return TextPair(source: collapsedWhitespace(String(german)), target: String(english))
+        return TextPair(source: german, target: english)
     }
 }
 
@@ -179,50 +191,49 @@ public enum FreeDictExtractor {
         "etw.", "jdn.", "jdm.", "jds.", "jd.", "usw.", "bzw.", "etc.", "sth.", "sb.", "o.ä.", "u.ä.", "u.a.",
         "z.b.", "d.h.", "ca.", "vgl.", "bzgl.", "evtl.", "ggf.", "jh.", "co.", "nr.", "s.", "str.", "h.", "ff.", "f.",
     ]
-    private static let closers: Set<Character> = ["\"", "”", "“", "»", "«", "'", "’", ")"]
+    private static let closers: Set<Unicode.Scalar> = ["\"", "”", "“", "»", "«", "'", "’", ")"]
+    private static let sentenceEnds: Set<Unicode.Scalar> = [".", "!", "?", "…"]
 
     /// Whether a German headword is a sentence (rules at the top of this file).
     public static func isSentence(_ german: String, minimumPhraseWords: Int? = nil) -> Bool {
-        let words = german.split(whereSeparator: \.isWhitespace)
+        let words = german.unicodeScalars.split(whereSeparator: \.isSpace).map { String(String.UnicodeScalarView($0)) }
         guard words.count >= 2 else { return false }
         if let minimum = minimumPhraseWords, words.count >= minimum { return true }
-        var core = Substring(german)
+        var core = german.unicodeScalars[...]
         while let last = core.last, closers.contains(last) { core = core.dropLast() }
-        if core.hasSuffix("!") || core.hasSuffix("?") { return true }
-        guard core.hasSuffix("."), !core.hasSuffix("..") else { return false }
-        let lastWord = String(words[words.count - 1].filter { !closers.contains($0) }).lowercased()
+        if core.last == "!" || core.last == "?" { return true }
+        guard core.last == ".", core.dropLast().last != "." else { return false }
+        let lastWord = String(String.UnicodeScalarView(words[words.count - 1].unicodeScalars.filter { !closers.contains($0) }))
+            .lowercased()
         let lastTwo = (words[words.count - 2] + lastWord).lowercased()   // "o. ä." as "o.ä."
         if abbreviations.contains(lastTwo) || lastWord.split(separator: "/").contains(where: { abbreviations.contains(String($0)) }) {
             return false
         }
         if german.hasPrefix("…") { return true }
-        guard let first = german.first(where: { !"…., „\"“'»«(".contains($0) }) else { return false }
-        return first.isUppercase || first.isNumber
+        guard let first = german.unicodeScalars.first(where: { !"…., „\"“'»«(".unicodeScalars.contains($0) }) else { return false }
+        return first.properties.isUppercase || ("0"..."9").contains(first)
     }
 
     /// The cleaned English alternatives of a translation line, in order (rules at the top of
     /// this file); `sentence` splits only between whole sentences.
     public static func englishAlternatives(_ line: String, sentence: Bool) -> [String] {
-        var chars = removingGroups(Array(line))
+        var chars = removingGroups(Array(line.unicodeScalars))
         chars = removingPronunciations(chars)
         if sentence { chars = removingGluedAbbreviations(chars) }
-        var text = String(chars).trimmingCharacters(in: .whitespaces)
-        if let dot = text.firstIndex(of: "."), text[..<dot].allSatisfy(\.isNumber), !text[..<dot].isEmpty,
-           text[text.index(after: dot)...].first == " " {
-            text = String(text[text.index(dot, offsetBy: 2)...])
-        }
-        return splitAlternatives(Array(text), sentence: sentence)
+        chars = removingSenseNumber(chars)
+        return splitAlternatives(chars, sentence: sentence)
             .map(tidy)
-            .filter { $0.contains { $0.isLetter || $0.isNumber } }
+            .filter { $0.unicodeScalars.contains { $0.isLetterOrDigit } }
     }
 
     /// Drops <…>, […] and {…} groups, and text glued right after a ">" (an abbreviation).
-    private static func removingGroups(_ chars: [Character]) -> [Character] {
-        let pairs: [Character: Character] = ["<": ">", "[": "]", "{": "}"]
-        var out: [Character] = []
+    private static func removingGroups(_ chars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(chars.count)
         var i = 0
         while i < chars.count {
-            guard let close = pairs[chars[i]], let end = chars[(i + 1)...].firstIndex(of: close) else {
+            let close: Unicode.Scalar? = chars[i] == "<" ? ">" : chars[i] == "[" ? "]" : chars[i] == "{" ? "}" : nil
+            guard let close, let end = chars[(i + 1)...].firstIndex(of: close) else {
                 out.append(chars[i])
                 i += 1
                 continue
@@ -230,21 +241,22 @@ public enum FreeDictExtractor {
             out.append(" ")
             i = end + 1
             if close == ">" {
-                while i < chars.count, !chars[i].isWhitespace, chars[i] != ",", chars[i] != ";" { i += 1 }
+                while i < chars.count, !chars[i].isSpace, chars[i] != ",", chars[i] != ";" { i += 1 }
             }
         }
         return out
     }
 
     /// Drops " /IPA/" segments (pronunciations of glued abbreviations).
-    private static func removingPronunciations(_ chars: [Character]) -> [Character] {
-        var out: [Character] = []
+    private static func removingPronunciations(_ chars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(chars.count)
         var i = 0
         while i < chars.count {
-            if chars[i] == "/", i == 0 || chars[i - 1].isWhitespace, i + 1 < chars.count,
-               !chars[i + 1].isWhitespace, chars[i + 1] != "/",
+            if chars[i] == "/", i == 0 || chars[i - 1].isSpace, i + 1 < chars.count,
+               !chars[i + 1].isSpace, chars[i + 1] != "/",
                let close = chars[(i + 1)...].firstIndex(of: "/"),
-               close + 1 == chars.count || chars[close + 1].isWhitespace || chars[close + 1] == "," {
+               close + 1 == chars.count || chars[close + 1].isSpace || chars[close + 1] == "," {
                 i = close + 1
                 continue
             }
@@ -257,62 +269,102 @@ public enum FreeDictExtractor {
     /// Drops abbreviations glued to a sentence: any run right after "!" or "?" ("Am I
     /// Jesus?AIJ"), and an upper-case run of two or more letters, digits or "&" right after "."
     /// ("Kiss back.KB"; "8 a.m." and "B.C." stay).
-    private static func removingGluedAbbreviations(_ chars: [Character]) -> [Character] {
-        let ends: Set<Character> = ["!", "?", ".", "…"]
-        var out: [Character] = []
+    private static func removingGluedAbbreviations(_ chars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(chars.count)
         var i = 0
         while i < chars.count {
             out.append(chars[i])
             i += 1
-            guard ends.contains(chars[i - 1]), i < chars.count else { continue }
+            guard sentenceEnds.contains(chars[i - 1]), i < chars.count else { continue }
             var j = i
-            while j < chars.count, !chars[j].isWhitespace, chars[j] != ",", chars[j] != ";" { j += 1 }
+            while j < chars.count, !chars[j].isSpace, chars[j] != ",", chars[j] != ";" { j += 1 }
             let run = chars[i..<j]
-            guard let head = run.first, !ends.contains(head), !closers.contains(head), head != "]" else { continue }
+            guard let head = run.first, !sentenceEnds.contains(head), !closers.contains(head), head != "]" else { continue }
             let glued = chars[i - 1] == "."
-                ? run.count >= 2 && head.isUppercase && run.allSatisfy { $0.isLetter || $0.isNumber || $0 == "&" }
+                ? run.count >= 2 && head.properties.isUppercase && run.allSatisfy { $0.isLetterOrDigit || $0 == "&" }
                 : chars[i - 1] != "…"
             if glued { i = j }
         }
         return out
     }
 
+    /// Drops a leading sense number "1. ".
+    private static func removingSenseNumber(_ chars: [Unicode.Scalar]) -> [Unicode.Scalar] {
+        let text = chars.drop { $0.isSpace }
+        let digits = text.prefix { ("0"..."9").contains($0) }
+        guard !digits.isEmpty, text.dropFirst(digits.count).starts(with: [".", " "]) else { return chars }
+        return Array(text.dropFirst(digits.count + 2))
+    }
+
     /// Splits at top-level ";" and ",": every "," for words, only after . ! ? … : for sentences.
-    private static func splitAlternatives(_ chars: [Character], sentence: Bool) -> [String] {
-        var parts: [String] = []
-        var current: [Character] = []
+    private static func splitAlternatives(_ chars: [Unicode.Scalar], sentence: Bool) -> [[Unicode.Scalar]] {
+        var parts: [[Unicode.Scalar]] = []
+        var current: [Unicode.Scalar] = []
         var depth = 0
         for c in chars {
             if c == "(" { depth += 1 }
             if c == ")" { depth = max(0, depth - 1) }
             if depth == 0, c == ";" || (c == "," && (!sentence || endsSentence(current))) {
-                parts.append(String(current))
+                parts.append(current)
                 current = []
                 continue
             }
             current.append(c)
         }
-        parts.append(String(current))
+        parts.append(current)
         return parts
     }
 
-    private static func endsSentence(_ chars: [Character]) -> Bool {
-        guard chars.contains(where: { $0.isLetter || $0.isNumber }), let last = chars.last(where: { !$0.isWhitespace }) else { return false }
-        return [".", "!", "?", "…", ":"].contains(last)
+    private static func endsSentence(_ chars: [Unicode.Scalar]) -> Bool {
+        guard chars.contains(where: \.isLetterOrDigit), let last = chars.last(where: { !$0.isSpace }) else { return false }
+        return sentenceEnds.contains(last) || last == ":"
     }
 
     /// Collapses whitespace, drops spaces before , . ! ? ; : and trims spaces and commas.
-    private static func tidy(_ text: String) -> String {
-        var out = ""
-        for word in text.split(whereSeparator: \.isWhitespace) {
-            if !out.isEmpty, let first = word.first, !",.!?;:".contains(first) { out.append(" ") }
-            out += word
+    private static func tidy(_ chars: [Unicode.Scalar]) -> String {
+        var out = String.UnicodeScalarView()
+        var space = false
+        for c in chars {
+            if c.isSpace {
+                space = true
+            } else {
+                if space, !out.isEmpty, !",.!?;:".unicodeScalars.contains(c) { out.append(" ") }
+                space = false
+                out.append(c)
+            }
         }
-        return out.trimmingCharacters(in: CharacterSet(charactersIn: " ,;"))
+        return String(out).trimmingCharacters(in: CharacterSet(charactersIn: " ,;"))
+    }
+}
+
+extension Unicode.Scalar {
+    /// White space, with an ASCII fast path.
+    fileprivate var isSpace: Bool {
+        value == 0x20 || value == 0x09 || (value > 0x7F && properties.isWhitespace)
+    }
+
+    /// A letter or a digit, with an ASCII fast path.
+    fileprivate var isLetterOrDigit: Bool {
+        if value < 0x80 {
+            return ("a"..."z").contains(self) || ("A"..."Z").contains(self) || ("0"..."9").contains(self)
+        }
+        return properties.isAlphabetic || properties.numericType != nil
     }
 }
 
 /// Runs of whitespace to single spaces, ends trimmed.
-func collapsedWhitespace(_ text: String) -> String {
-    text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+func collapsedWhitespace<S: StringProtocol>(_ text: S) -> String {
+    var out = String.UnicodeScalarView()
+    var space = false
+    for c in text.unicodeScalars {
+        if c.isSpace {
+            space = !out.isEmpty
+        } else {
+            if space { out.append(" ") }
+            space = false
+            out.append(c)
+        }
+    }
+    return String(out)
 }
