@@ -36,8 +36,8 @@ import Foundation
 public struct FreeDictEntry: Sendable, Equatable {
     /// The German headword, without pronunciation and grammar.
     public let headword: String
-    /// The raw translation line (labels, grammar and alternatives still in it); empty when the
-    /// entry has none.
+    /// The translation line with its whitespace collapsed, labels, grammar and alternatives
+    /// still in it; empty when the entry has none.
     public let translation: String
     /// The lines after the headword line.
     private let body: Substring

@@ -290,22 +290,28 @@ public struct ParallelCorpus: Sendable {
     private static func parseLine(_ line: LineSplitter.Line, format: ParallelCorpusFormat) -> ParsedLine {
         guard case .bytes(let bytes) = line else { return .problem(.tooLong) }
         if bytes.allSatisfy({ $0 == UInt8(ascii: " ") }) { return .blank }
-        guard let text = String(validating: bytes, as: UTF8.self) else { return .problem(.invalidUTF8) }
         switch format {
-        case .tsv: return parseTSV(text)
-        case .jsonLines: return parseJSON(text)
+        case .tsv: return parseTSV(bytes)
+        case .jsonLines: return parseJSON(bytes)
         }
     }
 
-    private static func parseTSV(_ text: String) -> ParsedLine {
-        let fields = text.split(separator: "\t", omittingEmptySubsequences: false)
-        guard fields.count > 1 else { return .problem(.noTab) }
-        guard fields.count == 2 else { return .problem(.extraTab) }
-        return checked(source: String(fields[0]), target: String(fields[1]))
+    /// Splits at the tab on bytes (a tab never sits inside a UTF-8 sequence), so only the two
+    /// fields are decoded.
+    private static func parseTSV(_ bytes: ArraySlice<UInt8>) -> ParsedLine {
+        let tab = UInt8(ascii: "\t")
+        guard let split = bytes.firstIndex(of: tab), !bytes[(split + 1)...].contains(tab) else {
+            guard decodedUTF8(bytes) != nil else { return .problem(.invalidUTF8) }
+            return .problem(bytes.contains(tab) ? .extraTab : .noTab)
+        }
+        guard let source = decodedUTF8(trimmedSpaces(bytes[..<split])),
+              let target = decodedUTF8(trimmedSpaces(bytes[(split + 1)...])) else { return .problem(.invalidUTF8) }
+        return checked(source: source, target: target)
     }
 
-    private static func parseJSON(_ text: String) -> ParsedLine {
-        guard let value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) else {
+    private static func parseJSON(_ bytes: ArraySlice<UInt8>) -> ParsedLine {
+        guard decodedUTF8(bytes) != nil else { return .problem(.invalidUTF8) }
+        guard let value = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
             return .problem(.badJSON)
         }
         guard let object = value as? [String: Any] else { return .problem(.notAnObject) }
@@ -316,12 +322,34 @@ public struct ParallelCorpus: Sendable {
         return checked(source: source, target: target)
     }
 
+    /// Trims surrounding whitespace (ASCII on the fast path, all of Unicode's Zs when a side
+    /// is not ASCII) and rejects empty sides.
     private static func checked(source: String, target: String) -> ParsedLine {
-        let source = source.trimmingCharacters(in: .whitespaces)
-        let target = target.trimmingCharacters(in: .whitespaces)
+        let source = trimmedWhitespace(source), target = trimmedWhitespace(target)
         if source.isEmpty { return .problem(.emptySource) }
         if target.isEmpty { return .problem(.emptyTarget) }
         return .pair(TextPair(source: source, target: target))
+    }
+
+    private static func trimmedSpaces(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let isSpace = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
+            return bytes[bytes.endIndex...]
+        }
+        return bytes[first...last]
+    }
+
+    private static func trimmedWhitespace(_ text: String) -> String {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
+        if first < 0x80, last < 0x80, first != UInt8(ascii: " "), last != UInt8(ascii: " "),
+           first != UInt8(ascii: "\t"), last != UInt8(ascii: "\t") {
+            return text
+        }
+        return text.trimmingCharacters(in: .whitespaces)
+    }
+
+    private static func decodedUTF8(_ bytes: ArraySlice<UInt8>) -> String? {
+        bytes.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
     }
 }
 
