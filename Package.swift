@@ -26,17 +26,17 @@ let package = Package(
         .target(name: "Seq2SeqGeneration", dependencies: ["Seq2SeqTensor"]),
         // 6. Audio: WAV decoding, resampling to 16 kHz, STFT, mel filters, Whisper log-mel.
         .target(name: "Seq2SeqAudio", dependencies: ["Seq2SeqTensor", "Seq2SeqIO"]),
-        // The system zlib (Whisper's compression-ratio check).
+        // The system zlib (Whisper's compression-ratio check, dictd dictionaries for training data).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        // 7. Training: reverse-mode autograd over the tensor kernels, losses, optimisers.
-        .target(name: "Seq2SeqTraining", dependencies: ["Seq2SeqTensor"]),
+        // 7. Training: reverse-mode autograd over the tensor kernels, losses, optimisers, data.
+        .target(name: "Seq2SeqTraining", dependencies: ["Seq2SeqTensor", "CZlib"]),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
         .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio", "CZlib"]),
         .executableTarget(
             name: "seq2seq",
             dependencies: ["Seq2Seq", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq"], path: "Benchmarks/seq2seq-bench"),
+        .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq", "Seq2SeqTraining"], path: "Benchmarks/seq2seq-bench"),
 
         .testTarget(name: "Seq2SeqTensorTests", dependencies: ["Seq2SeqTensor"]),
         .testTarget(name: "Seq2SeqIOTests", dependencies: ["Seq2SeqIO"]),
