@@ -145,48 +145,69 @@ extension TransformerModel {
     // MARK: - JSON
 
     /// `config.json` of the exported family.
-    private func huggingFaceConfig(modelType: String) -> [String: Any] {
+    private func huggingFaceConfig(modelType: String) -> [String: JSONField] {
         let c = configuration
         let architecture = ["marian": "MarianMTModel", "bart": "BartForConditionalGeneration", "mbart": "MBartForConditionalGeneration"][modelType]!
-        var config: [String: Any] = [
-            "architectures": [architecture], "model_type": modelType, "is_encoder_decoder": true,
-            "vocab_size": c.vocabularySize, "d_model": c.modelWidth,
-            "encoder_layers": c.encoderLayers, "decoder_layers": c.decoderLayers,
-            "encoder_attention_heads": c.heads, "decoder_attention_heads": c.heads,
-            "encoder_ffn_dim": c.feedForwardWidth, "decoder_ffn_dim": c.feedForwardWidth,
-            "activation_function": c.activation.rawValue,
-            "dropout": decimal(c.dropout), "attention_dropout": decimal(c.attentionDropout),
-            "activation_dropout": decimal(c.activationDropout), "encoder_layerdrop": 0, "decoder_layerdrop": 0,
-            "max_position_embeddings": c.maxPositions, "scale_embedding": c.scaleEmbeddings,
-            "normalize_before": c.preNorm, "tie_word_embeddings": c.tiedOutput,
-            "pad_token_id": c.padTokenId, "eos_token_id": c.eosTokenId, "bos_token_id": NSNull(),
-            "decoder_start_token_id": c.decoderStartTokenId, "forced_eos_token_id": c.eosTokenId,
-            "init_std": 0.02, "use_cache": true, "dtype": "float32", "label_smoothing": decimal(c.labelSmoothing),
+        var config: [String: JSONField] = [
+            "architectures": .array([.string(architecture)]), "model_type": .string(modelType), "is_encoder_decoder": .bool(true),
+            "vocab_size": .int(c.vocabularySize), "d_model": .int(c.modelWidth),
+            "encoder_layers": .int(c.encoderLayers), "decoder_layers": .int(c.decoderLayers),
+            "encoder_attention_heads": .int(c.heads), "decoder_attention_heads": .int(c.heads),
+            "encoder_ffn_dim": .int(c.feedForwardWidth), "decoder_ffn_dim": .int(c.feedForwardWidth),
+            "activation_function": .string(c.activation.rawValue),
+            "dropout": .float(c.dropout), "attention_dropout": .float(c.attentionDropout),
+            "activation_dropout": .float(c.activationDropout), "encoder_layerdrop": .float(0), "decoder_layerdrop": .float(0),
+            "max_position_embeddings": .int(c.maxPositions), "scale_embedding": .bool(c.scaleEmbeddings),
+            "normalize_before": .bool(c.preNorm), "tie_word_embeddings": .bool(c.tiedOutput),
+            "pad_token_id": .int(c.padTokenId), "eos_token_id": .int(c.eosTokenId), "bos_token_id": .null,
+            "decoder_start_token_id": .int(c.decoderStartTokenId), "forced_eos_token_id": .int(c.eosTokenId),
+            "init_std": .float(0.02), "use_cache": .bool(true), "dtype": .string("float32"),
+            "label_smoothing": .float(c.labelSmoothing),
         ]
         if modelType == "marian" {
-            config["decoder_vocab_size"] = c.vocabularySize
-            config["share_encoder_decoder_embeddings"] = c.sharedEmbeddings
+            config["decoder_vocab_size"] = .int(c.vocabularySize)
+            config["share_encoder_decoder_embeddings"] = .bool(c.sharedEmbeddings)
         }
         return config
     }
 
     /// `generation_config.json`: the special ids, beam search of 4, and padding never generated.
-    private func generationConfig() -> [String: Any] {
+    private func generationConfig() -> [String: JSONField] {
         let c = configuration
-        return ["decoder_start_token_id": c.decoderStartTokenId, "eos_token_id": c.eosTokenId, "pad_token_id": c.padTokenId,
-                "forced_eos_token_id": c.eosTokenId, "bad_words_ids": [[c.padTokenId]], "num_beams": 4,
-                "max_length": c.maxPositions]
+        return ["decoder_start_token_id": .int(c.decoderStartTokenId), "eos_token_id": .int(c.eosTokenId),
+                "pad_token_id": .int(c.padTokenId), "forced_eos_token_id": .int(c.eosTokenId),
+                "bad_words_ids": .array([.array([.int(c.padTokenId)])]), "num_beams": .int(4), "max_length": .int(c.maxPositions)]
     }
 
-    /// The shortest decimal that reads back as `x` (0.1, not 0.10000000149011612).
-    private func decimal(_ x: Float) -> Double { Double("\(x)") ?? Double(x) }
-
-    private func writeJSON(_ object: [String: Any], to url: URL) throws {
+    private func writeJSON(_ object: [String: JSONField], to url: URL) throws {
         do {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: url, options: .atomic)
+            try Data((JSONField.object(object).text(indent: "") + "\n").utf8).write(to: url, options: .atomic)
         } catch {
             throw ModelFileError(url.path, "cannot write (\(error.localizedDescription))")
+        }
+    }
+}
+
+/// A JSON value with its number kind kept: transformers' configuration classes check field
+/// types strictly, so a float field must be written `0.0`, never `0`.
+enum JSONField {
+    case int(Int), float(Float), bool(Bool), string(String), null
+    case array([JSONField])
+    case object([String: JSONField])
+
+    /// Pretty-printed text with sorted keys.
+    func text(indent: String) -> String {
+        switch self {
+        case .int(let n): return "\(n)"
+        case .float(let x): return x == x.rounded() && abs(x) < 1e15 ? "\(Int(x)).0" : "\(x)"  // shortest decimal
+        case .bool(let b): return b ? "true" : "false"
+        case .string(let s): return "\"\(s)\""
+        case .null: return "null"
+        case .array(let items): return "[" + items.map { $0.text(indent: indent) }.joined(separator: ", ") + "]"
+        case .object(let fields):
+            let inner = indent + "  "
+            let lines = fields.keys.sorted().map { "\(inner)\"\($0)\": \(fields[$0]!.text(indent: inner))" }
+            return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
         }
     }
 }
