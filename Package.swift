@@ -36,7 +36,7 @@ let package = Package(
             name: "seq2seq",
             dependencies: ["Seq2Seq", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq"], path: "Benchmarks/seq2seq-bench"),
+        .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq", "Seq2SeqTraining"], path: "Benchmarks/seq2seq-bench"),
 
         .testTarget(name: "Seq2SeqTensorTests", dependencies: ["Seq2SeqTensor"]),
         .testTarget(name: "Seq2SeqIOTests", dependencies: ["Seq2SeqIO"]),

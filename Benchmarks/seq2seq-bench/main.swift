@@ -1,13 +1,14 @@
 // seq2seq-bench: `gemm` (float32 GEMM throughput), `model` (generation tokens/s),
 // `tokenize` (tokenizer throughput), `firefox` (Marian translation sentences/s) and
-// `whisper` (transcription real-time factor).
+// `whisper` (transcription real-time factor) and `train-step` (training tokens/s).
 import Foundation
 
 let usage = "usage: seq2seq-bench gemm [--threads T] [--repeats R] [--min-seconds S] [--path best|avx2|avx512|scalar] [--shape M,N,K]\n" +
     "       seq2seq-bench model --model DIR [--batch B] [--beams K] [--new-tokens N] [--threads T]\n" +
     "       seq2seq-bench tokenize --tokenizer FILE|DIR --file TEXT [--repeats R]\n" +
     "       seq2seq-bench firefox --model DIR --reference FILE.jsonl [--shortlist on|off] [--threads T] [--repeats R]\n" +
-    "       seq2seq-bench whisper --model DIR [--beam-size N] [--threads T] FILE…"
+    "       seq2seq-bench whisper --model DIR [--beam-size N] [--threads T] FILE…\n" +
+    "       seq2seq-bench train-step [--preset tiny|small|base] [--batch-tokens N] [--length L] [--vocab V] [--steps K] [--threads T] [--save-model DIR]"
 let commandLine = Array(CommandLine.arguments.dropFirst())
 do {
     switch commandLine.first {
@@ -16,6 +17,7 @@ do {
     case "tokenize": try runTokenizerBench(Array(commandLine.dropFirst()))
     case "firefox": try runFirefoxBench(Array(commandLine.dropFirst()))
     case "whisper": try runWhisperBench(Array(commandLine.dropFirst()))
+    case "train-step": try runTrainStepBench(Array(commandLine.dropFirst()))
     default: throw BenchError(usage)
     }
 } catch {
