@@ -9,19 +9,34 @@ PyTorch with torch.set_num_threads(T): forward on a random batch of the same sha
 L source and L target tokens, dropout as configured, training mode), label-smoothed
 cross-entropy ignoring padding, backward, clip_grad_norm_(1.0), torch.optim.AdamW. Prints
 both JSON records and the ratio of tokens/s (ours / PyTorch). The first step of each warms up.
+
+Both engines run with glibc keeping freed memory (GLIBC_TUNABLES mmap_max 0 and no trimming,
+what `TrainingMemory.keepFreedMemory()` sets in Swift; the script re-executes itself with it),
+so neither pays a page fault per 4 KiB of every step's fresh tensors; `--default-malloc`
+runs both with glibc's defaults instead.
 """
 import argparse
 import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
+
+TUNABLES = "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=2147483647"
+if "--default-malloc" not in sys.argv and os.environ.get("GLIBC_TUNABLES") != TUNABLES:
+    os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, GLIBC_TUNABLES=TUNABLES))
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from transformers import AutoModelForSeq2SeqLM  # noqa: E402
+
+
+def cpu_model():
+    with open("/proc/cpuinfo") as f:
+        return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.machine())
 
 
 def pytorch_steps(folder, batch, length, steps, threads):
@@ -61,7 +76,7 @@ def pytorch_steps(folder, batch, length, steps, threads):
     return {"engine": "pytorch", "torch": torch.__version__, "batch": batch, "length": length, "vocab": vocab,
             "target_tokens": batch * length, "threads": threads, "steps": steps, "seconds_per_step": step,
             "tokens_per_second": batch * length / step, "forward_seconds": mean(0), "backward_seconds": mean(1),
-            "optimizer_seconds": mean(2), "model_class": type(model).__name__, "cpu": platform.processor()}
+            "optimizer_seconds": mean(2), "model_class": type(model).__name__, "cpu": cpu_model()}
 
 
 def main():
@@ -72,12 +87,14 @@ def main():
     parser.add_argument("--vocab", type=int, default=8000)
     parser.add_argument("--steps", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--default-malloc", action="store_true")
     parser.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "seq2seq-bench"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         command = [args.bench, "train-step", "--preset", args.preset, "--batch-tokens", str(args.batch_tokens),
                    "--length", str(args.length), "--vocab", str(args.vocab), "--steps", str(args.steps),
-                   "--threads", str(args.threads), "--save-model", folder]
+                   "--threads", str(args.threads), "--save-model", folder,
+                   "--keep-freed-memory", "off" if args.default_malloc else "on"]
         ours = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
         print(json.dumps(ours))
         theirs = pytorch_steps(folder, ours["batch"], args.length, args.steps, args.threads)

@@ -7,7 +7,8 @@ import Seq2SeqTensor
 import Seq2SeqTraining
 
 /// Runs `train-step --preset tiny|small|base --batch-tokens N --length L --vocab V --steps K
-/// --threads T [--save-model DIR]`; prints one JSON object.
+/// --threads T [--save-model DIR] [--keep-freed-memory on|off]`; prints one JSON object.
+/// `--keep-freed-memory on` (the default) calls `TrainingMemory.keepFreedMemory()`.
 func runTrainStepBench(_ arguments: [String]) throws {
     var options: [String: String] = [:]
     var i = 0
@@ -21,6 +22,8 @@ func runTrainStepBench(_ arguments: [String]) throws {
     let steps = max(1, Int(options["--steps"] ?? "3") ?? 3)
     if let threads = options["--threads"].flatMap(Int.init) { ThreadPool.configure(threads: threads) }
     let B = max(1, batchTokens / length)
+    let keepFreedMemory = (options["--keep-freed-memory"] ?? "on") == "on"
+    if keepFreedMemory { TrainingMemory.keepFreedMemory() }
 
     let model = TransformerModel(configuration: TransformerConfiguration(preset: preset, vocabularySize: vocabulary), seed: 1)
     if let path = options["--save-model"] { try model.export(to: URL(fileURLWithPath: path)) }
@@ -54,7 +57,7 @@ func runTrainStepBench(_ arguments: [String]) throws {
         "target_tokens": B * length, "threads": ThreadPool.shared.threadCount, "parameters": model.parameterCount,
         "steps": steps, "seconds_per_step": step, "tokens_per_second": Double(B * length) / step,
         "forward_seconds": mean(\.forward), "backward_seconds": mean(\.backward), "optimizer_seconds": mean(\.optimizer),
-        "peak_rss_mb": peakResidentMegabytes(), "cpu": cpuModelName(),
+        "peak_rss_mb": peakResidentMegabytes(), "cpu": cpuModelName(), "keep_freed_memory": keepFreedMemory,
     ]
     let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))

@@ -8,7 +8,7 @@ let usage = "usage: seq2seq-bench gemm [--threads T] [--repeats R] [--min-second
     "       seq2seq-bench tokenize --tokenizer FILE|DIR --file TEXT [--repeats R]\n" +
     "       seq2seq-bench firefox --model DIR --reference FILE.jsonl [--shortlist on|off] [--threads T] [--repeats R]\n" +
     "       seq2seq-bench whisper --model DIR [--beam-size N] [--threads T] FILE…\n" +
-    "       seq2seq-bench train-step [--preset tiny|small|base] [--batch-tokens N] [--length L] [--vocab V] [--steps K] [--threads T] [--save-model DIR]"
+    "       seq2seq-bench train-step [--preset tiny|small|base] [--batch-tokens N] [--length L] [--vocab V] [--steps K] [--threads T] [--save-model DIR] [--keep-freed-memory on|off]"
 let commandLine = Array(CommandLine.arguments.dropFirst())
 do {
     switch commandLine.first {
