@@ -83,7 +83,7 @@ final class TrainingStepReferenceTests: XCTestCase {
             XCTAssertLessThanOrEqual(worst, 1e-5, "\(variant): parameters after the AdamW step")
             XCTAssertLessThanOrEqual(worstKeyBiasStep, optimizer.learningRate * 1.0001, "\(variant): k_proj.bias step")
             print("\(variant): loss \(loss.scalar) (PyTorch \(try number(reference["loss"]))), grad norm \(norm), " +
-                  "max |Δ gradient| \(worstGradient), max |Δ parameter| after AdamW \(worst)")
+                  "max |Δ gradient| \(worstGradient), max |Δ parameter| after AdamW \(worst) (k_proj.bias steps up to \(worstKeyBiasStep))")
         }
     }
 

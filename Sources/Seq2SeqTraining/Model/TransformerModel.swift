@@ -97,7 +97,9 @@ public final class TransformerModel {
     /// The label-smoothed cross-entropy of `batch` (ε = `configuration.labelSmoothing`),
     /// skipping padded targets: by default the sum over target tokens divided by their count,
     /// as `torch.nn.functional.cross_entropy(ignore_index:, label_smoothing:)` and
-    /// transformers' `LabelSmoother` compute it.
+    /// transformers' `LabelSmoother` compute it (smoothing mass ε/V on every class). fairseq's
+    /// `label_smoothed_cross_entropy` differs slightly: ε/(V-1) on the non-target classes, and
+    /// a sum whose gradient it divides by the token count (`reduction: .sum`, then scale).
     public func loss(for batch: TrainingBatch, reduction: LossReduction = .mean) -> Variable {
         loss(logits: logits(for: batch), batch: batch, reduction: reduction)
     }
