@@ -28,8 +28,9 @@ let package = Package(
         .target(name: "Seq2SeqAudio", dependencies: ["Seq2SeqTensor", "Seq2SeqIO"]),
         // The system zlib (Whisper's compression-ratio check, dictd dictionaries for training data).
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        // 7. Training: reverse-mode autograd over the tensor kernels, losses, optimisers, data.
-        .target(name: "Seq2SeqTraining", dependencies: ["Seq2SeqTensor", "CZlib"]),
+        // 7. Training: reverse-mode autograd over the tensor kernels, losses, optimisers, data,
+        // the trainable Transformer and its Hugging Face export.
+        .target(name: "Seq2SeqTraining", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "CZlib"]),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
         .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio", "CZlib"]),
         .executableTarget(
@@ -43,7 +44,7 @@ let package = Package(
         .testTarget(name: "Seq2SeqGenerationTests", dependencies: ["Seq2SeqGeneration"]),
         .testTarget(name: "Seq2SeqTokenizersTests", dependencies: ["Seq2SeqTokenizers"]),
         .testTarget(name: "Seq2SeqAudioTests", dependencies: ["Seq2SeqAudio"]),
-        .testTarget(name: "Seq2SeqTrainingTests", dependencies: ["Seq2SeqTraining"]),
+        .testTarget(name: "Seq2SeqTrainingTests", dependencies: ["Seq2SeqTraining", "Seq2Seq"]),
         .testTarget(name: "Seq2SeqModelsTests", dependencies: ["Seq2Seq"]),
         .testTarget(name: "Seq2SeqCLITests", dependencies: ["Seq2Seq"]),
     ],

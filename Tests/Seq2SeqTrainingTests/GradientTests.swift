@@ -61,6 +61,15 @@ final class GradientTests: XCTestCase {
         checkGradients(of: [table]) { embedding(ids, shape: [2, 3], table: table) }
     }
 
+    func testEmbeddingSkipsThePaddingRow() {
+        let table = randomParameter([6, 4], generator: &generator)
+        let ids: [Int32] = [1, 0, 3, 0, 5, 1]  // 0 is padding
+        let y = embedding(ids, shape: [2, 3], table: table, paddingIndex: 0)
+        y.backward()
+        XCTAssertEqual(table.gradient?.values[0..<4].allSatisfy { $0 == 0 }, true, "padding row got a gradient")
+        XCTAssertEqual(table.gradient?.values[4..<8].allSatisfy { $0 == 2 }, true, "row 1 is looked up twice")
+    }
+
     func testLayerNorm() {
         let x = randomParameter([2, 3, 5], in: -2...2, generator: &generator)
         let gamma = randomParameter([5], in: 0.5...1.5, generator: &generator)

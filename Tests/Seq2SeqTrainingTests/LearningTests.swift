@@ -1,7 +1,7 @@
 // A tiny encoder-decoder Transformer, composed in the test from the training ops, learns to
 // reverse sequences: the ops, masks (key padding, causal), tied embeddings, AdamW, clipping
-// and the schedule working together. (The library's model type is later work; this
-// composition is only the proof that the foundation trains.)
+// and the schedule working together. (This composition is the proof that the foundation
+// trains; the library's `TransformerModel` has its own test in ModelLearningTests.)
 import Foundation
 import Seq2SeqTensor
 import Seq2SeqTraining

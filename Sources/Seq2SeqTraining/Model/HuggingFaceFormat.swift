@@ -1,0 +1,258 @@
+// Writing and reading a `TransformerModel` as a Hugging Face model folder (`config.json`,
+// `model.safetensors`, `generation_config.json`) that transformers 5.x loads unchanged:
+//
+//   post-norm                    → MarianMTModel (sinusoidal positions, recreated by transformers
+//                                  and not stored; `scale_embedding`)
+//   post-norm + embedding norm   → BartForConditionalGeneration
+//   pre-norm + embedding norm    → MBartForConditionalGeneration (final `layer_norm` per stack)
+//
+// BART and mBART learn their positions: the export fills `embed_positions` (offset 2, rows
+// 0 and 1 unused) with the sinusoid table, and loading accepts only that table.
+//
+// Tying, as transformers 5.24 reads it (modeling_utils.get_expanded_tied_weights_keys):
+// `tie_word_embeddings: false` switches off *every* tie of the model, so an untied export
+// stores the shared table under each name the model reads it by (`model.shared`,
+// `model.encoder.embed_tokens`, `model.decoder.embed_tokens`) besides `lm_head.weight`.
+// Separate source and target tables exist only in Marian
+// (`share_encoder_decoder_embeddings: false`).
+import Foundation
+import Seq2SeqIO
+import Seq2SeqTensor
+
+extension TransformerConfiguration {
+    /// The transformers `model_type` an export of this configuration writes (`marian`, `bart`
+    /// or `mbart`); throws when no family expresses it exactly.
+    public func huggingFaceModelType() throws -> String {
+        switch (preNorm, embeddingNorm) {
+        case (false, false): return "marian"
+        case (_, true) where !sharedEmbeddings:
+            throw TransformerConfigurationError("separate source and target embeddings export only as Marian (post-norm without embeddingNorm)")
+        case (false, true): return "bart"
+        case (true, true): return "mbart"
+        case (true, false):
+            throw TransformerConfigurationError("a pre-norm model exports as mBART, which always applies layernorm_embedding: set embeddingNorm = true")
+        }
+    }
+}
+
+extension TransformerModel {
+    /// Writes `config.json`, `generation_config.json` and `model.safetensors` (float32) into
+    /// `directory` (created if needed), a folder transformers and `Seq2SeqModel` load as they are.
+    public func export(to directory: URL) throws {
+        let modelType = try configuration.huggingFaceModelType()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ModelFileError(directory.path, "cannot create the folder (\(error.localizedDescription))")
+        }
+        try SafetensorsWriter.write(exportedTensors(modelType: modelType), to: directory.appendingPathComponent("model.safetensors"))
+        try writeJSON(huggingFaceConfig(modelType: modelType), to: directory.appendingPathComponent("config.json"))
+        try writeJSON(generationConfig(), to: directory.appendingPathComponent("generation_config.json"))
+    }
+
+    /// Reads a folder written by `export(to:)`, or a Marian, BART or mBART folder of the same
+    /// shape written by transformers (sinusoidal positions only). Strict: every stored tensor
+    /// must be used, have the expected shape, and tied copies must be equal.
+    public static func load(from directory: URL) throws -> TransformerModel {
+        let configURL = directory.appendingPathComponent("config.json")
+        let config = try JSONConfig(contentsOf: configURL)
+        let configuration = try TransformerConfiguration(huggingFace: config)
+        let model = TransformerModel(configuration: configuration, seed: 0)
+        let checkpoint = try SafetensorsCheckpoint(directory: directory)
+        try model.read(checkpoint, modelType: try configuration.huggingFaceModelType())
+        return model
+    }
+
+    // MARK: - Tensors
+
+    /// Every tensor an export stores, with its transformers name.
+    private func exportedTensors(modelType: String) -> [SafetensorsWriter.Item] {
+        let (V, D, c) = (configuration.vocabularySize, configuration.modelWidth, configuration)
+        var items = namedParameters.map { SafetensorsWriter.Item(name: $0.name, shape: $0.variable.value.shape, values: $0.variable.value.values) }
+        func copy(_ name: String, _ v: Variable) { items.append(.init(name: name, shape: v.value.shape, values: v.value.values)) }
+        if c.sharedEmbeddings && !c.tiedOutput {  // nothing is tied: every reader gets its copy
+            copy("model.encoder.embed_tokens.weight", encoderEmbeddings)
+            copy("model.decoder.embed_tokens.weight", decoderEmbeddings)
+        }
+        items.append(.init(name: "final_logits_bias", shape: [1, V], values: finalLogitsBias.value.values))
+        if modelType != "marian" {
+            let table = learnedPositionTable()
+            for stack in ["encoder", "decoder"] {
+                items.append(.init(name: "model.\(stack).embed_positions.weight", shape: [c.maxPositions + 2, D], values: table.values))
+            }
+        }
+        return items
+    }
+
+    /// BART's learned-position layout of the sinusoids: row p + 2 holds position p.
+    private func learnedPositionTable() -> Tensor {
+        let (P, D) = (configuration.maxPositions, configuration.modelWidth)
+        let table = Tensor(zeros: [P + 2, D])
+        (table.data + 2 * D).update(from: positions.data, count: P * D)
+        return table
+    }
+
+    /// Copies the checkpoint's tensors into the parameters; checks the duplicates and constants.
+    private func read(_ checkpoint: SafetensorsCheckpoint, modelType: String) throws {
+        var used = Set<String>()
+        func tensor(_ name: String, shape: [Int]) throws -> Tensor? {
+            guard let stored = checkpoint.shape(of: name) else { return nil }
+            guard stored.filter({ $0 != 1 }) == shape.filter({ $0 != 1 }), stored.reduce(1, *) == shape.reduce(1, *) else {
+                throw ModelFileError(checkpoint.path, "weight '\(name)' has shape \(stored), expected \(shape)")
+            }
+            used.insert(name)
+            return try checkpoint.floatTensor(name)
+        }
+        for (name, variable) in namedParameters {
+            let aliases = name == "model.shared.weight" ? [name, "model.encoder.embed_tokens.weight"] : [name]
+            guard let t = try aliases.lazy.compactMap({ try tensor($0, shape: variable.value.shape) }).first else {
+                throw ModelFileError(checkpoint.path, "missing weight '\(name)' (expected shape \(variable.value.shape))")
+            }
+            variable.value.data.update(from: t.data, count: t.count)
+        }
+        if let bias = try tensor("final_logits_bias", shape: finalLogitsBias.value.shape) {
+            finalLogitsBias.value.data.update(from: bias.data, count: bias.count)
+        }
+        // Copies of tied tables, and positions, must equal what the model computes with.
+        var expected: [(String, Tensor, Float)] = []
+        if configuration.sharedEmbeddings {
+            expected += [("model.encoder.embed_tokens.weight", encoderEmbeddings.value, 0), ("model.decoder.embed_tokens.weight", decoderEmbeddings.value, 0)]
+        }
+        if configuration.tiedOutput { expected.append(("lm_head.weight", outputWeight.value, 0)) }
+        let positionTable = modelType == "marian" ? positions : learnedPositionTable()
+        let firstRow = modelType == "marian" ? 0 : 2
+        for stack in ["encoder", "decoder"] { expected.append(("model.\(stack).embed_positions.weight", positionTable, 1e-6)) }
+        for (name, value, tolerance) in expected {
+            guard let stored = try tensor(name, shape: value.shape) else {
+                if name.contains("embed_positions") && modelType != "marian" {
+                    throw ModelFileError(checkpoint.path, "missing weight '\(name)'")
+                }
+                continue
+            }
+            let skip = name.contains("embed_positions") ? firstRow * value.shape[1] : 0
+            for i in skip..<value.count where abs(stored.data[i] - value.data[i]) > tolerance {
+                let what = name.contains("embed_positions") ? "is not the sinusoid table (learned positions are not supported)"
+                                                            : "differs from the table it is tied to"
+                throw ModelFileError(checkpoint.path, "weight '\(name)' \(what)")
+            }
+        }
+        let unused = checkpoint.names.filter { !used.contains($0) }
+        if !unused.isEmpty {
+            throw ModelFileError(checkpoint.path, "\(unused.count) unexpected weight(s): \(unused.prefix(3).joined(separator: ", "))")
+        }
+    }
+
+    // MARK: - JSON
+
+    /// `config.json` of the exported family.
+    private func huggingFaceConfig(modelType: String) -> [String: JSONField] {
+        let c = configuration
+        let architecture = ["marian": "MarianMTModel", "bart": "BartForConditionalGeneration", "mbart": "MBartForConditionalGeneration"][modelType]!
+        var config: [String: JSONField] = [
+            "architectures": .array([.string(architecture)]), "model_type": .string(modelType), "is_encoder_decoder": .bool(true),
+            "vocab_size": .int(c.vocabularySize), "d_model": .int(c.modelWidth),
+            "encoder_layers": .int(c.encoderLayers), "decoder_layers": .int(c.decoderLayers),
+            "encoder_attention_heads": .int(c.heads), "decoder_attention_heads": .int(c.heads),
+            "encoder_ffn_dim": .int(c.feedForwardWidth), "decoder_ffn_dim": .int(c.feedForwardWidth),
+            "activation_function": .string(c.activation.rawValue),
+            "dropout": .float(c.dropout), "attention_dropout": .float(c.attentionDropout),
+            "activation_dropout": .float(c.activationDropout), "encoder_layerdrop": .float(0), "decoder_layerdrop": .float(0),
+            "max_position_embeddings": .int(c.maxPositions), "scale_embedding": .bool(c.scaleEmbeddings),
+            "normalize_before": .bool(c.preNorm), "tie_word_embeddings": .bool(c.tiedOutput),
+            "pad_token_id": .int(c.padTokenId), "eos_token_id": .int(c.eosTokenId), "bos_token_id": .null,
+            "decoder_start_token_id": .int(c.decoderStartTokenId), "forced_eos_token_id": .int(c.eosTokenId),
+            "init_std": .float(0.02), "use_cache": .bool(true), "dtype": .string("float32"),
+            "label_smoothing": .float(c.labelSmoothing),
+        ]
+        if modelType == "marian" {
+            config["decoder_vocab_size"] = .int(c.vocabularySize)
+            config["share_encoder_decoder_embeddings"] = .bool(c.sharedEmbeddings)
+        }
+        return config
+    }
+
+    /// `generation_config.json`: the special ids, beam search of 4, and padding never generated.
+    private func generationConfig() -> [String: JSONField] {
+        let c = configuration
+        return ["decoder_start_token_id": .int(c.decoderStartTokenId), "eos_token_id": .int(c.eosTokenId),
+                "pad_token_id": .int(c.padTokenId), "forced_eos_token_id": .int(c.eosTokenId),
+                "bad_words_ids": .array([.array([.int(c.padTokenId)])]), "num_beams": .int(4), "max_length": .int(c.maxPositions)]
+    }
+
+    private func writeJSON(_ object: [String: JSONField], to url: URL) throws {
+        do {
+            try Data((JSONField.object(object).text(indent: "") + "\n").utf8).write(to: url, options: .atomic)
+        } catch {
+            throw ModelFileError(url.path, "cannot write (\(error.localizedDescription))")
+        }
+    }
+}
+
+/// A JSON value with its number kind kept: transformers' configuration classes check field
+/// types strictly, so a float field must be written `0.0`, never `0`.
+enum JSONField {
+    case int(Int), float(Float), bool(Bool), string(String), null
+    case array([JSONField])
+    case object([String: JSONField])
+
+    /// Pretty-printed text with sorted keys.
+    func text(indent: String) -> String {
+        switch self {
+        case .int(let n): return "\(n)"
+        case .float(let x): return x == x.rounded() && abs(x) < 1e15 ? "\(Int(x)).0" : "\(x)"  // shortest decimal
+        case .bool(let b): return b ? "true" : "false"
+        case .string(let s): return "\"\(s)\""
+        case .null: return "null"
+        case .array(let items): return "[" + items.map { $0.text(indent: indent) }.joined(separator: ", ") + "]"
+        case .object(let fields):
+            let inner = indent + "  "
+            let lines = fields.keys.sorted().map { "\(inner)\"\($0)\": \(fields[$0]!.text(indent: inner))" }
+            return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
+        }
+    }
+}
+
+extension TransformerConfiguration {
+    /// The configuration a transformers `config.json` of a Marian, BART or mBART model describes.
+    init(huggingFace c: JSONConfig) throws {
+        func required(_ key: String) throws -> Int {
+            guard let v = try c.int(key) else { throw ModelFileError(c.path, "missing \"\(key)\"") }
+            return v
+        }
+        let modelType = try c.string("model_type") ?? ""
+        guard ["marian", "bart", "mbart"].contains(modelType) else {
+            throw ModelFileError(c.path, "model_type \"\(modelType)\" is not marian, bart or mbart")
+        }
+        let V = try required("vocab_size")
+        if let target = try c.int("decoder_vocab_size"), target != V {
+            throw ModelFileError(c.path, "decoder_vocab_size \(target) differs from vocab_size \(V)")
+        }
+        for (encoderKey, decoderKey) in [("encoder_attention_heads", "decoder_attention_heads"), ("encoder_ffn_dim", "decoder_ffn_dim")] {
+            if try c.int(decoderKey) ?? required(encoderKey) != required(encoderKey) {
+                throw ModelFileError(c.path, "\(encoderKey) and \(decoderKey) differ")
+            }
+        }
+        let actName = try c.string("activation_function") ?? "gelu"
+        let activation: Activation
+        switch actName {
+        case "relu": activation = .relu
+        case "gelu": activation = .gelu
+        case "swish", "silu": activation = .swish
+        default: throw ModelFileError(c.path, "unsupported activation_function \"\(actName)\" (relu, gelu, swish)")
+        }
+        func rate(_ key: String) throws -> Float { Float(try c.double(key) ?? 0) }
+        let pad = try required("pad_token_id")
+        self.init(vocabularySize: V, modelWidth: try required("d_model"), heads: try required("encoder_attention_heads"),
+                  feedForwardWidth: try required("encoder_ffn_dim"), encoderLayers: try required("encoder_layers"),
+                  decoderLayers: try required("decoder_layers"), dropout: try rate("dropout"),
+                  attentionDropout: try rate("attention_dropout"), activationDropout: try rate("activation_dropout"),
+                  activation: activation, preNorm: modelType == "mbart", embeddingNorm: modelType != "marian",
+                  sharedEmbeddings: modelType == "marian" ? try c.bool("share_encoder_decoder_embeddings") ?? true : true,
+                  tiedOutput: try c.bool("tie_word_embeddings") ?? true, scaleEmbeddings: try c.bool("scale_embedding") ?? false,
+                  maxPositions: try required("max_position_embeddings"), padTokenId: pad,
+                  eosTokenId: try c.intOrIntArray("eos_token_id")?.first ?? required("eos_token_id"),
+                  decoderStartTokenId: try c.int("decoder_start_token_id") ?? pad,
+                  labelSmoothing: Float(try c.double("label_smoothing") ?? 0.1))
+        do { try validate() } catch { throw ModelFileError(c.path, "\(error)") }
+    }
+}

@@ -1,0 +1,151 @@
+// The architecture and training switches of the trainable encoder-decoder Transformer
+// (Vaswani et al. 2017, "Attention Is All You Need"), with the variants Hugging Face's
+// Marian, BART and mBART families express: post-norm or pre-norm, a layer norm on the
+// embeddings, shared and tied embedding tables.
+//
+//     var configuration = TransformerConfiguration(preset: .small, vocabularySize: 8000)
+//     configuration.preNorm = true
+//     configuration.embeddingNorm = true   // mBART-style export needs it with pre-norm
+//     let model = TransformerModel(configuration: configuration, seed: 1)
+import Foundation
+
+/// Every switch of a `TransformerModel`; all fields can be changed after choosing a preset.
+public struct TransformerConfiguration: Codable, Sendable, Equatable {
+    /// Sizes of the paper's models and two smaller ones.
+    public enum Preset: String, Codable, Sendable, CaseIterable {
+        /// D 64, H 2, FFN 128, 2 + 2 layers: for tests and toy tasks.
+        case tiny
+        /// D 256, H 4, FFN 1024, 3 + 3 layers.
+        case small
+        /// The paper's base model: D 512, H 8, FFN 2048, 6 + 6 layers.
+        case base
+    }
+
+    /// The feed-forward activation.
+    public enum Activation: String, Codable, Sendable, CaseIterable {
+        /// max(0, x), as in the paper.
+        case relu
+        /// The exact GELU, x·Φ(x) (Hugging Face `gelu`).
+        case gelu
+        /// x·σ(x) (Hugging Face `swish`, also called SiLU).
+        case swish
+    }
+
+    /// Vocabulary size V (source and target ids share one numbering).
+    public var vocabularySize: Int
+    /// Model width D.
+    public var modelWidth: Int
+    /// Attention heads H (D must be a multiple of H).
+    public var heads: Int
+    /// Inner width of the feed-forward blocks.
+    public var feedForwardWidth: Int
+    /// Encoder layers.
+    public var encoderLayers: Int
+    /// Decoder layers.
+    public var decoderLayers: Int
+    /// Dropout on the embeddings and on each sublayer's output before the residual sum.
+    public var dropout: Float
+    /// Dropout on the attention probabilities.
+    public var attentionDropout: Float
+    /// Dropout after the feed-forward activation.
+    public var activationDropout: Float
+    /// The feed-forward activation (ReLU by default, as the paper).
+    public var activation: Activation
+    /// Normalize before each sublayer and after each stack (true), or after each residual sum
+    /// as the paper does (false, the default).
+    public var preNorm: Bool
+    /// A learned layer norm right after embeddings + positions in both stacks (BART and
+    /// mBART's `layernorm_embedding`). A pre-norm model needs it to export as mBART, which
+    /// always applies one.
+    public var embeddingNorm: Bool
+    /// One embedding table for source and target tokens.
+    public var sharedEmbeddings: Bool
+    /// The output layer is the target embedding table (no separate `lm_head.weight`).
+    public var tiedOutput: Bool
+    /// Token embeddings are multiplied by √D before the positions are added.
+    public var scaleEmbeddings: Bool
+    /// Longest source or target the sinusoidal position table covers.
+    public var maxPositions: Int
+    /// Padding id: ignored by the loss and masked out of attention; its embedding row gets no
+    /// gradient from lookups.
+    public var padTokenId: Int
+    /// End-of-sequence id.
+    public var eosTokenId: Int
+    /// The first decoder input (Marian uses the padding id).
+    public var decoderStartTokenId: Int
+    /// Label smoothing ε of the training loss.
+    public var labelSmoothing: Float
+
+    /// A configuration of a preset's sizes, the paper's regularisation (dropout 0.1, label
+    /// smoothing 0.1, no attention or activation dropout), post-norm, ReLU, shared and tied
+    /// embeddings scaled by √D, 512 positions, padding and decoder start 0, end of sequence 1.
+    public init(preset: Preset, vocabularySize: Int) {
+        let (d, h, f, layers): (Int, Int, Int, Int)
+        switch preset {
+        case .tiny: (d, h, f, layers) = (64, 2, 128, 2)
+        case .small: (d, h, f, layers) = (256, 4, 1024, 3)
+        case .base: (d, h, f, layers) = (512, 8, 2048, 6)
+        }
+        self.init(vocabularySize: vocabularySize, modelWidth: d, heads: h, feedForwardWidth: f,
+                  encoderLayers: layers, decoderLayers: layers)
+    }
+
+    /// A configuration with the given sizes and the defaults of `init(preset:vocabularySize:)`.
+    public init(vocabularySize: Int, modelWidth: Int, heads: Int, feedForwardWidth: Int, encoderLayers: Int,
+                decoderLayers: Int, dropout: Float = 0.1, attentionDropout: Float = 0, activationDropout: Float = 0,
+                activation: Activation = .relu, preNorm: Bool = false, embeddingNorm: Bool = false,
+                sharedEmbeddings: Bool = true, tiedOutput: Bool = true, scaleEmbeddings: Bool = true,
+                maxPositions: Int = 512, padTokenId: Int = 0, eosTokenId: Int = 1, decoderStartTokenId: Int = 0,
+                labelSmoothing: Float = 0.1) {
+        self.vocabularySize = vocabularySize
+        self.modelWidth = modelWidth
+        self.heads = heads
+        self.feedForwardWidth = feedForwardWidth
+        self.encoderLayers = encoderLayers
+        self.decoderLayers = decoderLayers
+        self.dropout = dropout
+        self.attentionDropout = attentionDropout
+        self.activationDropout = activationDropout
+        self.activation = activation
+        self.preNorm = preNorm
+        self.embeddingNorm = embeddingNorm
+        self.sharedEmbeddings = sharedEmbeddings
+        self.tiedOutput = tiedOutput
+        self.scaleEmbeddings = scaleEmbeddings
+        self.maxPositions = maxPositions
+        self.padTokenId = padTokenId
+        self.eosTokenId = eosTokenId
+        self.decoderStartTokenId = decoderStartTokenId
+        self.labelSmoothing = labelSmoothing
+    }
+
+    /// Width of one head, D / H.
+    public var headWidth: Int { modelWidth / max(heads, 1) }
+
+    /// Throws `TransformerConfigurationError` naming the first inconsistent field.
+    public func validate() throws {
+        func check(_ ok: Bool, _ problem: @autoclosure () -> String) throws {
+            if !ok { throw TransformerConfigurationError(problem()) }
+        }
+        try check(vocabularySize > 0, "vocabularySize \(vocabularySize) must be positive")
+        try check(modelWidth > 0 && modelWidth % 2 == 0, "modelWidth \(modelWidth) must be positive and even")
+        try check(heads > 0 && modelWidth % heads == 0, "modelWidth \(modelWidth) is not a multiple of \(heads) heads")
+        try check(feedForwardWidth > 0, "feedForwardWidth \(feedForwardWidth) must be positive")
+        try check(encoderLayers > 0 && decoderLayers > 0, "encoderLayers and decoderLayers must be positive")
+        try check(maxPositions > 0, "maxPositions \(maxPositions) must be positive")
+        for (name, rate) in [("dropout", dropout), ("attentionDropout", attentionDropout), ("activationDropout", activationDropout)] {
+            try check(rate >= 0 && rate < 1, "\(name) \(rate) outside [0, 1)")
+        }
+        try check(labelSmoothing >= 0 && labelSmoothing <= 1, "labelSmoothing \(labelSmoothing) outside [0, 1]")
+        for (name, id) in [("padTokenId", padTokenId), ("eosTokenId", eosTokenId), ("decoderStartTokenId", decoderStartTokenId)] {
+            try check(id >= 0 && id < vocabularySize, "\(name) \(id) outside the vocabulary of \(vocabularySize)")
+        }
+    }
+}
+
+/// A `TransformerConfiguration` field out of range or inconsistent with another.
+public struct TransformerConfigurationError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong, in one line.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,151 @@
+// The trainable encoder-decoder Transformer: embeddings (scaled by √D) plus sinusoidal
+// positions, N encoder and M decoder blocks (post-norm or pre-norm), an output layer tied to
+// the target embeddings or separate, and `final_logits_bias`. The same computation as
+// transformers' MarianMTModel (post-norm), BartForConditionalGeneration (post-norm with
+// `layernorm_embedding`) and MBartForConditionalGeneration (pre-norm), so that
+// `export(to:)` gives a folder those classes run unchanged.
+//
+//     let model = TransformerModel(configuration: .init(preset: .tiny, vocabularySize: 64), seed: 1)
+//     let optimizer = AdamW(parameters: model.parameters, learningRate: 1e-3, beta2: 0.98, epsilon: 1e-9,
+//                           withoutWeightDecay: model.parametersWithoutWeightDecay)
+//     model.isTraining = true
+//     let loss = model.loss(for: batch)
+//     loss.backward(); clipGradientNorm(model.parameters, maxNorm: 1); optimizer.step(); optimizer.zeroGradients()
+import Foundation
+import Seq2SeqTensor
+
+/// An encoder-decoder Transformer whose parameters are `Variable`s named as Hugging Face names them.
+public final class TransformerModel {
+    /// The architecture.
+    public let configuration: TransformerConfiguration
+    /// Trainable parameters with their checkpoint names (`model.shared.weight`,
+    /// `model.encoder.layers.0.self_attn.q_proj.weight`, …); a tied table appears once.
+    public let namedParameters: [(name: String, variable: Variable)]
+    /// `final_logits_bias` [V], added to the logits. Like Hugging Face's buffer it is loaded and
+    /// exported but not trained (zeros in a new model).
+    public let finalLogitsBias: Variable
+    /// Whether forward passes apply dropout (off by default, i.e. evaluation mode).
+    public var isTraining = false
+    /// The generator of dropout masks; save it with a checkpoint to resume exactly.
+    public var dropoutRandom: TrainingRandom
+
+    let encoderEmbeddings: Variable, decoderEmbeddings: Variable, outputWeight: Variable
+    let encoderEmbeddingNorm: LayerNormLayer?, decoderEmbeddingNorm: LayerNormLayer?
+    let encoderLayers: [EncoderLayer], decoderLayers: [DecoderLayer]
+    let encoderFinalNorm: LayerNormLayer?, decoderFinalNorm: LayerNormLayer?
+    /// Sinusoidal positions [maxPositions, D] (constants).
+    let positions: Tensor
+
+    /// A new model with parameters drawn from `seed` (see `ParameterRegistry` for the scheme).
+    /// `configuration` must be valid (`validate()`).
+    public init(configuration c: TransformerConfiguration, seed: UInt64) {
+        do { try c.validate() } catch { preconditionFailure("invalid configuration: \(error)") }
+        configuration = c
+        let (V, D) = (c.vocabularySize, c.modelWidth)
+        let r = ParameterRegistry(seed: seed)
+        func table(_ name: String) -> Variable {
+            let t = r.make(name, [V, D], .normal(std: 1 / Double(D).squareRoot()))
+            (t.value.data + c.padTokenId * D).update(repeating: 0, count: D)
+            return t
+        }
+        encoderEmbeddings = table(c.sharedEmbeddings ? "model.shared.weight" : "model.encoder.embed_tokens.weight")
+        decoderEmbeddings = c.sharedEmbeddings ? encoderEmbeddings : table("model.decoder.embed_tokens.weight")
+        encoderEmbeddingNorm = c.embeddingNorm ? LayerNormLayer(r, "model.encoder.layernorm_embedding", width: D) : nil
+        encoderLayers = (0..<c.encoderLayers).map { EncoderLayer(r, index: $0, configuration: c) }
+        encoderFinalNorm = c.preNorm ? LayerNormLayer(r, "model.encoder.layer_norm", width: D) : nil
+        decoderEmbeddingNorm = c.embeddingNorm ? LayerNormLayer(r, "model.decoder.layernorm_embedding", width: D) : nil
+        decoderLayers = (0..<c.decoderLayers).map { DecoderLayer(r, index: $0, configuration: c) }
+        decoderFinalNorm = c.preNorm ? LayerNormLayer(r, "model.decoder.layer_norm", width: D) : nil
+        outputWeight = c.tiedOutput ? decoderEmbeddings : r.make("lm_head.weight", [V, D], .normal(std: 1 / Double(D).squareRoot()))
+        namedParameters = r.named
+        finalLogitsBias = Variable(Tensor(zeros: [V]))
+        positions = sinusoidalPositions(count: c.maxPositions, width: D)
+        dropoutRandom = TrainingRandom(seed: seed ^ 0x5EED_D409)
+    }
+
+    /// The trainable parameters (the order of `namedParameters`), for an optimiser.
+    public var parameters: [Variable] { namedParameters.map(\.variable) }
+
+    /// Indices into `parameters` exempt from weight decay: biases and layer-norm gains, as
+    /// transformers' `Trainer` exempts them.
+    public var parametersWithoutWeightDecay: Set<Int> {
+        Set(namedParameters.indices.filter { i in
+            let name = namedParameters[i].name
+            return name.hasSuffix(".bias") || name.contains("layer_norm") || name.contains("layernorm")
+        })
+    }
+
+    /// The parameter called `name`, if the model has one.
+    public func parameter(named name: String) -> Variable? {
+        namedParameters.first { $0.name == name }?.variable
+    }
+
+    /// Number of trainable scalars (tied tables counted once).
+    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.variable.value.count } }
+
+    /// Teacher-forced logits [B·T, V] of `batch` (row b·T + t predicts target t of pair b).
+    /// Dropout is applied when `isTraining`.
+    public func logits(for batch: TrainingBatch) -> Variable {
+        var pass = ForwardPass(training: isTraining, random: dropoutRandom)
+        defer { dropoutRandom = pass.random }
+        let memory = encode(batch, pass: &pass)
+        let h = decode(batch, memory: memory, pass: &pass)
+        let (B, T, D) = (batch.batchSize, batch.targetLength, configuration.modelWidth)
+        return linear(reshape(h, [B * T, D]), weight: outputWeight, bias: finalLogitsBias)
+    }
+
+    /// The label-smoothed cross-entropy of `batch` (ε = `configuration.labelSmoothing`),
+    /// skipping padded targets: by default the sum over target tokens divided by their count,
+    /// as `torch.nn.functional.cross_entropy(ignore_index:, label_smoothing:)` and
+    /// transformers' `LabelSmoother` compute it (smoothing mass ε/V on every class). fairseq's
+    /// `label_smoothed_cross_entropy` differs slightly: ε/(V-1) on the non-target classes, and
+    /// a sum whose gradient it divides by the token count (`reduction: .sum`, then scale).
+    public func loss(for batch: TrainingBatch, reduction: LossReduction = .mean) -> Variable {
+        loss(logits: logits(for: batch), batch: batch, reduction: reduction)
+    }
+
+    /// The loss of already computed `logits` [B·T, V] of `batch`.
+    public func loss(logits: Variable, batch: TrainingBatch, reduction: LossReduction = .mean) -> Variable {
+        crossEntropy(logits: logits, targets: batch.targetIds, ignoreIndex: Int32(configuration.padTokenId),
+                     labelSmoothing: configuration.labelSmoothing, reduction: reduction)
+    }
+
+    /// The encoder over the sources → memory [B, S, D].
+    func encode(_ batch: TrainingBatch, pass: inout ForwardPass) -> Variable {
+        let (B, S) = (batch.batchSize, batch.sourceLength)
+        var x = embed(batch.sourceIds, shape: [B, S], table: encoderEmbeddings, norm: encoderEmbeddingNorm, pass: &pass)
+        let mask = paddingMask(batch)
+        for layer in encoderLayers { x = layer(x, mask: mask, pass: &pass) }
+        return encoderFinalNorm.map { $0(x) } ?? x
+    }
+
+    /// The decoder over the decoder inputs, attending to `memory` [B, S, D] → [B, T, D].
+    func decode(_ batch: TrainingBatch, memory: Variable, pass: inout ForwardPass) -> Variable {
+        let (B, T) = (batch.batchSize, batch.targetLength)
+        var x = embed(batch.decoderInputIds, shape: [B, T], table: decoderEmbeddings, norm: decoderEmbeddingNorm, pass: &pass)
+        let causal = Tensor(shape: [T, T], values: (0..<(T * T)).map { $0 % T > $0 / T ? -.infinity : 0 })
+        let memoryMask = paddingMask(batch)
+        for layer in decoderLayers { x = layer(x, causalMask: causal, memory: memory, memoryMask: memoryMask, pass: &pass) }
+        return decoderFinalNorm.map { $0(x) } ?? x
+    }
+
+    /// dropout(norm(E[ids]·√D + positions)) for ids of `shape` [B, L] → [B, L, D].
+    private func embed(_ ids: [Int32], shape: [Int], table: Variable, norm: LayerNormLayer?,
+                       pass: inout ForwardPass) -> Variable {
+        let (L, D) = (shape[1], configuration.modelWidth)
+        precondition(L <= configuration.maxPositions, "sequence of \(L) tokens exceeds \(configuration.maxPositions) positions")
+        var x = embedding(ids, shape: shape, table: table, paddingIndex: Int32(configuration.padTokenId))
+        if configuration.scaleEmbeddings { x = scale(x, by: Float(D).squareRoot()) }
+        let rows = Tensor(zeros: [L, D])
+        rows.data.update(from: positions.data, count: L * D)
+        x = add(x, Variable(rows))
+        if let norm { x = norm(x) }
+        return pass.dropout(x, configuration.dropout)
+    }
+
+    /// The additive key-padding mask [B, 1, S]: -inf past each source's length.
+    private func paddingMask(_ batch: TrainingBatch) -> Tensor {
+        let (B, S) = (batch.batchSize, batch.sourceLength)
+        return Tensor(shape: [B, 1, S], values: (0..<(B * S)).map { $0 % S < batch.sourceLengths[$0 / S] ? 0 : -.infinity })
+    }
+}
