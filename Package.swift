@@ -32,10 +32,10 @@ let package = Package(
         // the trainable Transformer and its Hugging Face export.
         .target(name: "Seq2SeqTraining", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "CZlib"]),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
-        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio", "CZlib"]),
+        .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio", "Seq2SeqTraining", "CZlib"]),
         .executableTarget(
             name: "seq2seq",
-            dependencies: ["Seq2Seq", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Seq2Seq", "Seq2SeqTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq", "Seq2SeqTraining"], path: "Benchmarks/seq2seq-bench"),
 

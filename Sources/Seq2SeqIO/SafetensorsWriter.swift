@@ -22,7 +22,8 @@ public enum SafetensorsWriter {
     }
 
     /// Writes `items` (sorted by name, 8-byte aligned data) to `url` via a temporary file
-    /// and a rename, so a failure never leaves a partial file.
+    /// and a rename, so a failure or a crash never leaves a partial file (an existing file is
+    /// replaced atomically).
     public static func write(_ items: [Item], metadata: [String: String] = ["format": "pt"], to url: URL) throws {
         let sorted = items.sorted { $0.name < $1.name }
         var header: [String: Any] = ["__metadata__": metadata]
@@ -43,8 +44,10 @@ public enum SafetensorsWriter {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
         do {
             try out.write(to: temporary)
-            if FileManager.default.fileExists(atPath: url.path) { try FileManager.default.removeItem(at: url) }
-            try FileManager.default.moveItem(at: temporary, to: url)
+            // rename(2) replaces an existing file atomically: readers see the old or the new one.
+            guard rename(temporary.path, url.path) == 0 else {
+                throw ModelFileError(url.path, "cannot replace (\(String(cString: strerror(errno))))")
+            }
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw ModelFileError(url.path, "cannot write (\(error.localizedDescription))")

@@ -66,6 +66,21 @@ public final class AdamW {
         }
     }
 
+    /// Puts back the state of a checkpoint: the step count and both moments of every
+    /// parameter (same order and shapes as `parameters`), so the next step is the one the saved
+    /// run would have taken.
+    public func restore(stepCount: Int, firstMoments: [Tensor], secondMoments: [Tensor]) {
+        precondition(stepCount >= 0 && firstMoments.count == parameters.count && secondMoments.count == parameters.count,
+                     "optimiser state for \(firstMoments.count) parameters, not \(parameters.count)")
+        for (index, parameter) in parameters.enumerated() {
+            precondition(firstMoments[index].shape == parameter.value.shape && secondMoments[index].shape == parameter.value.shape,
+                         "optimiser state of parameter \(index) has the wrong shape")
+        }
+        self.stepCount = stepCount
+        self.firstMoments = firstMoments
+        self.secondMoments = secondMoments
+    }
+
     /// Forgets every parameter's gradient (call after `step()`).
     public func zeroGradients() { parameters.forEach { $0.zeroGradient() } }
 }

@@ -1,0 +1,348 @@
+// Training an encoder-decoder from a parallel corpus, as fairseq / OpenNMT / Marian users
+// expect: a subword vocabulary learned from the training text, batches by token count,
+// AdamW with warmup, label smoothing, clipping, checkpoints that resume exactly, validation
+// loss and greedy BLEU, early stopping, a metrics log and a loss plot.
+//
+// The run folder:
+//   run.json                 the options (what `--resume` continues with)
+//   tokenizer.json, tokenizer_config.json, config.json, generation_config.json,
+//   model.safetensors        the model: the best by validation (the latest without one)
+//   checkpoints/step-N/      each checkpoint, a whole model folder plus optimiser and state
+//   averaged/                the mean of the last K checkpoints (when asked)
+//   metrics.jsonl, loss.svg  one record per logged step / validation, and its plot
+import Foundation
+import Seq2SeqTensor
+import Seq2SeqTokenizers
+import Seq2SeqTraining
+
+/// What a finished (or stopped) run reached.
+public struct TrainingSummary: Sendable {
+    /// Optimiser steps taken in all.
+    public var steps: Int
+    /// Why it ended: "max steps" or "early stopping".
+    public var reason: String
+    /// Best validation BLEU (or nil) and the step it was reached.
+    public var bestBLEU: Double?
+    public var bestStep: Int?
+    /// Seconds of training over all sessions.
+    public var seconds: Double
+    /// Target tokens per second over all sessions.
+    public var targetTokensPerSecond: Double
+}
+
+/// One training run in a folder: `start` a new one or `resume` the one there, then `train()`.
+public final class Trainer {
+    public let options: TrainingRunOptions
+    /// The run folder.
+    public let run: URL
+    /// Progress and notices, one line each (standard error in the command-line tool).
+    public var log: (String) -> Void
+
+    private let tokenizer: any Tokenizer
+    private let model: TransformerModel
+    private let optimizer: AdamW
+    private var batcher: TokenBatcher
+    private let validPairs: [TokenizedPair]
+    private let validTexts: [TextPair]
+    private var state: TrainerState
+    private let store: CheckpointStore
+    private let metrics: TrainingMetricsLog
+
+    /// A new run in `run` (created if needed). Refuses a folder that already has checkpoints.
+    public static func start(_ options: TrainingRunOptions, in run: URL, log: @escaping (String) -> Void) throws -> Trainer {
+        try options.validate()
+        let store = CheckpointStore(run: run)
+        guard store.all().isEmpty else {
+            throw TrainingRunError("\(run.path): already holds checkpoints; continue with --resume or choose another folder")
+        }
+        do {
+            try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        } catch {
+            throw TrainingRunError("\(run.path): cannot create the run folder (\(error.localizedDescription))")
+        }
+        try ModelFolder.writeJSON(options, to: run.appendingPathComponent("run.json"))
+        return try Trainer(options: options, run: run, resuming: false, log: log)
+    }
+
+    /// The run in `run`, from its latest checkpoint, with the options it was started with
+    /// (`maxSteps` may be raised to train further).
+    public static func resume(in run: URL, maxSteps: Int? = nil, log: @escaping (String) -> Void) throws -> Trainer {
+        let url = run.appendingPathComponent("run.json")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw TrainingRunError("\(run.path): no training run to resume (no run.json)")
+        }
+        var options: TrainingRunOptions
+        do {
+            options = try JSONDecoder().decode(TrainingRunOptions.self, from: Data(contentsOf: url))
+        } catch {
+            throw TrainingRunError("\(url.path): unreadable run options (\(error.localizedDescription))")
+        }
+        guard !CheckpointStore(run: run).all().isEmpty else {
+            throw TrainingRunError("\(run.path): no checkpoint to resume from")
+        }
+        if let maxSteps {
+            options.maxSteps = maxSteps
+            try options.validate()
+            try ModelFolder.writeJSON(options, to: url)
+        }
+        return try Trainer(options: options, run: run, resuming: true, log: log)
+    }
+
+    private init(options: TrainingRunOptions, run: URL, resuming: Bool, log: @escaping (String) -> Void) throws {
+        self.options = options
+        self.run = run
+        self.log = log
+        store = CheckpointStore(run: run)
+        store.removePartial()
+
+        let train = try ParallelCorpus(contentsOf: URL(fileURLWithPath: options.trainPath))
+        if train.report.skippedCount > 0 { log(train.report.summary(listing: 5)) }
+        let valid = try options.validPath.map { try ParallelCorpus(contentsOf: URL(fileURLWithPath: $0)) }
+        if let report = valid?.report, report.skippedCount > 0 { log(report.summary(listing: 5)) }
+        validTexts = valid?.pairs ?? []
+
+        let tokenizerURL = run.appendingPathComponent("tokenizer.json")
+        if FileManager.default.fileExists(atPath: tokenizerURL.path) {
+            tokenizer = try HuggingFaceTokenizer(contentsOf: tokenizerURL)
+        } else {
+            let started = Date()
+            var trainer = BPETrainer(vocabularySize: options.vocabularySize)
+            trainer.specialTokens = ["<pad>", "</s>", "<unk>", "<s>"]
+            let learned = try trainer.train(lines: train.pairs.lazy.flatMap { [$0.source, $0.target] })
+            try learned.save(to: run)
+            tokenizer = learned
+            log(String(format: "learned a %d-token BPE vocabulary from %d pairs in %.1f s", learned.vocabularySize,
+                       train.pairs.count, Date().timeIntervalSince(started)))
+        }
+        guard tokenizer.id(for: "<pad>") == 0, tokenizer.id(for: "</s>") == 1 else {
+            throw TrainingRunError("\(tokenizerURL.path): <pad> must be id 0 and </s> id 1")
+        }
+
+        var configuration = options.model
+        configuration.vocabularySize = tokenizer.vocabularySize
+        (configuration.padTokenId, configuration.eosTokenId, configuration.decoderStartTokenId) = (0, 1, 0)
+        model = TransformerModel(configuration: configuration, seed: options.seed)
+        optimizer = AdamW(parameters: model.parameters, learningRate: options.learningRate, beta1: options.beta1,
+                          beta2: options.beta2, epsilon: options.epsilon, weightDecay: options.weightDecay,
+                          withoutWeightDecay: model.parametersWithoutWeightDecay)
+
+        let tokenize = { [tokenizer] (pair: TextPair) throws -> TokenizedPair in
+            TokenizedPair(source: try tokenizer.encode(pair.source, addSpecialTokens: true).map(Int32.init),
+                          target: try tokenizer.encode(pair.target, addSpecialTokens: false).map(Int32.init))
+        }
+        let pairs = try train.pairs.map(tokenize)
+        validPairs = try validTexts.map(tokenize)
+        let batching = TokenBatcherOptions(maxTokens: options.batchTokens, maxLength: options.maxLength, startID: 0, eosID: 1,
+                                           padID: 0, labelPadID: 0, seed: options.seed)
+        var resumed: (state: TrainerState, checkpoint: URL)?
+        if resuming, let latest = store.all().last {
+            resumed = (try store.restore(latest.url, into: model, optimizer: optimizer), latest.url)
+        }
+        do {
+            batcher = try TokenBatcher(pairs: pairs, options: batching, resumingFrom: resumed?.state.batcher)
+        } catch {
+            throw TrainingRunError("\(options.trainPath): \(error)")
+        }
+        let dropped = batcher.statistics.droppedTooLong + batcher.statistics.droppedEmptySource + batcher.statistics.droppedOverBudget
+        if dropped > 0 && !resuming {
+            log("left out \(dropped) of \(pairs.count) training pairs (longer than \(options.maxLength) tokens, empty, or over the batch budget alone)")
+        }
+        if let resumed {
+            state = resumed.state
+            model.dropoutRandom = state.dropoutRandom
+            log("resuming \(run.path) at step \(state.step) from \(resumed.checkpoint.lastPathComponent)")
+        } else {
+            state = TrainerState(step: 0, batcher: batcher.state, dropoutRandom: model.dropoutRandom, targetTokens: 0,
+                                 elapsedSeconds: 0, bestScore: nil, bestStep: nil, validationsWithoutImprovement: 0)
+            log("model: \(model.parameterCount) parameters (\(configuration.encoderLayers)+\(configuration.decoderLayers) layers, "
+                + "width \(configuration.modelWidth)); \(pairs.count) training pairs, \(batcher.batchesInEpoch) batches per epoch")
+        }
+        metrics = try TrainingMetricsLog(run: run, keepingUpTo: state.step)
+    }
+
+    /// Trains until `maxSteps` or early stopping; checkpoints every `saveEvery` steps and at the end.
+    public func train() throws -> TrainingSummary {
+        let schedule = options.learningRateSchedule
+        var window = (loss: 0.0, tokens: 0, sourceTokens: 0, seconds: 0.0, steps: 0, gradientNorm: 0.0)
+        var reason = "max steps"
+        while state.step < options.maxSteps {
+            let started = DispatchTime.now().uptimeNanoseconds
+            model.isTraining = true
+            var lossSum = 0.0, tokens = 0, sourceTokens = 0
+            var batches: [TrainingBatch] = []
+            for _ in 0..<options.accumulation {
+                let batch = batcher.next()
+                batches.append(TrainingBatch(sourceIds: batch.sourceIDs, sourceLengths: batch.sourceLengths,
+                                             decoderInputIds: batch.decoderInputIDs, targetIds: batch.labels))
+                tokens += batch.targetTokenCount
+                sourceTokens += batch.sourceTokenCount
+            }
+            // Every target token weighs the same across the accumulated batches.
+            for batch in batches {
+                let loss = model.loss(for: batch, reduction: .sum)
+                lossSum += Double(loss.scalar)
+                scale(loss, by: 1 / Float(tokens)).backward()
+            }
+            let norm = options.clipNorm > 0 ? clipGradientNorm(model.parameters, maxNorm: options.clipNorm) : 0
+            optimizer.learningRate = schedule.learningRate(step: state.step + 1)
+            optimizer.step()
+            optimizer.zeroGradients()
+            state.step += 1
+            state.targetTokens += tokens
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            state.elapsedSeconds += seconds
+            window.loss += lossSum
+            window.tokens += tokens
+            window.sourceTokens += sourceTokens
+            window.seconds += seconds
+            window.steps += 1
+            window.gradientNorm += Double(norm)
+
+            let checkpointDue = state.step % options.saveEvery == 0 || state.step == options.maxSteps
+            if state.step % options.logEvery == 0 || checkpointDue {
+                let record: [String: Any] = [
+                    "step": state.step, "loss": window.loss / Double(max(window.tokens, 1)),
+                    "learning_rate": Double(optimizer.learningRate), "gradient_norm": window.gradientNorm / Double(window.steps),
+                    "target_tokens_per_second": Double(window.tokens) / max(window.seconds, 1e-9),
+                    "tokens_per_second": Double(window.tokens + window.sourceTokens) / max(window.seconds, 1e-9),
+                    "epoch": batcher.state.epoch, "elapsed_seconds": state.elapsedSeconds,
+                ]
+                try metrics.append(record)
+                log(progressLine(record))
+                window = (0, 0, 0, 0, 0, 0)
+            }
+            if checkpointDue {
+                if try checkpoint() { reason = "early stopping"; break }
+            }
+        }
+        if options.averageLast >= 2 { try writeAverage() }
+        return TrainingSummary(steps: state.step, reason: reason, bestBLEU: options.validationBLEULines > 0 ? state.bestScore : nil,
+                               bestStep: state.bestStep, seconds: state.elapsedSeconds,
+                               targetTokensPerSecond: Double(state.targetTokens) / max(state.elapsedSeconds, 1e-9))
+    }
+
+    /// Saves a checkpoint, validates when due, keeps the root model current; returns whether
+    /// early stopping ends the run.
+    private func checkpoint() throws -> Bool {
+        state.batcher = batcher.state
+        state.dropoutRandom = model.dropoutRandom
+        let validating = !validPairs.isEmpty
+            && (options.validateEvery == 0 || state.step % options.validateEvery == 0 || state.step == options.maxSteps)
+        var improved = false
+        var record: [String: Any] = ["step": state.step]
+        if validating {
+            let (loss, bleu) = try validate()
+            record["valid_loss"] = loss
+            if let bleu { record["valid_bleu"] = bleu }
+            let score = bleu ?? -loss
+            improved = state.bestScore.map { score > $0 } ?? true
+            if improved {
+                (state.bestScore, state.bestStep, state.validationsWithoutImprovement) = (score, state.step, 0)
+            } else {
+                state.validationsWithoutImprovement += 1
+            }
+        }
+        // The state saved with the checkpoint already counts this validation.
+        let url = try store.save(model: model, optimizer: optimizer, state: state, tokenizerFolder: run)
+        if validating {
+            try metrics.append(record)
+            log("validation at step \(state.step): loss \(String(format: "%.4f", record["valid_loss"] as? Double ?? 0))"
+                + ((record["valid_bleu"] as? Double).map { String(format: ", BLEU %.2f", $0) } ?? "")
+                + (improved ? " (best)" : ""))
+        }
+        if improved || validPairs.isEmpty { try ModelFolder.copyModel(from: url, to: run) }
+        store.prune(keep: options.keepCheckpoints, sparing: state.bestStep)
+        try metrics.plot()
+        if let patience = options.patience, state.validationsWithoutImprovement >= patience {
+            log("early stopping: \(patience) validations without improvement (best at step \(state.bestStep ?? 0))")
+            return true
+        }
+        return false
+    }
+
+    /// Teacher-forced loss per target token over the validation pairs, and greedy BLEU on the
+    /// first `validationBLEULines` of them (decoded by the inference engine from the newest
+    /// export of the model).
+    private func validate() throws -> (loss: Double, bleu: Double?) {
+        model.isTraining = false
+        defer { model.isTraining = true }
+        var batches = try TokenBatcher(pairs: validPairs, options: TokenBatcherOptions(
+            maxTokens: options.batchTokens, maxLength: nil, startID: 0, eosID: 1, padID: 0, labelPadID: 0, seed: 0))
+        var lossSum = 0.0, tokens = 0
+        try Autograd.withoutGradients {
+            for _ in 0..<batches.batchesInEpoch {
+                let batch = batches.next()
+                let training = TrainingBatch(sourceIds: batch.sourceIDs, sourceLengths: batch.sourceLengths,
+                                             decoderInputIds: batch.decoderInputIDs, targetIds: batch.labels)
+                lossSum += Double(model.loss(for: training, reduction: .sum).scalar)
+                tokens += batch.targetTokenCount
+                if lossSum.isNaN { throw TrainingRunError("the validation loss is not a number: training diverged") }
+            }
+        }
+        let loss = lossSum / Double(max(tokens, 1))
+        let lines = min(options.validationBLEULines, validTexts.count)
+        guard lines > 0 else { return (loss, nil) }
+        let scratch = run.appendingPathComponent(".validation")
+        try? FileManager.default.removeItem(at: scratch)
+        try model.export(to: scratch)
+        for name in ModelFolder.tokenizerFiles {
+            try FileManager.default.copyItem(at: run.appendingPathComponent(name), to: scratch.appendingPathComponent(name))
+        }
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let translator = try Translator(try Seq2SeqModel(directory: scratch))
+        var decoding = TranslationOptions(beamSize: 1, maxLength: options.maxLength, batchSize: 32)
+        decoding.splitSentences = false
+        let outputs = try translator.run(validTexts.prefix(lines).map(\.source), options: decoding).map(\.text)
+        let bleu = try BLEU().corpusScore(hypotheses: outputs, references: [validTexts.prefix(lines).map(\.target)])
+        return (loss, bleu.score)
+    }
+
+    /// `averaged/`: the parameter-wise mean of the last `averageLast` checkpoints.
+    private func writeAverage() throws {
+        let last = Array(store.all().suffix(options.averageLast))
+        guard last.count >= 2 else { return }
+        let averaged = try CheckpointAverage.average(last.map(\.url))
+        let folder = run.appendingPathComponent("averaged")
+        try averaged.export(to: folder)
+        for name in ModelFolder.tokenizerFiles {
+            try ModelFolder.writeAtomically(try Data(contentsOf: run.appendingPathComponent(name)), to: folder.appendingPathComponent(name))
+        }
+        log("averaged/: mean of \(last.map { "step \($0.step)" }.joined(separator: ", "))")
+    }
+
+    private func progressLine(_ record: [String: Any]) -> String {
+        let step = record["step"] as? Int ?? 0
+        let rate = record["target_tokens_per_second"] as? Double ?? 0
+        let perStep = state.elapsedSeconds / Double(max(state.step, 1))
+        let remaining = Int(perStep * Double(options.maxSteps - step))
+        let eta = remaining >= 3600 ? "\(remaining / 3600)h\(remaining % 3600 / 60)m" : "\(remaining / 60)m\(remaining % 60)s"
+        return String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  epoch %d  ETA %@", step, options.maxSteps,
+                      record["loss"] as? Double ?? 0, record["learning_rate"] as? Double ?? 0, rate,
+                      (record["epoch"] as? Int ?? 0) + 1, eta)
+    }
+}
+
+/// Checkpoint averaging (as fairseq's `average_checkpoints.py` and Marian's exponential
+/// smoothing's simple form): every parameter the arithmetic mean over the checkpoints.
+public enum CheckpointAverage {
+    /// The mean of the models in `folders` (same configuration).
+    public static func average(_ folders: [URL]) throws -> TransformerModel {
+        precondition(!folders.isEmpty, "nothing to average")
+        let models = try folders.map { url in
+            do { return try TransformerModel.load(from: url) } catch { throw TrainingRunError("\(url.path): \(error)") }
+        }
+        let first = models[0]
+        for (model, url) in zip(models, folders) where model.configuration != first.configuration {
+            throw TrainingRunError("\(url.path): a different model from \(folders[0].path); cannot average")
+        }
+        for (index, (_, variable)) in first.namedParameters.enumerated() {
+            let n = variable.value.count, out = variable.value.data
+            for i in 0..<n {
+                var sum = 0.0
+                for model in models { sum += Double(model.namedParameters[index].variable.value.data[i]) }
+                out[i] = Float(sum / Double(models.count))
+            }
+        }
+        return first
+    }
+}

@@ -1,0 +1,94 @@
+// `metrics.jsonl` (one JSON object per logged step or validation) and `loss.svg`, the plot of
+// training and validation loss over the steps, redrawn at every checkpoint.
+import Foundation
+
+/// The metrics of a run folder.
+final class TrainingMetricsLog {
+    let url: URL
+    let plotURL: URL
+    private var records: [[String: Any]] = []
+
+    /// Opens `run/metrics.jsonl`, keeping the records up to `step` (a resumed run drops what
+    /// the interrupted session logged after its last checkpoint).
+    init(run: URL, keepingUpTo step: Int) throws {
+        url = run.appendingPathComponent("metrics.jsonl")
+        plotURL = run.appendingPathComponent("loss.svg")
+        if let text = try? String(contentsOf: url, encoding: .utf8) {
+            records = text.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+            }.filter { ($0["step"] as? Int ?? .max) <= step }
+        }
+        try ModelFolder.writeAtomically(Data(records.map(Self.line).joined().utf8), to: url)
+    }
+
+    /// Appends one record (with at least "step").
+    func append(_ record: [String: Any]) throws {
+        records.append(record)
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(Self.line(record).utf8))
+    }
+
+    private static func line(_ record: [String: Any]) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// Writes `loss.svg`: training loss as a line, validation loss as dots, over the steps.
+    func plot() throws {
+        let train = records.compactMap { r -> (Double, Double)? in
+            guard let s = r["step"] as? Int, let l = r["loss"] as? Double, l.isFinite else { return nil }
+            return (Double(s), l)
+        }
+        let valid = records.compactMap { r -> (Double, Double)? in
+            guard let s = r["step"] as? Int, let l = r["valid_loss"] as? Double, l.isFinite else { return nil }
+            return (Double(s), l)
+        }
+        try ModelFolder.writeAtomically(Data(LossPlot(train: train, valid: valid).svg.utf8), to: plotURL)
+    }
+}
+
+/// A line chart of loss against step as a standalone SVG.
+struct LossPlot {
+    var train: [(Double, Double)]
+    var valid: [(Double, Double)]
+    let width = 720.0, height = 400.0, left = 60.0, right = 20.0, top = 30.0, bottom = 45.0
+
+    var svg: String {
+        let points = train + valid
+        let maxStep = max(points.map(\.0).max() ?? 1, 1)
+        var low = points.map(\.1).min() ?? 0, high = points.map(\.1).max() ?? 1
+        if high - low < 1e-6 { (low, high) = (low - 0.5, high + 0.5) }
+        let x = { (s: Double) in self.left + s / maxStep * (self.width - self.left - self.right) }
+        let y = { (l: Double) in self.top + (high - l) / (high - low) * (self.height - self.top - self.bottom) }
+        var out = """
+        <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
+        <rect width="100%" height="100%" fill="white"/>
+        <text x="\(Int(width / 2))" y="18" text-anchor="middle" font-size="14">Loss per target token</text>
+
+        """
+        for i in 0...4 {
+            let value = low + (high - low) * Double(i) / 4, py = y(value)
+            out += String(format: "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", left, py, width - right, py)
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.2f</text>\n", left - 6, py + 4, value)
+        }
+        for i in 0...4 {
+            let step = maxStep * Double(i) / 4, px = x(step)
+            out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%d</text>\n", px, height - bottom + 18, Int(step))
+        }
+        out += String(format: "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">step</text>\n", (left + width - right) / 2, height - 8)
+        if !train.isEmpty {
+            let path = train.map { String(format: "%.1f,%.1f", x($0.0), y($0.1)) }.joined(separator: " ")
+            out += "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"1.5\" points=\"\(path)\"/>\n"
+        }
+        for (s, l) in valid {
+            out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#d62728\"/>\n", x(s), y(l))
+        }
+        out += String(format: "<line x1=\"%.1f\" y1=\"42\" x2=\"%.1f\" y2=\"42\" stroke=\"#1f77b4\" stroke-width=\"2\"/>", width - 190, width - 170)
+        out += String(format: "<text x=\"%.1f\" y=\"46\">training</text>", width - 165)
+        out += String(format: "<circle cx=\"%.1f\" cy=\"60\" r=\"3.5\" fill=\"#d62728\"/>", width - 180)
+        out += String(format: "<text x=\"%.1f\" y=\"64\">validation</text>\n", width - 165)
+        return out + "</svg>\n"
+    }
+}

@@ -1,0 +1,91 @@
+// Everything a training run is started with, saved as `run.json` in the run folder so that
+// `--resume` continues with exactly the same settings.
+import Foundation
+import Seq2SeqTraining
+
+/// The settings of one training run (the `seq2seq train` flags).
+public struct TrainingRunOptions: Codable, Sendable, Equatable {
+    /// Parallel corpus to learn from (TSV `source<TAB>target`, or JSON Lines).
+    public var trainPath: String
+    /// Held-out pairs for validation loss and BLEU (nil: no validation).
+    public var validPath: String?
+    /// The model: a preset with every size overridable, dropout, norms, tying.
+    public var model: TransformerConfiguration
+    /// Subword vocabulary learned from the training text (joint source + target).
+    public var vocabularySize = 8000
+    /// Optimiser steps to take in all.
+    public var maxSteps = 20_000
+    /// Seeds initialisation, dropout and the batch order.
+    public var seed: UInt64 = 1
+    /// Tokens per batch, padding included (source + target).
+    public var batchTokens = 4096
+    /// Batches whose gradients are summed before one optimiser step.
+    public var accumulation = 1
+    /// Pairs with a side longer than this many tokens are left out.
+    public var maxLength = 256
+    /// Peak learning rate.
+    public var learningRate: Float = 5e-4
+    /// Steps of linear warmup.
+    public var warmupSteps = 4000
+    /// `inverse-sqrt` (the paper's decay after warmup) or `cosine` (to 0 at `maxSteps`).
+    public var schedule = "inverse-sqrt"
+    /// AdamW decay rates, ε and decoupled weight decay (biases and norms are not decayed).
+    public var beta1: Float = 0.9, beta2: Float = 0.98, epsilon: Float = 1e-9, weightDecay: Float = 0
+    /// Gradients are scaled down to at most this global norm (0: no clipping).
+    public var clipNorm: Float = 1
+    /// Steps between progress lines and `metrics.jsonl` records.
+    public var logEvery = 50
+    /// Steps between checkpoints.
+    public var saveEvery = 1000
+    /// Steps between validations (at checkpoints; 0: at every checkpoint).
+    public var validateEvery = 0
+    /// Validation sources decoded greedily for BLEU (0: loss only).
+    public var validationBLEULines = 500
+    /// Stop after this many validations without a better BLEU (or loss when BLEU is off).
+    public var patience: Int?
+    /// Checkpoints kept (the best one is kept besides).
+    public var keepCheckpoints = 5
+    /// At the end, also write `averaged/`: the mean of the last K checkpoints' weights (K ≥ 2).
+    public var averageLast = 0
+
+    /// A run with the defaults of `model`.
+    public init(trainPath: String, validPath: String?, model: TransformerConfiguration) {
+        self.trainPath = trainPath
+        self.validPath = validPath
+        self.model = model
+    }
+
+    /// The learning rate of each step.
+    var learningRateSchedule: LearningRateSchedule {
+        schedule == "cosine"
+            ? .cosine(peak: learningRate, warmupSteps: warmupSteps, totalSteps: maxSteps)
+            : .inverseSquareRoot(peak: learningRate, warmupSteps: warmupSteps)
+    }
+
+    /// Checks the values a user can get wrong.
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingRunError(message) } }
+        try check(maxSteps >= 1, "max steps must be at least 1")
+        try check(batchTokens >= 16, "batch tokens must be at least 16")
+        try check(accumulation >= 1, "accumulation must be at least 1")
+        try check(maxLength >= 2, "max length must be at least 2")
+        try check(vocabularySize >= 300, "the vocabulary needs at least 300 tokens (4 special, 256 bytes and some merges)")
+        try check(learningRate > 0 && warmupSteps >= 0, "the learning rate must be positive and warmup not negative")
+        try check(["inverse-sqrt", "cosine"].contains(schedule), "schedule must be inverse-sqrt or cosine")
+        try check(logEvery >= 1 && saveEvery >= 1 && validateEvery >= 0, "log and save intervals must be at least 1")
+        try check(keepCheckpoints >= 1, "keep at least one checkpoint")
+        try check(patience.map { $0 >= 1 } ?? true, "patience must be at least 1")
+        do {
+            try model.validate()
+        } catch {
+            throw TrainingRunError("\(error)")
+        }
+    }
+}
+
+/// A training run that cannot go on: bad settings, a run folder without a checkpoint to
+/// resume, a checkpoint that does not match the run.
+public struct TrainingRunError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,138 @@
+// `seq2seq train`: trains an encoder-decoder from scratch on a parallel corpus, or resumes a
+// run; the library's `Trainer` does the work.
+import ArgumentParser
+import Foundation
+import Seq2Seq
+import Seq2SeqTraining
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a Transformer translation model from a parallel corpus (TSV or JSON Lines).",
+        discussion: """
+        The run folder ends up as a model folder every other command (and Hugging Face \
+        transformers) loads: the best model by validation, its tokenizer, checkpoints/, \
+        metrics.jsonl and loss.svg. --resume continues the run in --out from its last checkpoint.
+        """)
+
+    @Option(name: .long, help: "Training pairs: source<TAB>target per line, or JSON Lines with source/target.") var train: String?
+    @Option(name: .long, help: "Validation pairs (loss and greedy BLEU at checkpoints).") var valid: String?
+    @Option(name: .long, help: "Run folder.") var out: String
+    @Flag(name: .long, help: "Continue the run in --out from its last checkpoint, with its options.") var resume = false
+    @Option(name: .long, help: "Model size: tiny, small or base (the paper's base).") var preset = "small"
+    @Option(name: .long, help: "Optimiser steps in all.") var maxSteps: Int?
+    @Option(name: .long, help: "Seed of initialisation, dropout and batch order.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Steps between checkpoints.") var saveEvery = 1000
+    @Option(name: .long, help: "Steps between validations (default: every checkpoint).") var validateEvery = 0
+    @Option(name: .long, help: "Steps between progress lines.") var logEvery = 50
+    @Option(name: .long, help: "Tokens per batch, padding included.") var batchTokens = 4096
+    @Option(name: .long, help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
+    @Option(name: .long, help: "Subword vocabulary size (BPE learned from the training text).") var vocabSize = 8000
+    @Option(name: .long, help: "Peak learning rate.") var lr: Float = 5e-4
+    @Option(name: .long, help: "Warmup steps.") var warmup = 4000
+    @Option(name: .long, help: "Learning-rate schedule: inverse-sqrt or cosine.") var schedule = "inverse-sqrt"
+    @Option(name: .long, help: "Label smoothing.") var labelSmoothing: Float = 0.1
+    @Option(name: .long, help: "Dropout on residual connections.") var dropout: Float?
+    @Option(name: .long, help: "Dropout on attention weights.") var attentionDropout: Float?
+    @Option(name: .long, help: "Dropout after the feed-forward activation.") var activationDropout: Float?
+    @Option(name: .long, help: "Weight decay (AdamW).") var weightDecay: Float = 0
+    @Option(name: .long, help: "Clip gradients to this global norm (0: off).") var clipNorm: Float = 1
+    @Option(name: .long, help: "Model width D.") var dModel: Int?
+    @Option(name: .long, help: "Attention heads H.") var heads: Int?
+    @Option(name: .long, help: "Feed-forward width.") var ffn: Int?
+    @Option(name: .long, help: "Encoder layers.") var encoderLayers: Int?
+    @Option(name: .long, help: "Decoder layers.") var decoderLayers: Int?
+    @Option(name: .long, help: "Activation: relu, gelu or swish.") var activation: String?
+    @Flag(name: .long, help: "Pre-norm layers (exported as mBART); post-norm as in the paper otherwise (exported as MarianMT).")
+    var preNorm = false
+    @Flag(name: .long, inversion: .prefixedNo, help: "One embedding table for source and target (default on).")
+    var sharedEmbeddings = true
+    @Option(name: .long, help: "Pairs with a side longer than this many tokens are left out.") var maxLength = 256
+    @Option(name: .long, help: "Validation lines decoded for BLEU (0: loss only).") var validBleuLines = 500
+    @Option(name: .long, help: "Stop after this many validations without improvement.") var patience: Int?
+    @Option(name: .long, help: "Checkpoints kept besides the best.") var keep = 5
+    @Option(name: .long, help: "At the end, write averaged/: the mean of the last K checkpoints.") var averageLast = 0
+    @Option(name: .long, help: "Threads to use (default: all cores).") var threads: Int?
+    @Flag(name: .long, help: "No progress lines.") var quiet = false
+
+    func validate() throws {
+        if !resume && train == nil { throw ValidationError("--train is required (or --resume)") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if TransformerConfiguration.Preset(rawValue: preset) == nil { throw ValidationError("--preset must be tiny, small or base") }
+        if let activation, TransformerConfiguration.Activation(rawValue: activation) == nil {
+            throw ValidationError("--activation must be relu, gelu or swish")
+        }
+    }
+
+    func run() throws {
+        if let threads { ThreadPool.configure(threads: threads) }
+        TrainingMemory.keepFreedMemory()
+        let folder = URL(fileURLWithPath: out)
+        let log: (String) -> Void = { line in
+            if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        }
+        do {
+            let trainer = resume ? try Trainer.resume(in: folder, maxSteps: maxSteps, log: log)
+                                 : try Trainer.start(try runOptions(), in: folder, log: log)
+            let summary = try trainer.train()
+            var line = "trained \(summary.steps) steps (\(summary.reason)) in \(Self.duration(summary.seconds)), "
+                + String(format: "%.0f target tokens/s", summary.targetTokensPerSecond)
+            if let bleu = summary.bestBLEU, let step = summary.bestStep { line += String(format: "; best validation BLEU %.2f at step %d", bleu, step) }
+            print(line + "; model in \(out)")
+        } catch let error as TrainingDataError {
+            throw Failure.badInput(error.description)
+        } catch let error as TrainingRunError {
+            throw Failure.badInput(error.description)
+        }
+    }
+
+    /// The run's options from the flags.
+    private func runOptions() throws -> TrainingRunOptions {
+        var model = TransformerConfiguration(preset: TransformerConfiguration.Preset(rawValue: preset) ?? .small, vocabularySize: vocabSize)
+        if let dModel { model.modelWidth = dModel }
+        if let heads { model.heads = heads }
+        if let ffn { model.feedForwardWidth = ffn }
+        if let encoderLayers { model.encoderLayers = encoderLayers }
+        if let decoderLayers { model.decoderLayers = decoderLayers }
+        if let dropout { model.dropout = dropout }
+        if let attentionDropout { model.attentionDropout = attentionDropout }
+        if let activationDropout { model.activationDropout = activationDropout }
+        if let activation { model.activation = TransformerConfiguration.Activation(rawValue: activation) ?? model.activation }
+        model.preNorm = preNorm
+        model.embeddingNorm = preNorm  // a pre-norm model exports as mBART, which normalises its embeddings
+        model.sharedEmbeddings = sharedEmbeddings
+        model.tiedOutput = true
+        model.labelSmoothing = labelSmoothing
+        model.maxPositions = max(model.maxPositions, maxLength + 2)
+        var options = TrainingRunOptions(trainPath: train ?? "", validPath: valid, model: model)
+        options.vocabularySize = vocabSize
+        options.maxSteps = maxSteps ?? 20_000
+        options.seed = seed
+        options.batchTokens = batchTokens
+        options.accumulation = accumulate
+        options.maxLength = maxLength
+        options.learningRate = lr
+        options.warmupSteps = warmup
+        options.schedule = schedule
+        options.weightDecay = weightDecay
+        options.clipNorm = clipNorm
+        options.logEvery = logEvery
+        options.saveEvery = saveEvery
+        options.validateEvery = validateEvery
+        options.validationBLEULines = validBleuLines
+        options.patience = patience
+        options.keepCheckpoints = keep
+        options.averageLast = averageLast
+        do {
+            try options.validate()
+        } catch let error as TrainingRunError {
+            throw Failure.usage(error.description)
+        }
+        return options
+    }
+
+    private static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : String(format: "%.1f s", seconds)
+    }
+}
