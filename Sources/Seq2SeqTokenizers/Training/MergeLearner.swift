@@ -1,0 +1,229 @@
+// The merge loop of BPE training (Sennrich et al. 2016, "Neural Machine Translation of Rare
+// Words with Subword Units"), with the bookkeeping of huggingface/tokenizers
+// tokenizers/src/models/bpe/trainer.rs written anew: pair counts over the word-frequency table,
+// an index from each pair to the words holding it, and a priority queue with lazy deletion.
+// Each merge touches only the words that contain its pair and pushes the pairs whose counts
+// changed; stale queue entries are skipped when popped.
+
+/// Token strings ⇄ ids while training: the reserved tokens first, then the alphabet, then one
+/// token per new merge.
+struct TrainingVocabulary {
+    /// Each token's UTF-8 bytes, by id.
+    private(set) var tokens: [[UInt8]] = []
+    /// Each token's length in Unicode scalars, by id.
+    private(set) var lengths: [Int] = []
+    private(set) var ids: [[UInt8]: Int32] = [:]
+    /// Ids below this are reserved (special, user and byte tokens): no merge may produce them.
+    private(set) var reservedCount = 0
+
+    /// Appends `token` unless present; returns its id.
+    @discardableResult
+    mutating func add(_ token: [UInt8], length: Int) -> Int32 {
+        if let id = ids[token] { return id }
+        let id = Int32(tokens.count)
+        tokens.append(token)
+        lengths.append(length)
+        ids[token] = id
+        return id
+    }
+
+    /// Marks every token so far as reserved.
+    mutating func reserveAll() { reservedCount = tokens.count }
+
+    var count: Int { tokens.count }
+}
+
+/// A word of the training table: its symbols (token ids) and how often it occurs.
+struct TrainingWord {
+    var symbols: [Int32]
+    let count: Int
+}
+
+/// Learns merges over a word table until the vocabulary reaches a size or no pair occurs
+/// `minimumFrequency` times.
+///
+/// The pair merged next is the most frequent; among equally frequent pairs, the one whose left
+/// token is smallest, then whose right token is smallest, comparing UTF-8 bytes (so code point
+/// order: ASCII before "▁"). A pair is skipped when its merged token would be longer than
+/// `maximumTokenLength` scalars or would spell a reserved token (`<0x41>`, `<pad>`). When a merge
+/// spells a token that already exists (`ab`+`c` after `a`+`bc`), the merge is recorded and
+/// reuses that token's id, as the `tokenizers` trainer does.
+struct MergeLearner {
+    private(set) var vocabulary: TrainingVocabulary
+    /// Merges in the order learned, as (left id, right id).
+    private(set) var merges: [(Int32, Int32)] = []
+    private var words: [TrainingWord]
+    private let minimumFrequency: Int
+    private let maximumTokenLength: Int
+
+    private var pairCounts: [UInt64: Int] = [:]
+    /// The words that contain each pair (maybe also some that no longer do), each listed once.
+    private var wordsWithPair: [UInt64: [Int32]] = [:]
+    private var queue: [QueueEntry] = []
+    /// Pairs never to merge (too long, or spelling a reserved token).
+    private var skipped: Set<UInt64> = []
+    /// The token each merged pair became.
+    private var learned: [UInt64: Int32] = [:]
+    private var deltas: [UInt64: Int] = [:]
+
+    private struct QueueEntry {
+        let count: Int
+        let pair: UInt64
+    }
+
+    init(words: [TrainingWord], vocabulary: TrainingVocabulary, minimumFrequency: Int, maximumTokenLength: Int) {
+        self.words = words
+        self.vocabulary = vocabulary
+        self.minimumFrequency = max(1, minimumFrequency)
+        self.maximumTokenLength = maximumTokenLength
+        countPairs()
+    }
+
+    @inline(__always) private static func pair(_ a: Int32, _ b: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b))
+    }
+
+    @inline(__always) private static func split(_ p: UInt64) -> (Int32, Int32) {
+        (Int32(bitPattern: UInt32(truncatingIfNeeded: p >> 32)), Int32(bitPattern: UInt32(truncatingIfNeeded: p)))
+    }
+
+    private mutating func countPairs() {
+        for (w, word) in words.enumerated() where word.symbols.count > 1 {
+            for i in 0..<word.symbols.count - 1 {
+                let p = MergeLearner.pair(word.symbols[i], word.symbols[i + 1])
+                pairCounts[p, default: 0] += word.count
+                if wordsWithPair[p]?.last != Int32(w) { wordsWithPair[p, default: []].append(Int32(w)) }
+            }
+        }
+        queue = pairCounts.map { QueueEntry(count: $0.value, pair: $0.key) }
+        for i in stride(from: queue.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    }
+
+    /// Merges until the vocabulary has `size` tokens or no pair is frequent enough.
+    mutating func run(untilVocabularySize size: Int) {
+        while vocabulary.count < size, let entry = popQueue() {
+            let current = pairCounts[entry.pair] ?? 0
+            if current != entry.count || skipped.contains(entry.pair) { continue }
+            if current < minimumFrequency { break }
+            if let merged = learned[entry.pair] {
+                // The pair reappeared because a later merge respelled one of its tokens: merge it
+                // again in the words, without a second entry in the merge list.
+                apply(entry.pair, into: merged)
+                continue
+            }
+            guard let merged = newToken(for: entry.pair) else { skipped.insert(entry.pair); continue }
+            merges.append(MergeLearner.split(entry.pair))
+            learned[entry.pair] = merged
+            apply(entry.pair, into: merged)
+        }
+    }
+
+    /// The id of the token pair `p` merges into (added to the vocabulary if new), or nil when
+    /// the pair must not be merged.
+    private mutating func newToken(for p: UInt64) -> Int32? {
+        let (a, b) = MergeLearner.split(p)
+        let length = vocabulary.lengths[Int(a)] + vocabulary.lengths[Int(b)]
+        if length > maximumTokenLength { return nil }
+        let bytes = vocabulary.tokens[Int(a)] + vocabulary.tokens[Int(b)]
+        if let existing = vocabulary.ids[bytes] { return Int(existing) < vocabulary.reservedCount ? nil : existing }
+        return vocabulary.add(bytes, length: length)
+    }
+
+    /// Replaces every occurrence of pair `p` by `merged` and updates the pair counts, the pair
+    /// index and the queue.
+    private mutating func apply(_ p: UInt64, into merged: Int32) {
+        let (a, b) = MergeLearner.split(p)
+        guard let holders = wordsWithPair.removeValue(forKey: p) else { return }
+        deltas.removeAll(keepingCapacity: true)
+        var created: [UInt64] = []
+        for w in holders {
+            created.removeAll(keepingCapacity: true)
+            mergeWord(Int(w), a, b, merged, created: &created)
+            for q in created where wordsWithPair[q]?.last != w { wordsWithPair[q, default: []].append(w) }
+        }
+        pairCounts[p] = nil
+        for (q, delta) in deltas where q != p && delta != 0 {
+            let n = (pairCounts[q] ?? 0) + delta
+            if n > 0 {
+                pairCounts[q] = n
+                if !skipped.contains(q) { pushQueue(QueueEntry(count: n, pair: q)) }
+            } else {
+                pairCounts[q] = nil
+            }
+        }
+    }
+
+    /// Merges `a b` → `c` left to right in word `w` (an overlapping `a a a` becomes `c a`),
+    /// recording the count changes of the neighbouring pairs and the pairs created.
+    private mutating func mergeWord(_ w: Int, _ a: Int32, _ b: Int32, _ c: Int32, created: inout [UInt64]) {
+        var s: [Int32] = []
+        swap(&s, &words[w].symbols)
+        defer { swap(&s, &words[w].symbols) }
+        let f = words[w].count
+        var i = 0
+        while i < s.count - 1 {
+            guard s[i] == a && s[i + 1] == b else { i += 1; continue }
+            if i > 0 {
+                deltas[MergeLearner.pair(s[i - 1], a), default: 0] -= f
+                let q = MergeLearner.pair(s[i - 1], c)
+                deltas[q, default: 0] += f
+                created.append(q)
+            }
+            if i + 2 < s.count {
+                deltas[MergeLearner.pair(b, s[i + 2]), default: 0] -= f
+                let q = MergeLearner.pair(c, s[i + 2])
+                deltas[q, default: 0] += f
+                created.append(q)
+            }
+            s[i] = c
+            s.remove(at: i + 1)
+            i += 1
+        }
+    }
+
+    // MARK: Priority queue (a binary max-heap by count, then by the pair's strings)
+
+    /// Whether `x` is merged before `y`.
+    private func precedes(_ x: QueueEntry, _ y: QueueEntry) -> Bool {
+        if x.count != y.count { return x.count > y.count }
+        let (xa, xb) = MergeLearner.split(x.pair)
+        let (ya, yb) = MergeLearner.split(y.pair)
+        let t = vocabulary.tokens
+        if xa != ya { return t[Int(xa)].lexicographicallyPrecedes(t[Int(ya)]) }
+        return t[Int(xb)].lexicographicallyPrecedes(t[Int(yb)])
+    }
+
+    private mutating func pushQueue(_ entry: QueueEntry) {
+        queue.append(entry)
+        var i = queue.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard precedes(queue[i], queue[parent]) else { break }
+            queue.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private mutating func popQueue() -> QueueEntry? {
+        guard let top = queue.first else { return nil }
+        let last = queue.removeLast()
+        if !queue.isEmpty {
+            queue[0] = last
+            siftDown(0)
+        }
+        return top
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var best = i
+            if l < queue.count && precedes(queue[l], queue[best]) { best = l }
+            if r < queue.count && precedes(queue[r], queue[best]) { best = r }
+            if best == i { return }
+            queue.swapAt(i, best)
+            i = best
+        }
+    }
+}
