@@ -96,9 +96,9 @@ public final class Trainer {
         store.removePartial()
 
         let train = try ParallelCorpus(contentsOf: URL(fileURLWithPath: options.trainPath))
-        if train.report.skippedCount > 0 { log(train.report.summary(listing: 5)) }
+        if let summary = train.report.summary(listing: 5) { log(summary) }
         let valid = try options.validPath.map { try ParallelCorpus(contentsOf: URL(fileURLWithPath: $0)) }
-        if let report = valid?.report, report.skippedCount > 0 { log(report.summary(listing: 5)) }
+        if let summary = valid?.report.summary(listing: 5) { log(summary) }
         validTexts = valid?.pairs ?? []
 
         let tokenizerURL = run.appendingPathComponent("tokenizer.json")

@@ -1,0 +1,166 @@
+// `seq2seq train` end to end on a word-reversal corpus: it learns, writes a model folder the
+// other commands load, checkpoints and metrics; a run killed with SIGKILL and resumed logs
+// the same losses as one that was never interrupted; bad input is one line and exit 3.
+import Foundation
+import XCTest
+
+final class TrainCLITests: XCTestCase {
+    private var scratch: URL!
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seq2seq-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    /// `count` pairs "w1 w2 … wn<TAB>wn … w2 w1" over 20 Greek-letter words, seeded.
+    private func reversalCorpus(_ name: String, count: Int, seed: UInt64) throws -> URL {
+        let words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau upsilon"
+            .split(separator: " ").map(String.init)
+        var state = seed
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let lines = (0..<count).map { _ -> String in
+            let sentence = (0..<(2 + next(5))).map { _ in words[next(words.count)] }
+            return sentence.joined(separator: " ") + "\t" + sentence.reversed().joined(separator: " ")
+        }
+        let url = scratch.appendingPathComponent(name)
+        try (lines.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    private func trainArguments(_ train: URL, _ valid: URL?, out: URL, steps: Int, extra: [String] = []) -> [String] {
+        ["train", "--train", train.path] + (valid.map { ["--valid", $0.path] } ?? []) + [
+            "--out", out.path, "--preset", "tiny", "--vocab-size", "400", "--max-steps", String(steps),
+            "--batch-tokens", "1024", "--warmup", "100", "--lr", "3e-3", "--threads", "2"] + extra
+    }
+
+    private func records(_ run: URL) throws -> [[String: Any]] {
+        try String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    func testLearnsReversalAndWritesAModelFolderEveryCommandLoads() throws {
+        let train = try reversalCorpus("train.tsv", count: 2000, seed: 1), valid = try reversalCorpus("valid.tsv", count: 100, seed: 2)
+        let run = scratch.appendingPathComponent("run")
+        let result = try runCLI(trainArguments(train, valid, out: run, steps: 600,
+                                               extra: ["--save-every", "200", "--log-every", "50", "--dropout", "0",
+                                                       "--average-last", "2", "--keep", "2"]))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("trained 600 steps"), result.stdout)
+        XCTAssertTrue(result.stderr.contains("step 50/600"), result.stderr)
+        let metrics = try records(run)
+        let training = metrics.filter { $0["loss"] != nil }, validation = metrics.compactMap { $0["valid_bleu"] as? Double }
+        XCTAssertEqual(training.map { $0["step"] as? Int }, Array(stride(from: 50, through: 600, by: 50)))
+        XCTAssertEqual(validation.count, 3)
+        let firstLoss = try XCTUnwrap(training.first?["loss"] as? Double), lastLoss = try XCTUnwrap(training.last?["loss"] as? Double)
+        XCTAssertLessThan(lastLoss, firstLoss / 3, "the loss must fall")
+        XCTAssertGreaterThan(validation.max() ?? 0, 90, "greedy BLEU on held-out reversals")
+        let svg = try String(contentsOf: run.appendingPathComponent("loss.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.hasPrefix("<svg") && svg.contains("<polyline") && svg.contains("<circle"))
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints").path).sorted()
+        XCTAssertTrue(checkpoints.contains("step-000600") && checkpoints.count <= 3, "\(checkpoints)")  // 2 kept + the best
+        for folder in [run, run.appendingPathComponent("averaged")] {
+            for file in ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "\(folder.path)/\(file)")
+            }
+        }
+        let translated = try runCLI(["translate", "--model", run.path, "alpha beta gamma delta", "mu nu xi pi rho"])
+        XCTAssertEqual(translated.status, 0, translated.stderr)
+        XCTAssertEqual(translated.stdout, "delta gamma beta alpha\nrho pi xi nu mu\n")
+        let sources = scratch.appendingPathComponent("sources.txt"), references = scratch.appendingPathComponent("references.txt")
+        let pairs = try String(contentsOf: valid, encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t") }
+        try pairs.map { String($0[0]) }.joined(separator: "\n").write(to: sources, atomically: true, encoding: .utf8)
+        try pairs.map { String($0[1]) }.joined(separator: "\n").write(to: references, atomically: true, encoding: .utf8)
+        let evaluated = try runCLI(["evaluate", "--model", run.path, "--source", sources.path, "--reference", references.path])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        XCTAssertTrue(evaluated.stdout.hasPrefix("BLEU = "), evaluated.stdout)
+    }
+
+    /// A run killed with SIGKILL after a checkpoint and resumed logs exactly the losses of an
+    /// uninterrupted run with the same seed (dropout on, so the random state must be restored);
+    /// every checkpoint left behind is whole, and a partial one is cleared on resume.
+    func testKilledAndResumedRunMatchesAnUninterruptedOne() throws {
+        let train = try reversalCorpus("train.tsv", count: 1500, seed: 3), valid = try reversalCorpus("valid.tsv", count: 60, seed: 4)
+        let extra = ["--save-every", "20", "--log-every", "10", "--dropout", "0.1", "--valid-bleu-lines", "0", "--quiet"]
+        let whole = scratch.appendingPathComponent("whole"), killed = scratch.appendingPathComponent("killed")
+        XCTAssertEqual(try runCLI(trainArguments(train, valid, out: whole, steps: 300, extra: extra)).status, 0)
+
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = trainArguments(train, valid, out: killed, steps: 300, extra: extra)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let trigger = killed.appendingPathComponent("checkpoints/step-000060").path
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: trigger) && process.isRunning && Date() < deadline { usleep(2_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal, "the run must be killed before it finishes")
+
+        let checkpoints = killed.appendingPathComponent("checkpoints")
+        for name in try FileManager.default.contentsOfDirectory(atPath: checkpoints.path) where name.hasPrefix("step-") {
+            for file in ["config.json", "model.safetensors", "optimizer.safetensors", "trainer_state.json", "tokenizer.json"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoints.appendingPathComponent("\(name)/\(file)").path),
+                              "\(name) lacks \(file)")
+            }
+        }
+        // As if the kill had come in the middle of writing the next checkpoint.
+        let partial = checkpoints.appendingPathComponent(".step-999999.partial")
+        try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+        try Data("half".utf8).write(to: partial.appendingPathComponent("model.safetensors"))
+
+        let resumed = try runCLI(["train", "--out", killed.path, "--resume", "--threads", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("resuming"), resumed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: partial.path), "partial checkpoint left behind")
+
+        let keys = ["step", "loss", "gradient_norm", "learning_rate", "valid_loss"]
+        func comparable(_ records: [[String: Any]]) -> [String] {
+            records.map { r in keys.compactMap { k in r[k].map { "\(k)=\($0)" } }.joined(separator: " ") }
+        }
+        let expected = comparable(try records(whole)), got = comparable(try records(killed))
+        XCTAssertEqual(got.count, expected.count)
+        for (g, e) in zip(got, expected) { XCTAssertEqual(g, e) }
+    }
+
+    func testBadInputIsOneLineAndExitThree() throws {
+        let run = scratch.appendingPathComponent("run")
+        let empty = scratch.appendingPathComponent("empty.tsv")
+        try Data().write(to: empty)
+        for (arguments, fragment) in [
+            (trainArguments(empty, nil, out: run, steps: 10), "empty.tsv"),
+            (trainArguments(scratch.appendingPathComponent("missing.tsv"), nil, out: run, steps: 10), "missing.tsv"),
+            (["train", "--out", scratch.appendingPathComponent("nothing").path, "--resume"], "nothing"),
+        ] {
+            let result = try runCLI(arguments)
+            XCTAssertEqual(result.status, 3, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains(fragment), result.stderr)
+            XCTAssertFalse(result.stderr.contains("Fatal error"))
+        }
+    }
+
+    func testMalformedLinesAreReportedWithLineNumbers() throws {
+        let good = try String(contentsOf: try reversalCorpus("good.tsv", count: 300, seed: 5), encoding: .utf8)
+        var lines = good.split(separator: "\n").map(String.init)
+        lines.insert("no tab here", at: 2)           // line 3
+        lines.insert("a\tb\tc", at: 6)               // line 7
+        lines.insert("\tempty source", at: 9)        // line 10
+        let train = scratch.appendingPathComponent("messy.tsv")
+        var data = Data((lines.joined(separator: "\n") + "\n").utf8)
+        data.append(contentsOf: [0x66, 0xFF, 0x09, 0x67, 0x0A])  // line 304: invalid UTF-8
+        try data.write(to: train)
+        let result = try runCLI(trainArguments(train, nil, out: scratch.appendingPathComponent("run"), steps: 5,
+                                               extra: ["--save-every", "5"]))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for fragment in ["skipped 4 malformed lines in messy.tsv", "line 3", "line 7", "line 10", "line 304"] {
+            XCTAssertTrue(result.stderr.contains(fragment), "'\(fragment)' not in: \(result.stderr)")
+        }
+    }
+}
