@@ -83,10 +83,15 @@ public func dropout(_ x: Variable, rate: Float, generator: inout TrainingRandom)
     precondition(rate >= 0 && rate < 1, "dropout rate \(rate) outside [0, 1)")
     guard rate > 0 else { return x }
     let keep = 1 / (1 - rate)
-    let mask = Tensor(zeros: x.value.shape)
-    for i in 0..<mask.count { mask.data[i] = generator.nextUniform() < rate ? 0 : keep }
-    let y = x.value.copy()
-    for i in 0..<y.count { y.data[i] *= mask.data[i] }
+    let mask = Tensor(zeros: x.value.shape), y = Tensor(zeros: x.value.shape)
+    let (m, out, input) = (mask.data, y.data, x.value.data)
+    var random = generator
+    for i in 0..<mask.count {
+        let factor = random.nextUniform() < rate ? 0 : keep
+        m[i] = factor
+        out[i] = input[i] * factor
+    }
+    generator = random
     return Variable.result(y, inputs: [x]) { dY in
         let dX = x.gradientBuffer().data
         for i in 0..<dY.count { dX[i] += mask.data[i] * dY.data[i] }
