@@ -37,7 +37,7 @@ struct TrainingVocabulary {
 /// merge visiting thousands of words reads memory in few places, and how often each occurs.
 /// Merging only shortens a word, so it stays where it is.
 struct TrainingWords {
-    /// Where a word's symbols are, and how often it occurs (together: one cache line per word).
+    /// Where a word's symbols are and how often it occurs, side by side (one memory read per word).
     struct Entry {
         let start: Int
         let count: Int
@@ -106,7 +106,7 @@ struct MergeLearner {
     }
 
     private mutating func countPairs() {
-        for (w, entry) in words.entries.enumerated() {
+        for (w, entry) in words.entries.enumerated() where entry.length > 1 {
             for i in entry.start..<entry.start + Int(entry.length) - 1 {
                 let p = MergeLearner.pair(words.symbols[i], words.symbols[i + 1])
                 pairCounts[p, default: 0] += entry.count
