@@ -174,9 +174,8 @@ public struct BPETrainer: Sendable {
 
     /// The training words: `▁` + each body as alphabet ids, cut into separate words at
     /// characters outside the alphabet (encoded as bytes, they never merge with a neighbour).
-    private func words(_ bodies: ByteStringTable, characterIds: [UInt32: Int32]) -> [TrainingWord] {
-        var words: [TrainingWord] = []
-        words.reserveCapacity(bodies.count)
+    private func words(_ bodies: ByteStringTable, characterIds: [UInt32: Int32]) -> TrainingWords {
+        var words = TrainingWords()
         var symbols: [Int32] = []
         for k in 0..<bodies.count {
             symbols.removeAll(keepingCapacity: true)
@@ -185,11 +184,11 @@ public struct BPETrainer: Sendable {
                 if let id = characterIds[c.value] {
                     symbols.append(id)
                 } else {
-                    if symbols.count > 1 { words.append(TrainingWord(symbols: symbols, count: bodies.counts[k])) }
+                    if symbols.count > 1 { words.append(symbols, count: bodies.counts[k]) }
                     symbols.removeAll(keepingCapacity: true)
                 }
             }
-            if symbols.count > 1 { words.append(TrainingWord(symbols: symbols, count: bodies.counts[k])) }
+            if symbols.count > 1 { words.append(symbols, count: bodies.counts[k]) }
         }
         return words
     }

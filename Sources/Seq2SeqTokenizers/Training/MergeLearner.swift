@@ -33,10 +33,28 @@ struct TrainingVocabulary {
     var count: Int { tokens.count }
 }
 
-/// A word of the training table: its symbols (token ids) and how often it occurs.
-struct TrainingWord {
-    var symbols: [Int32]
-    let count: Int
+/// The training words: each word's symbols (token ids), end to end in one buffer so that a
+/// merge visiting thousands of words reads memory in few places, and how often each occurs.
+/// Merging only shortens a word, so it stays where it is.
+struct TrainingWords {
+    /// Where a word's symbols are and how often it occurs, side by side (one memory read per word).
+    struct Entry {
+        let start: Int
+        let count: Int
+        var length: Int32
+    }
+
+    fileprivate(set) var symbols: [Int32] = []
+    fileprivate(set) var entries: [Entry] = []
+
+    /// Appends a word that occurs `count` times.
+    mutating func append(_ word: [Int32], count: Int) {
+        entries.append(Entry(start: symbols.count, count: count, length: Int32(word.count)))
+        symbols += word
+    }
+
+    /// Number of words.
+    var count: Int { entries.count }
 }
 
 /// Learns merges over a word table until the vocabulary reaches a size or no pair occurs
@@ -52,7 +70,7 @@ struct MergeLearner {
     private(set) var vocabulary: TrainingVocabulary
     /// Merges in the order learned, as (left id, right id).
     private(set) var merges: [(Int32, Int32)] = []
-    private var words: [TrainingWord]
+    private var words: TrainingWords
     private let minimumFrequency: Int
     private let maximumTokenLength: Int
 
@@ -71,7 +89,7 @@ struct MergeLearner {
         let pair: UInt64
     }
 
-    init(words: [TrainingWord], vocabulary: TrainingVocabulary, minimumFrequency: Int, maximumTokenLength: Int) {
+    init(words: TrainingWords, vocabulary: TrainingVocabulary, minimumFrequency: Int, maximumTokenLength: Int) {
         self.words = words
         self.vocabulary = vocabulary
         self.minimumFrequency = max(1, minimumFrequency)
@@ -88,10 +106,10 @@ struct MergeLearner {
     }
 
     private mutating func countPairs() {
-        for (w, word) in words.enumerated() where word.symbols.count > 1 {
-            for i in 0..<word.symbols.count - 1 {
-                let p = MergeLearner.pair(word.symbols[i], word.symbols[i + 1])
-                pairCounts[p, default: 0] += word.count
+        for (w, entry) in words.entries.enumerated() where entry.length > 1 {
+            for i in entry.start..<entry.start + Int(entry.length) - 1 {
+                let p = MergeLearner.pair(words.symbols[i], words.symbols[i + 1])
+                pairCounts[p, default: 0] += entry.count
                 if wordsWithPair[p]?.last != Int32(w) { wordsWithPair[p, default: []].append(Int32(w)) }
             }
         }
@@ -132,15 +150,20 @@ struct MergeLearner {
     /// Replaces every occurrence of pair `p` by `merged` and updates the pair counts, the pair
     /// index and the queue.
     private mutating func apply(_ p: UInt64, into merged: Int32) {
-        let (a, b) = MergeLearner.split(p)
         guard let holders = wordsWithPair.removeValue(forKey: p) else { return }
         deltas.removeAll(keepingCapacity: true)
-        var created: [UInt64] = []
-        for w in holders {
-            created.removeAll(keepingCapacity: true)
-            mergeWord(Int(w), a, b, merged, created: &created)
-            for q in created where wordsWithPair[q]?.last != w { wordsWithPair[q, default: []].append(w) }
+        var symbols: [Int32] = []
+        swap(&symbols, &words.symbols)
+        symbols.withUnsafeMutableBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var created: [UInt64] = []
+            for w in holders {
+                created.removeAll(keepingCapacity: true)
+                mergeWord(Int(w), at: base, p, into: merged, created: &created)
+                for q in created where wordsWithPair[q]?.last != w { wordsWithPair[q, default: []].append(w) }
+            }
         }
+        swap(&symbols, &words.symbols)
         pairCounts[p] = nil
         for (q, delta) in deltas where q != p && delta != 0 {
             let n = (pairCounts[q] ?? 0) + delta
@@ -153,32 +176,41 @@ struct MergeLearner {
         }
     }
 
-    /// Merges `a b` → `c` left to right in word `w` (an overlapping `a a a` becomes `c a`),
-    /// recording the count changes of the neighbouring pairs and the pairs created.
-    private mutating func mergeWord(_ w: Int, _ a: Int32, _ b: Int32, _ c: Int32, created: inout [UInt64]) {
-        var s: [Int32] = []
-        swap(&s, &words[w].symbols)
-        defer { swap(&s, &words[w].symbols) }
-        let f = words[w].count
-        var i = 0
-        while i < s.count - 1 {
-            guard s[i] == a && s[i + 1] == b else { i += 1; continue }
-            if i > 0 {
-                deltas[MergeLearner.pair(s[i - 1], a), default: 0] -= f
-                let q = MergeLearner.pair(s[i - 1], c)
-                deltas[q, default: 0] += f
-                created.append(q)
+    /// Merges pair `p` = (a, b) into `c` left to right in word `w` of the symbol buffer at
+    /// `base` (an overlapping `a a a` becomes `c a`), recording the count changes of the
+    /// neighbouring pairs and the pairs created.
+    private mutating func mergeWord(_ w: Int, at base: UnsafeMutablePointer<Int32>, _ p: UInt64, into c: Int32,
+                                    created: inout [UInt64]) {
+        let (a, b) = MergeLearner.split(p)
+        let entry = words.entries[w]
+        let s = base + entry.start
+        let n = Int(entry.length)
+        let f = entry.count
+        var read = 0, write = 0
+        while read < n {
+            guard read + 1 < n && s[read] == a && s[read + 1] == b else {
+                s[write] = s[read]
+                read += 1
+                write += 1
+                continue
             }
-            if i + 2 < s.count {
-                deltas[MergeLearner.pair(b, s[i + 2]), default: 0] -= f
-                let q = MergeLearner.pair(c, s[i + 2])
-                deltas[q, default: 0] += f
-                created.append(q)
+            if write > 0 {
+                let previous = s[write - 1]
+                deltas[MergeLearner.pair(previous, a), default: 0] -= f
+                deltas[MergeLearner.pair(previous, c), default: 0] += f
+                created.append(MergeLearner.pair(previous, c))
             }
-            s[i] = c
-            s.remove(at: i + 1)
-            i += 1
+            if read + 2 < n {
+                let next = s[read + 2]
+                deltas[MergeLearner.pair(b, next), default: 0] -= f
+                deltas[MergeLearner.pair(c, next), default: 0] += f
+                created.append(MergeLearner.pair(c, next))
+            }
+            s[write] = c
+            read += 2
+            write += 1
         }
+        words.entries[w].length = Int32(write)
     }
 
     // MARK: Priority queue (a binary max-heap by count, then by the pair's strings)
