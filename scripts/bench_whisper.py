@@ -9,7 +9,7 @@ transcription of the first file, then the timed pass (features + detection + dec
 reading not timed). faster-whisper runs with cpu_threads=T, temperature fallback and all
 other options at their defaults, as does `seq2seq-bench whisper`.
 
-Usage: scripts/bench_whisper.py [--threads 2] [--models tiny.en,base]
+Usage: scripts/bench_whisper.py [--threads 2] [--models tiny.en,base] [--beams 1,5] [--audio 'short clips,3-minute file']
 """
 import argparse, glob, json, os, subprocess, sys, wave
 import numpy as np
@@ -68,6 +68,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--models", default="tiny.en,base")
+    p.add_argument("--beams", default="1,5", help="beam sizes, comma-separated (1: greedy)")
+    p.add_argument("--audio", default="short clips,3-minute file", help="inputs, comma-separated")
     a = p.parse_args()
     short = sorted(glob.glob(PS + "/librivox/*.wav") + glob.glob(PS + "/cards/*.wav")) + \
         sorted(glob.glob(os.path.join(ROOT, ".cache/speech/audioeval/*/*.wav")))
@@ -77,8 +79,10 @@ def main():
     print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for name in a.models.split(","):
         model = os.path.join(ROOT, "models", "whisper-" + name)
-        for beam in (1, 5):
+        for beam in map(int, a.beams.split(",")):
             for label, files in inputs.items():
+                if label not in a.audio.split(","):
+                    continue
                 ours = measure([BENCH, "whisper", "--model", model, "--beam-size", str(beam), "--threads", str(a.threads)] + files)
                 f32 = measure([sys.executable, "-c", FW, model, "float32", str(a.threads), str(beam)] + files)
                 i8 = measure([sys.executable, "-c", FW, model, "int8", str(a.threads), str(beam)] + files)
