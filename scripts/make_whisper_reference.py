@@ -16,7 +16,7 @@ Clip ids (the Swift test builds the same samples):
   silence:<seconds>     zeros
 Audio is read here without resampling (every clip is 16 kHz mono): int16 / 32768, float32 as stored.
 
-Usage: scripts/make_whisper_reference.py [tiny.en|base ...]
+Usage: scripts/make_whisper_reference.py [tiny.en|base ...] [--prompted-only]
 """
 import json, os, struct, sys
 import numpy as np
@@ -76,11 +76,40 @@ def run(model, audio, words, beam_size=1):
     return list(segments), info
 
 
+# Prompting cases: an initial prompt (spelling and style the first window should follow), and
+# long audio without conditioning on the previous text.
+PROMPTED = [
+    ("pocketsphinx:cards/001.wav", {"initial_prompt": "Ten of Clubs. Four of Diamonds. Queen of Hearts."}),
+    ("pocketsphinx:cards/002.wav", {"initial_prompt": "Ten of Clubs. Four of Diamonds. Queen of Hearts."}),
+    ("pocketsphinx:cards/003.wav", {"initial_prompt": "Ten of Clubs. Four of Diamonds. Queen of Hearts."}),
+    ("pocketsphinx:librivox/sense_and_sensibility_01_austen_64kb-0870.wav",
+     {"initial_prompt": "A chapter of Sense and Sensibility by Jane Austen, read for LibriVox."}),
+]
+
+
+def prompted(name, model):
+    """Tests/Fixtures/whisper/prompted.NAME.jsonl: greedy transcripts with the PROMPTED options,
+    and the concatenated long clip with condition_on_previous_text=False."""
+    ps = [c for c in clips() if c.startswith("pocketsphinx:") and c.endswith(".wav")]
+    cases = PROMPTED + [("concat:" + "|".join(ps), {"condition_on_previous_text": False})]
+    out = os.path.join(ROOT, "Tests/Fixtures/whisper", "prompted.%s.jsonl" % name)
+    with open(out, "w") as f:
+        for clip, options in cases:
+            segs, _ = model.transcribe(samples(clip), beam_size=1, temperature=0.0, **options)
+            text = "".join(s.text for s in segs)
+            f.write(json.dumps({"clip": clip, "options": options, "text": text}, ensure_ascii=False) + "\n")
+            print(name, clip, options, text[:70], file=sys.stderr)
+
+
 def main():
-    names = sys.argv[1:] or ["tiny.en", "base"]
+    only_prompted = "--prompted-only" in sys.argv
+    names = [a for a in sys.argv[1:] if not a.startswith("--")] or ["tiny.en", "base"]
     for name in names:
         model = WhisperModel(os.path.join(ROOT, "models", "whisper-" + name), device="cpu",
                              compute_type="float32", cpu_threads=2)
+        prompted(name, model)
+        if only_prompted:
+            continue
         out = os.path.join(ROOT, "Tests/Fixtures/whisper", "reference.%s.jsonl" % name)
         with open(out, "w") as f:
             for clip in clips():

@@ -103,6 +103,32 @@ final class WhisperParityTests: XCTestCase {
 extension WhisperParityTests {
     /// faster-whisper's `non_speech_tokens` computed with our tokenizer equal the suppressed set
     /// CTranslate2's converter stored in `config.json` (`suppress_ids`, special tokens aside).
+    /// `--initial-prompt` and `--no-condition-on-previous-text` give faster-whisper's transcripts
+    /// (Tests/Fixtures/whisper/prompted.NAME.jsonl): the prompt changes "10 of clubs." into
+    /// "Ten of Clubs.", so a prompt that is ignored or misplaced fails.
+    func testPromptingMatchesFasterWhisper() throws {
+        for name in ["tiny.en", "base"] {
+            guard let folder = Self.modelFolder(name) else { throw XCTSkip("Whisper \(name) not fetched") }
+            guard FileManager.default.fileExists(atPath: "/usr/share/pocketsphinx/test/data/cards") else {
+                throw XCTSkip("pocketsphinx-testdata not installed")
+            }
+            let transcriber = try Transcriber(directory: folder)
+            let url = fixturesDirectory.appendingPathComponent("whisper/prompted.\(name).jsonl")
+            for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
+                let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let clip = try XCTUnwrap(reference["clip"] as? String), given = reference["options"] as? [String: Any] ?? [:]
+                var options = TranscriptionOptions()
+                options.beamSize = 1
+                options.temperatures = [0]
+                options.silencePeakThreshold = nil
+                options.initialPrompt = given["initial_prompt"] as? String
+                if let condition = given["condition_on_previous_text"] as? Bool { options.conditionOnPreviousText = condition }
+                let text = try transcriber.transcribe(samples: try Self.samples(clip), options: options).text
+                XCTAssertEqual(text, reference["text"] as? String, "[\(name)] \(clip.prefix(60)) \(given)")
+            }
+        }
+    }
+
     func testNonSpeechTokensMatchConverterConfig() throws {
         for name in ["tiny.en", "base"] {
             guard let folder = Self.modelFolder(name) else { throw XCTSkip("Whisper \(name) not fetched: run scripts/fetch_whisper_models.sh") }
