@@ -14,8 +14,8 @@ data=data/freedict
 run=runs/freedict-de-en
 rm -rf "$run"
 /usr/bin/time -f "train wall %e s, peak %M KB" "$bin" train --train "$data/train.tsv" --valid "$data/valid.tsv" --out "$run" \
-    --preset small --vocab-size 4000 --max-steps 1500 --batch-tokens 4096 --lr 1e-3 --warmup 400 --dropout 0.3 \
-    --save-every 250 --log-every 50 --valid-bleu-lines 500 --patience 3 --average-last 3 "$@"
+    --preset small --vocab-size 4000 --max-steps 4000 --batch-tokens 4096 --lr 1e-3 --warmup 400 --dropout 0.3 \
+    --save-every 250 --log-every 50 --valid-bleu-lines 500 --patience 4 --average-last 3 "$@"
 cut -f1 "$data/test.tsv" > "$run/test.de"
 cut -f2 "$data/test.tsv" > "$run/test.en"
 for model in "$run" "$run/averaged"; do
