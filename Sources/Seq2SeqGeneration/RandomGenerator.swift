@@ -4,11 +4,11 @@
 // the same stream on every platform, so sampled generations are reproducible.
 
 /// A small, fast, reproducible random number generator (xoshiro256**).
-struct SeededRandomGenerator: RandomNumberGenerator, Sendable {
+public struct SeededRandomGenerator: RandomNumberGenerator, Sendable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     /// A generator whose whole stream is determined by `seed`.
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         var x = seed
         func splitMix() -> UInt64 {
             x &+= 0x9E37_79B9_7F4A_7C15
@@ -21,7 +21,7 @@ struct SeededRandomGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// The next 64 random bits.
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         let result = rotate(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3
@@ -31,7 +31,7 @@ struct SeededRandomGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform double in [0, 1) with 53 random bits.
-    mutating func nextUnit() -> Double {
+    public mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
 

@@ -9,8 +9,14 @@ public final class DecoderState: @unchecked Sendable {
     /// Cross-attention K,V per layer: [B, S, 2·H·Dh], computed once.
     let crossKeyValues: [Tensor]
     /// The same keys per layer as [B, H, Dh, S]: a decoding step's scores are then a product
-    /// of the query rows with a matrix read in place (see `crossAttentionStep`).
-    let crossKeysTransposed: [Tensor]
+    /// of the query rows with a matrix read in place (see `crossAttentionStep`). Made at the
+    /// first decoding step (teacher-forced scoring never needs them).
+    private lazy var crossKeysTransposed: [Tensor] = crossKeyValues.map { kv in
+        Self.transposedKeys(kv, sources: encoded.memory.shape[0], length: encoded.memory.shape[1],
+                            heads: model.spec.heads, width: model.spec.headWidth)
+    }
+    /// Rows of each source, in source order, for the current rows (decoding steps group them).
+    private var rowGroups: [(source: Int, rows: [Int])] = []
     /// Self-attention caches per layer: [R, H, capacity, Dh] each.
     private var keyCache: [Tensor] = []
     private var valueCache: [Tensor] = []
@@ -38,8 +44,6 @@ public final class DecoderState: @unchecked Sendable {
             layer.crossAttention.keyValue.apply(encoded.memory.data, rows: rows, into: kv.data)
             return kv
         }
-        let (b, s) = (encoded.memory.shape[0], encoded.memory.shape[1])
-        crossKeysTransposed = crossKeyValues.map { kv in Self.transposedKeys(kv, sources: b, length: s, heads: spec.heads, width: spec.headWidth) }
     }
 
     /// kv [B, S, 2·H·Dh] (keys first) → keys [B, H, Dh, S].
@@ -138,6 +142,11 @@ public final class DecoderState: @unchecked Sendable {
             relativeBias(table: $0, heads: spec.heads, queries: t, start: length, keys: length + t,
                          bidirectional: false, spec: spec.relativeBias!)
         }
+        if t == 1 {
+            var rowsOf: [Int: [Int]] = [:]
+            for (row, source) in rowSource.enumerated() { rowsOf[source, default: []].append(row) }
+            rowGroups = rowsOf.sorted { $0.key < $1.key }.map { (source: $0.key, rows: $0.value) }
+        }
         for (l, layer) in stack.layers.enumerated() {
             model.residual(x, rows: r * t, norm: layer.attention.norm) { input, output in
                 model.selfAttention(layer.attention, input: input, rows: r * t, into: output) { qkv, context in
@@ -208,15 +217,12 @@ public final class DecoderState: @unchecked Sendable {
         w.output.apply(context.data, rows: r * t, into: output)
     }
 
-    /// One query per row: the rows of each source attend together, head by head, as two few-row
+    /// One query per row: the rows of each source (`rowGroups`) attend together, head by head, as two few-row
     /// products, scores = scale · Q·Kᵀ over the transposed keys and context = softmax(scores) · V,
     /// both read in place. Weights go to `probabilities` [R, H, 1, S] when given.
     private func crossAttentionStep(layer l: Int, queries q: Tensor, rows r: Int, probabilities: Tensor?, into context: Tensor) {
         let spec = model.spec, heads = spec.heads, dh = spec.headWidth, inner = heads * dh
-        let s = encoded.memory.shape[1], keys = crossKeysTransposed[l], kv = crossKeyValues[l]
-        var rowsOf: [Int: [Int]] = [:]
-        for (row, source) in rowSource.enumerated() { rowsOf[source, default: []].append(row) }
-        let groups = rowsOf.sorted { $0.key < $1.key }
+        let s = encoded.memory.shape[1], keys = crossKeysTransposed[l], kv = crossKeyValues[l], groups = rowGroups
         ThreadPool.shared.parallelFor(groups.count * heads) { item in
             let (source, rows) = groups[item / heads], h = item % heads
             let m = rows.count, n = encoded.lengths[source]

@@ -20,7 +20,7 @@ struct WhisperSampling {
     /// by length^lengthPenalty are left to the caller.
     func run(_ session: DecoderSession, prompt: [Int]) throws -> [Hypothesis] {
         let v = session.vocabularySize
-        var rng = SplitMix64(seed: seed)
+        var rng = SeededRandomGenerator(seed: seed)
         try session.begin(rowsPerSource: 1)
         var logits = Tensor(zeros: [1, v])
         for token in prompt { logits = try session.step(tokens: [token]) }
@@ -57,7 +57,7 @@ struct WhisperSampling {
     }
 
     /// A token drawn from softmax(scores / T), and its log-probability under softmax(scores).
-    private func draw(_ scores: UnsafeMutableBufferPointer<Float>, rng: inout SplitMix64) -> (Int, Float) {
+    private func draw(_ scores: UnsafeMutableBufferPointer<Float>, rng: inout SeededRandomGenerator) -> (Int, Float) {
         var m = -Float.infinity
         for s in scores { m = max(m, s) }
         var plain: Double = 0, tempered: Double = 0
@@ -74,21 +74,4 @@ struct WhisperSampling {
         }
         return (token, scores[token] - m - Float(Foundation.log(plain)))
     }
-}
-
-/// SplitMix64: a small seeded generator, so that fallback sampling is reproducible.
-struct SplitMix64 {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
