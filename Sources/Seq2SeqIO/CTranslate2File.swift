@@ -1,6 +1,6 @@
 // Reading CTranslate2 `model.bin` files (binary version ≥ 4): a spec name and revision, then
 // named variables (rank, dims, dtype, byte count, raw little-endian data, no alignment), then
-// aliases. The layout is written down in ../shared/FORMATS.md; CTranslate2's
+// aliases. The layout is written down in docs/formats.md; CTranslate2's
 // `src/models/model.cc` is the writer of record.
 import Foundation
 import Seq2SeqTensor

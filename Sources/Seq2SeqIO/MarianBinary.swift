@@ -1,7 +1,7 @@
 // Reading Marian's binary model format (`*.bin`), modelled on marian-dev
 // src/common/binary.cpp (`loadItems`) and src/tensors/cpu/integer_common.h
 // (`prepareAndTransposeB`: intgemm matrices are stored transposed, shape not updated).
-// Layout, little-endian (../shared FORMATS.md, checked on the Firefox Translations files):
+// Layout, little-endian (docs/formats.md, checked on the Firefox Translations files):
 //
 //     u64 version (1) · u64 n · n × {u64 nameLength (with NUL), u64 type, u64 shapeLength, u64 dataLength}
 //     names (NUL-terminated) · shapes (i32 each) · u64 pad + pad bytes (data 256-aligned)

@@ -1,5 +1,5 @@
 // Marian's own transformer variant read from Marian's binary format — the Firefox
-// Translations "tiny" students (../shared DESIGN.md) — modelled on marian-dev
+// Translations "tiny" students (docs/architecture.md) — modelled on marian-dev
 // src/models/transformer.h (post-norm "dan" blocks, `addPositionalEmbeddings`,
 // `DecoderLayerRNN`, tied output layer), src/rnn/cells.h (`SSRU`),
 // src/tensors/cpu/tensor_operators.cpp (`SinusoidalPositionEmbeddings`, `HighwayForward`)

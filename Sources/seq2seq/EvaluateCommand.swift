@@ -1,6 +1,6 @@
 // `seq2seq evaluate`: decode the sources with a model (translation, or Whisper transcription)
 // or take an output file, and score it against references with sacreBLEU-compatible BLEU or
-// chrF, or jiwer-compatible WER (../shared/CONTRACT.md).
+// chrF, or jiwer-compatible WER (docs/cli.md).
 import ArgumentParser
 import Foundation
 import Seq2Seq

@@ -1,5 +1,5 @@
 // The `seq2seq` command: parses, runs, and maps every failure to one line and an exit code
-// (0 success, 1 runtime failure, 2 bad usage, 3 bad input data) as ../shared/CONTRACT.md says.
+// (0 success, 1 runtime failure, 2 bad usage, 3 bad input data) as docs/cli.md says.
 import ArgumentParser
 import Foundation
 import Seq2Seq

@@ -1,4 +1,4 @@
-// `seq2seq transcribe`: speech to text with Whisper models (../shared/CONTRACT.md).
+// `seq2seq transcribe`: speech to text with Whisper models (docs/cli.md).
 import ArgumentParser
 import Foundation
 import Seq2Seq

@@ -1,4 +1,4 @@
-// Transcript file formats: plain text, JSON (../shared/CONTRACT.md), SubRip and WebVTT —
+// Transcript file formats: plain text, JSON (docs/cli.md), SubRip and WebVTT —
 // the subtitle layouts as openai/whisper `utils.py` writes them (`WriteSRT`, `WriteVTT`).
 import Foundation
 
