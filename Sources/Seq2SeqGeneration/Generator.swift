@@ -77,10 +77,12 @@ struct DecodePlan {
         guard let start = c.decoderStartTokenId ?? c.bosTokenId else {
             throw GenerationConfigError("decoder_start_token_id (or bos_token_id) is not set")
         }
-        guard c.numBeams >= 1 else { throw GenerationConfigError("num_beams must be at least 1, got \(c.numBeams)") }
-        guard c.numReturnSequences >= 1 else {
-            throw GenerationConfigError("num_return_sequences must be at least 1, got \(c.numReturnSequences)")
+        let most = GenerationConfig.maximumBeams
+        guard (1...most).contains(c.numBeams) else { throw GenerationConfigError("num_beams must be in 1...\(most), got \(c.numBeams)") }
+        guard (1...most).contains(c.numReturnSequences) else {
+            throw GenerationConfigError("num_return_sequences must be in 1...\(most), got \(c.numReturnSequences)")
         }
+        if let n = c.maxNewTokens, n < 1 { throw GenerationConfigError("max_new_tokens must be at least 1, got \(n)") }
         if c.numBeams == 1 && !c.doSample && c.numReturnSequences > 1 {
             throw GenerationConfigError("greedy search returns one sequence: num_return_sequences must be 1")
         }
@@ -130,4 +132,10 @@ struct DecodePlan {
 func checkShape(_ logits: Tensor, rows: Int, vocabulary: Int) {
     precondition(logits.shape == [rows, vocabulary],
                  "decoder session returned logits \(logits.shape), expected [\(rows), \(vocabulary)]")
+}
+
+extension GenerationConfig {
+    /// Most beams (and returned sequences) per source: every beam costs a row of logits and a
+    /// decoder cache, so a larger number is refused before anything is allocated.
+    public static let maximumBeams = 1024
 }

@@ -96,7 +96,9 @@ public final class CTranslate2File: @unchecked Sendable {
                     throw ModelFileError(path, "variable '\(name)' has unknown dtype \(code)")
                 }
                 let bytes = Int(try reader.u32())
-                let elements = shape.reduce(1, *)
+                guard let elements = elementCount(shape) else {
+                    throw ModelFileError(path, "variable '\(name)' has an impossible shape \(shape); corrupt file")
+                }
                 guard bytes == elements * dtype.size else {
                     throw ModelFileError(path, "variable '\(name)' has \(bytes) bytes, shape \(shape) of \(dtype.name) needs \(elements * dtype.size)")
                 }
@@ -105,7 +107,9 @@ public final class CTranslate2File: @unchecked Sendable {
                 variables[name] = Variable(dtype: dtype, shape: shape, offset: offset, byteCount: bytes)
             }
             var aliases: [String: String] = [:]
-            if version >= 3, reader.offset < length {
+            if version >= 3 {
+                // The alias table is always written (possibly empty): a file that ends before
+                // it was cut short.
                 let n = Int(try reader.u32())
                 for _ in 0..<n {
                     let alias = try reader.string(), target = try reader.string()
@@ -126,18 +130,21 @@ public final class CTranslate2File: @unchecked Sendable {
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: mapping), length) }
 
-    /// A scalar variable (num_heads, flags) as an integer.
+    /// A scalar variable (num_heads, flags) as an integer; nil when absent, not a single
+    /// value, or a float that is not a whole number of `Int32`'s range.
     public func scalarInt(_ name: String) -> Int? {
         guard let v = variables[name], v.shape.reduce(1, *) == 1 else { return nil }
         let p = mapping + v.offset
+        let value: Float
         switch v.dtype {
         case .int8: return Int(p.load(as: Int8.self))
         case .int16: return Int(p.loadUnaligned(as: Int16.self))
         case .int32: return Int(p.loadUnaligned(as: Int32.self))
-        case .float32: return Int(p.loadUnaligned(as: Float.self))
-        case .float16: return Int(Float(Float16(bitPattern: p.loadUnaligned(as: UInt16.self))))
-        case .bfloat16: return Int(Float(bitPattern: UInt32(p.loadUnaligned(as: UInt16.self)) << 16))
+        case .float32: value = p.loadUnaligned(as: Float.self)
+        case .float16: value = Float(Float16(bitPattern: p.loadUnaligned(as: UInt16.self)))
+        case .bfloat16: value = Float(bitPattern: UInt32(p.loadUnaligned(as: UInt16.self)) << 16)
         }
+        return Int32(exactly: value).map(Int.init)
     }
 
     /// Variable `name` as float32: F32/F16/BF16 converted; int8 divided by the per-row

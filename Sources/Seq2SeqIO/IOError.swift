@@ -16,3 +16,16 @@ public struct ModelFileError: Error, CustomStringConvertible, Sendable {
     /// `path: problem`, one line.
     public var description: String { "\(path): \(problem)" }
 }
+
+/// The number of elements of `shape`, or nil when a dimension is negative or the product
+/// passes `limit` (sizes read from files are checked before anything is allocated or multiplied).
+func elementCount(_ shape: [Int], limit: Int = 1 << 48) -> Int? {
+    var count = 1
+    for d in shape {
+        guard d >= 0 else { return nil }
+        let (p, overflow) = count.multipliedReportingOverflow(by: d)
+        guard !overflow, p <= limit else { return nil }
+        count = p
+    }
+    return count
+}

@@ -170,8 +170,10 @@ public final class MarianBinaryFile: @unchecked Sendable {
                 guard let type = MarianItemType(rawValue: h.type) else {
                     throw ModelFileError(path, "item '\(name)' has unknown type 0x\(String(h.type, radix: 16))")
                 }
-                guard shape.allSatisfy({ $0 >= 0 }) else { throw ModelFileError(path, "item '\(name)' has negative shape \(shape)") }
-                let needed = type.byteCount(elements: shape.reduce(1, *))
+                guard let elements = elementCount(shape) else {
+                    throw ModelFileError(path, "item '\(name)' has an impossible shape \(shape)")
+                }
+                let needed = type.byteCount(elements: elements)
                 guard h.dataLength >= needed, h.dataLength - needed < 256 else {
                     throw ModelFileError(path, "item '\(name)' holds \(h.dataLength) bytes, but shape \(shape) of \(type) needs \(needed)")
                 }

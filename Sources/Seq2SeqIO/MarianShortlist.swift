@@ -34,10 +34,14 @@ public final class MarianShortlist: @unchecked Sendable {
               48 + 8 * offsetCount + 4 * wordCount == UInt64(data.count) else {
             throw ModelFileError(path, "header claims \(offsetCount) offsets and \(wordCount) words, which does not match the \(data.count)-byte file")
         }
+        guard header[2] <= UInt64(UInt32.max), header[3] <= UInt64(UInt32.max) else {
+            throw ModelFileError(path, "header claims firstNum \(header[2]) and bestNum \(header[3]); corrupt file")
+        }
         firstNum = Int(header[2])
         bestNum = Int(header[3])
         (offsets, words) = data.withUnsafeBytes { raw in
-            ((0..<Int(offsetCount)).map { Int(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 48 + 8 * $0, as: UInt64.self))) },
+            // Offsets past the word count are refused below; clamping first keeps them in Int.
+            ((0..<Int(offsetCount)).map { Int(min(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 48 + 8 * $0, as: UInt64.self)), wordCount + 1)) },
              (0..<Int(wordCount)).map { UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 48 + 8 * Int(offsetCount) + 4 * $0, as: UInt32.self)) })
         }
         for i in 0..<(offsets.count - 1) where offsets[i] > offsets[i + 1] || offsets[i + 1] > words.count {

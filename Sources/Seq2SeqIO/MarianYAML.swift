@@ -17,8 +17,14 @@ public struct MarianYAML: Sendable {
     public init(text: String, path: String) throws {
         self.path = path
         var openList: String?
-        for (n, rawLine) in text.components(separatedBy: "\n").enumerated() {
-            let line = rawLine.hasSuffix("\r") ? String(rawLine.dropLast()) : rawLine
+        // Split on the scalar "\n": a String's "\r\n" is one Character, which a Character-wise
+        // split would not break, so a file with mixed line endings would run lines together.
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map { scalars -> String in
+            var line = String.UnicodeScalarView(scalars)
+            if line.last == "\r" { line.removeLast() }
+            return String(line)
+        }
+        for (n, line) in lines.enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             if trimmed.hasPrefix("- ") || trimmed == "-" {

@@ -64,10 +64,11 @@ public final class SafetensorsFile: @unchecked Sendable {
         mapping = UnsafeRawPointer(base)
         mappedLength = length
         do {
-            let headerSize = Int(UInt64(littleEndian: mapping.loadUnaligned(as: UInt64.self)))
-            guard headerSize > 0, headerSize <= Self.maximumHeaderSize, headerSize <= length - 8 else {
-                throw ModelFileError(path, "not a safetensors file or truncated (header of \(headerSize) bytes in a \(length)-byte file)")
+            let storedSize = UInt64(littleEndian: mapping.loadUnaligned(as: UInt64.self))
+            guard storedSize > 0, storedSize <= UInt64(Self.maximumHeaderSize), storedSize <= UInt64(length - 8) else {
+                throw ModelFileError(path, "not a safetensors file or truncated (header of \(storedSize) bytes in a \(length)-byte file)")
             }
+            let headerSize = Int(storedSize)
             dataStart = 8 + headerSize
             let header = Data(bytes: mapping + 8, count: headerSize)
             (entries, metadata) = try Self.parseHeader(header, dataLength: length - dataStart, path: path)
@@ -93,7 +94,7 @@ public final class SafetensorsFile: @unchecked Sendable {
             }
             entries[name] = try parseEntry(name, value, dataLength: dataLength, path: path)
         }
-        try checkNoOverlap(entries, path: path)
+        try checkContiguous(entries, dataLength: dataLength, path: path)
         return (entries, metadata)
     }
 
@@ -115,16 +116,30 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard !overflow, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataLength else {
             throw ModelFileError(path, "tensor '\(name)' lies outside the file (bytes \(offsets[0])..<\(offsets[1]) of \(dataLength)); truncated or corrupt")
         }
-        guard offsets[1] - offsets[0] == count * dtype.size else {
-            throw ModelFileError(path, "tensor '\(name)' has \(offsets[1] - offsets[0]) bytes, shape \(shape) of \(dtypeName) needs \(count * dtype.size)")
+        let (bytes, tooLarge) = count.multipliedReportingOverflow(by: dtype.size)
+        guard !tooLarge, offsets[1] - offsets[0] == bytes else {
+            throw ModelFileError(path, "tensor '\(name)' has \(offsets[1] - offsets[0]) bytes, shape \(shape) of \(dtypeName) needs \(tooLarge ? "more than \(Int.max)" : "\(bytes)")")
         }
         return SafetensorsEntry(dtype: dtype, shape: shape, range: offsets[0]..<offsets[1])
     }
 
-    private static func checkNoOverlap(_ entries: [String: SafetensorsEntry], path: String) throws {
-        let sorted = entries.sorted { $0.value.range.lowerBound < $1.value.range.lowerBound }
+    /// The tensors must tile the data region exactly, as the reference reader requires: no
+    /// overlap, no gap, and the last one ending where the file does (a header length that is
+    /// off by a byte shifts every tensor, and only this check sees it).
+    private static func checkContiguous(_ entries: [String: SafetensorsEntry], dataLength: Int, path: String) throws {
+        let sorted = entries.sorted { ($0.value.range.lowerBound, $0.value.range.upperBound) < ($1.value.range.lowerBound, $1.value.range.upperBound) }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.value.range.upperBound > b.value.range.lowerBound {
             throw ModelFileError(path, "tensors '\(a.key)' and '\(b.key)' overlap; corrupt file")
+        }
+        var end = 0
+        for (name, entry) in sorted {
+            guard entry.range.lowerBound == end else {
+                throw ModelFileError(path, "tensor '\(name)' starts at data byte \(entry.range.lowerBound), expected \(end); corrupt header")
+            }
+            end = entry.range.upperBound
+        }
+        guard end == dataLength else {
+            throw ModelFileError(path, "the tensors end at data byte \(end) but the data region holds \(dataLength) bytes; wrong header length or corrupt file")
         }
     }
 

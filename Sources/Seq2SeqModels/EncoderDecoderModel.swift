@@ -33,8 +33,10 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         let lengths = sources.map(\.count)
         let b = sources.count, s = max(lengths.max() ?? 1, 1), d = spec.modelWidth
         try checkIds(sources.flatMap { $0 }, vocabulary: sourceVocabularySize, side: "source")
-        if let maxPositions = spec.maxPositions, s > maxPositions {
-            throw ModelError("source of \(s) tokens is longer than the model's \(maxPositions) positions")
+        guard s <= spec.sourceLimit else {
+            throw ModelError(spec.maxPositions == nil
+                ? "source of \(s) tokens is longer than the \(spec.sourceLimit) this model encodes (it has no position limit; attention grows with the square of the length)"
+                : "source of \(s) tokens is longer than the model's \(spec.sourceLimit) positions")
         }
         let x = Tensor(zeros: [b * s, d])
         for (i, ids) in sources.enumerated() {

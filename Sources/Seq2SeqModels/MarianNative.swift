@@ -28,6 +28,20 @@ public struct MarianDecodingOptions: Sendable, Equatable {
 
     /// Marian's defaults (beam 1 here, as the Firefox configs set it).
     public init() {}
+
+    /// Most beams a config may ask for (the generation layer's `GenerationConfig.maximumBeams`).
+    static let maximumBeams = 1024
+
+    /// Throws `ModelFileError` naming `path` when a setting cannot be used.
+    func validate(path: String) throws {
+        guard (1...Self.maximumBeams).contains(beamSize) else {
+            throw ModelFileError(path, "'beam-size' is \(beamSize), outside 1...\(Self.maximumBeams)")
+        }
+        guard normalize.isFinite else { throw ModelFileError(path, "'normalize' is \(normalize), not a finite number") }
+        guard maxLengthFactor.isFinite, maxLengthFactor > 0, maxLengthFactor <= 1000 else {
+            throw ModelFileError(path, "'max-length-factor' is \(maxLengthFactor), outside (0, 1000]")
+        }
+    }
 }
 
 /// A Marian transformer with an SSRU decoder, loaded from a Marian `.bin` model.
@@ -327,6 +341,7 @@ struct MarianFolder {
             options.beamSize = try c.int("beam-size") ?? options.beamSize
             options.normalize = try c.float("normalize") ?? options.normalize
             options.maxLengthFactor = try c.float("max-length-factor") ?? options.maxLengthFactor
+            try options.validate(path: configPath)
             options.gemmPrecision = c.string("gemm-precision")
             model = c.lists["models"]?.first.map(path)
             shortlist = c.lists["shortlist"]?.first.map(path)

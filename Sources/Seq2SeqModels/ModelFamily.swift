@@ -34,6 +34,7 @@ extension EncoderDecoderModel {
             throw ModelFileError(configPath, "unsupported model_type \"\(modelType)\" (supported: \(supportedModelTypes.joined(separator: ", ")))")
         }
         let spec = try family.spec(modelType: modelType, config: config)
+        try spec.validate(path: configPath)
         let reader = WeightReader(source)
         let weights = try family.weights(spec: spec, modelType: modelType, config: config, reader: reader)
         try reader.checkAllUsed()

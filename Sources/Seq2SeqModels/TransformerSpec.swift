@@ -1,5 +1,6 @@
 // One generic encoder-decoder Transformer, described by switches (the CTranslate2 way:
 // include/ctranslate2/layers/transformer.h). Each family file fills a spec from its config.
+import Seq2SeqIO
 
 /// The normalization a model uses.
 public enum NormKind: Sendable, Equatable {
@@ -94,4 +95,45 @@ public struct TransformerSpec: Sendable, Equatable {
     public var outputScale: Float
     /// A bias added to the logits (`final_logits_bias`: BART, mBART, Marian).
     public var finalLogitsBias: Bool
+}
+
+extension TransformerSpec {
+    /// Largest sizes a model file may ask for. Checked before anything is allocated, so a
+    /// corrupt or hostile `config.json` is an error and not a multi-gigabyte allocation.
+    static let limits = (width: 1 << 16, layers: 1024, vocabulary: 1 << 24, positions: 1 << 16, buckets: 1 << 12)
+
+    /// Most source tokens a model without a position limit (T5) encodes: its attention and
+    /// relative-bias tables grow with the square of the length.
+    public static let unboundedSourceLimit = 8192
+
+    /// Most source tokens this model encodes.
+    public var sourceLimit: Int { maxPositions ?? Self.unboundedSourceLimit }
+
+    /// Checks every size against `limits` and the relations the layers rely on; throws
+    /// `ModelFileError` naming `path` and the first size at fault.
+    public func validate(path: String) throws {
+        let l = Self.limits
+        func check(_ name: String, _ value: Int, _ range: ClosedRange<Int>) throws {
+            guard range.contains(value) else {
+                throw ModelFileError(path, "\(name) is \(value), outside \(range.lowerBound)...\(range.upperBound)")
+            }
+        }
+        try check("the model width", modelWidth, 1...l.width)
+        try check("the attention head count", heads, 1...l.width)
+        try check("the head width", headWidth, 1...l.width)
+        try check("the feed-forward width", ffnWidth, 1...(4 * l.width))
+        try check("the encoder layer count", encoderLayers, 1...l.layers)
+        try check("the decoder layer count", decoderLayers, 1...l.layers)
+        try check("the vocabulary size", vocabularySize, 1...l.vocabulary)
+        if let maxPositions { try check("the position count", maxPositions, 1...l.positions) }
+        if let bias = relativeBias {
+            try check("relative_attention_num_buckets", bias.buckets, 4...l.buckets)
+            // The log-spaced buckets start after buckets / 2 exact distances (a quarter in
+            // the encoder); a smaller maximum distance divides by log(≤ 1).
+            try check("relative_attention_max_distance", bias.maxDistance, (bias.buckets / 2 + 1)...(1 << 24))
+        }
+        guard embeddingScale.isFinite, attentionScale.isFinite, outputScale.isFinite else {
+            throw ModelFileError(path, "a non-finite scale factor")
+        }
+    }
 }

@@ -25,8 +25,9 @@ public final class ThreadPool: @unchecked Sendable {
     /// Cores this process may run on.
     public static var availableCores: Int { max(1, Int(s2s_available_cores())) }
 
-    /// Threads that run work, the caller included.
-    public let threadCount: Int
+    /// Threads that run work, the caller included (fewer than asked when the system would not
+    /// start more).
+    public private(set) var threadCount: Int
 
     /// How long an idle thread spins before it sleeps: a wake-up from sleep costs tens of
     /// microseconds, as much as a whole decode-step GEMM.
@@ -45,9 +46,12 @@ public final class ThreadPool: @unchecked Sendable {
     private var workers: [pthread_t] = []
     private var inLoop = false
 
-    /// A pool of `threads` threads, the caller included.
+    /// Most threads a pool runs: each holds a stack of several megabytes of address space.
+    public static let maximumThreads = 256
+
+    /// A pool of `threads` threads (at most `maximumThreads`), the caller included.
     public init(threads: Int) {
-        threadCount = max(1, threads)
+        threadCount = min(max(1, threads), Self.maximumThreads)
         counters.initialize(repeating: 0, count: 24)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
@@ -60,7 +64,12 @@ public final class ThreadPool: @unchecked Sendable {
                 Unmanaged<ThreadPool>.fromOpaque(raw!).takeUnretainedValue().workerLoop()
                 return nil
             }, context)
-            precondition(rc == 0, "cannot start a worker thread")
+            guard rc == 0 else {
+                // Out of threads or memory for their stacks: run with the workers started so far.
+                Unmanaged<ThreadPool>.fromOpaque(context).release()
+                threadCount = workers.count + 1
+                break
+            }
             workers.append(thread)
         }
     }

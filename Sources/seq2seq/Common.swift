@@ -11,9 +11,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Threads to use (default: all cores).")
     var threads: Int?
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-    }
+    func validate() throws { try validateThreads(threads) }
 
     /// The model folder's tokenizer, if it has one.
     func loadTokenizer() throws -> ModelTokenizer? { try ModelTokenizer.load(directory: URL(fileURLWithPath: model)) }
@@ -22,6 +20,13 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> Seq2SeqModel {
         if let threads { ThreadPool.configure(threads: threads) }
         return try Seq2SeqModel(directory: URL(fileURLWithPath: model))
+    }
+}
+
+/// Refuses a `--threads` value outside 1...`ThreadPool.maximumThreads` (bad usage).
+func validateThreads(_ threads: Int?) throws {
+    if let threads, !(1...ThreadPool.maximumThreads).contains(threads) {
+        throw ValidationError("--threads must be in 1...\(ThreadPool.maximumThreads)")
     }
 }
 

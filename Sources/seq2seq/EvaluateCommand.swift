@@ -53,7 +53,7 @@ struct EvaluateCommand: ParsableCommand {
         if let b = beamSize, b < 1 { throw ValidationError("--beam-size must be at least 1") }
         if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateThreads(threads)
     }
 
     func run() throws {

@@ -57,7 +57,7 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if !resume && train == nil { throw ValidationError("--train is required (or --resume)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try validateThreads(threads)
         if TransformerConfiguration.Preset(rawValue: preset) == nil { throw ValidationError("--preset must be tiny, small or base") }
         if let activation, TransformerConfiguration.Activation(rawValue: activation) == nil {
             throw ValidationError("--activation must be relu, gelu or swish")

@@ -1,6 +1,7 @@
 // End-to-end tests of the `seq2seq` binary: outputs per CONTRACT.md, exit codes, and one
 // clear line for every kind of bad input.
 import Foundation
+import Seq2Seq
 import XCTest
 
 /// The built `seq2seq` next to the test bundle.
@@ -180,11 +181,13 @@ final class CLITests: XCTestCase {
         var header = try XCTUnwrap(JSONSerialization.jsonObject(with: data[8..<(8 + headerLength)]) as? [String: Any])
         let victim = "model.decoder.layers.1.fc2.weight"
         XCTAssertNotNil(header.removeValue(forKey: victim))
-        var json = try JSONSerialization.data(withJSONObject: header)
-        while json.count < headerLength { json.append(0x20) }
-        var out = data
-        out.replaceSubrange(8..<(8 + headerLength), with: json)
-        try out.write(to: file)
+        // A well-formed file without the weight: the others rewritten whole (a header entry
+        // merely removed leaves a gap in the data, which the reader refuses as corrupt).
+        let original = try SafetensorsFile(path: file.path)
+        let kept = try header.keys.filter { $0 != "__metadata__" }.map { name in
+            SafetensorsWriter.Item(name: name, shape: try XCTUnwrap(original.entries[name]).shape, values: try original.floatTensor(name).values)
+        }
+        try SafetensorsWriter.write(kept, to: file)
         assertBadInput(try runCLI(["inspect", "--model", dir.path]), mentions: ["model.safetensors", victim])
     }
 

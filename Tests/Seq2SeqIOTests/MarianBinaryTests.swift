@@ -104,6 +104,13 @@ final class MarianBinaryTests: XCTestCase {
         assertFails(marianFile(items), mentioning: "decoder_ff_logit_out_b", "1024")
     }
 
+    /// A fuzz find: a shape whose product overflows trapped instead of failing.
+    func testShapeWhoseProductOverflows() {
+        var items = good
+        items[0].shape = [Int32.max, Int32.max, Int32.max]
+        assertFails(marianFile(items), mentioning: "decoder_ff_logit_out_b", "impossible shape")
+    }
+
     func testUnknownItemType() {
         var items = good
         items[2].type = 0x208
@@ -123,6 +130,16 @@ final class MarianBinaryTests: XCTestCase {
         XCTAssertThrowsError(try MarianYAML(text: "beam-size: many\n", path: "c.yml").int("beam-size"))
     }
 
+    /// The Firefox configs end lines with CRLF; one edited line ending in LF ran the lines
+    /// after it together (a String's "\r\n" is one Character).
+    func testYAMLWithMixedLineEndings() throws {
+        let yaml = try MarianYAML(text: "models:\r\n  - a.bin\nbeam-size: 2\r\nnormalize: 1.0\r\nmax-length-factor: 2.5\n", path: "c.yml")
+        XCTAssertEqual(yaml.lists["models"], ["a.bin"])
+        XCTAssertEqual(try yaml.int("beam-size"), 2)
+        XCTAssertEqual(try yaml.float("normalize"), 1)
+        XCTAssertEqual(try yaml.float("max-length-factor"), 2.5)
+    }
+
     func shortlistFile(firstNum: UInt64, offsets: [UInt64], words: [UInt32]) -> [UInt8] {
         le(UInt64(0xF11A_48D5_0134_17F5)) + le(UInt64(0)) + le(firstNum) + le(UInt64(2)) + le(UInt64(offsets.count))
             + le(UInt64(words.count)) + offsets.flatMap { le($0) } + words.flatMap { le($0) }
@@ -139,5 +156,10 @@ final class MarianBinaryTests: XCTestCase {
         XCTAssertEqual(list.allowedTargets(source: [2, 1], targetVocabulary: 32), [0, 1, 2, 3, 4, 5, 9, 20])
         try Data(shortlistFile(firstNum: 4, offsets: [0, 1, 1, 3], words: [5, 20, 9]).dropLast(2)).write(to: url)
         XCTAssertThrowsError(try MarianShortlist(path: url.path)) { XCTAssertTrue("\($0)".contains("does not match"), "\($0)") }
+        // Fuzz finds: 64-bit counts and offsets that do not fit an Int trapped on conversion.
+        try Data(shortlistFile(firstNum: 1 << 63, offsets: [0, 1, 1, 3], words: [5, 20, 9])).write(to: url)
+        XCTAssertThrowsError(try MarianShortlist(path: url.path)) { XCTAssertTrue("\($0)".contains("firstNum"), "\($0)") }
+        try Data(shortlistFile(firstNum: 4, offsets: [0, 1 << 63, UInt64.max, 3], words: [5, 20, 9])).write(to: url)
+        XCTAssertThrowsError(try MarianShortlist(path: url.path)) { XCTAssertTrue("\($0)".contains("out of order"), "\($0)") }
     }
 }

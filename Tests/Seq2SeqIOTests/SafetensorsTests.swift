@@ -94,6 +94,33 @@ final class SafetensorsTests: XCTestCase {
         assertProblem(folder.appendingPathComponent("absent.safetensors"), contains: "cannot open")
     }
 
+    /// Cases a fuzz campaign found: sizes from the file that overflow, and a header length one
+    /// byte short that shifted every tensor and was accepted.
+    func testOverflowingSizesAndMisplacedDataAreRefused() throws {
+        let good: [String: Any] = ["w": ["dtype": "F32", "shape": [2], "data_offsets": [0, 8]]]
+        assertProblem(try rawFile("length-2^63.safetensors", header: good, data: [UInt8](repeating: 0, count: 8), headerSize: 1 << 63),
+                      contains: "truncated")
+        assertProblem(try rawFile("length-max.safetensors", header: good, data: [UInt8](repeating: 0, count: 8), headerSize: UInt64.max),
+                      contains: "truncated")
+        let huge = 1 << 39
+        assertProblem(try rawFile("product.safetensors", header: ["w": ["dtype": "F32", "shape": [huge, huge, huge], "data_offsets": [0, 8]]],
+                                  data: [UInt8](repeating: 0, count: 8)), contains: "'w'")
+        assertProblem(try rawFile("bytes.safetensors", header: ["w": ["dtype": "F64", "shape": [1 << 31, 1 << 30], "data_offsets": [0, 8]]],
+                                  data: [UInt8](repeating: 0, count: 8)), contains: "'w'")
+        // A header padded with a space, its length stored one byte short: the JSON still parses,
+        // and the data region gains the space at its front.
+        let json = try JSONSerialization.data(withJSONObject: good, options: [.sortedKeys])
+        var bytes = [UInt8]()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
+        bytes += json + [0x20] + [UInt8](repeating: 0, count: 8)
+        let short = folder.appendingPathComponent("short-length.safetensors")
+        try Data(bytes).write(to: short)
+        assertProblem(short, contains: "data region")
+        assertProblem(try rawFile("gap.safetensors", header: ["w": ["dtype": "F32", "shape": [1], "data_offsets": [4, 8]]],
+                                  data: [UInt8](repeating: 0, count: 8)), contains: "expected 0")
+        assertProblem(try rawFile("trailing.safetensors", header: good, data: [UInt8](repeating: 0, count: 12)), contains: "data region")
+    }
+
     func testShardedFolderAndBrokenIndex() throws {
         try SafetensorsWriter.write([.init(name: "a", shape: [1], values: [1])], to: folder.appendingPathComponent("s1.safetensors"))
         try SafetensorsWriter.write([.init(name: "b", shape: [1], values: [2])], to: folder.appendingPathComponent("s2.safetensors"))

@@ -61,10 +61,17 @@ struct Vocabulary: Sendable {
         }
     }
 
+    /// Largest id a vocabulary may use (the largest real vocabularies hold ~256k tokens); ids are
+    /// checked against it before the id table is sized.
+    static let idLimit = 1 << 24
+
     /// Reads an object of token → id.
     init(json: JSONNode) throws {
-        self.init(try json.members().map { ($0, try $1.int()) })
-        if let bad = ids.values.first(where: { $0 < 0 }) { throw json.error("\(json.at) has negative id \(bad)") }
+        let pairs = try json.members().map { ($0, try $1.int()) }
+        if let (token, bad) = pairs.first(where: { $0.1 < 0 || $0.1 >= Self.idLimit }) {
+            throw json.error("\(json.at) gives \"\(token)\" the id \(bad), outside 0..<\(Self.idLimit)")
+        }
+        self.init(pairs)
     }
 
     @inline(__always) func id(_ bytes: [UInt8]) -> Int? { ids[bytes] }
