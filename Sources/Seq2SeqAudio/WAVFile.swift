@@ -48,6 +48,9 @@ public struct WAVFile: Sendable {
         samples = bytes.withUnsafeBufferPointer { buffer in
             decodeFrames(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[dataRange]), format: format)
         }
+        if format.isFloat, let bad = samples.firstIndex(where: { !(abs($0) <= WAVLimits.maxFloatMagnitude) }) {
+            throw AudioFileError(path, "frame \(bad) holds \(samples[bad]), not a sample of float audio (corrupt data)")
+        }
     }
 }
 
@@ -86,6 +89,9 @@ enum WAVLimits {
     static let maxChannels = 1024
     /// Rates outside this range would make resampling to 16 kHz absurdly long or large.
     static let sampleRates = 1_000...1_000_000
+    /// Float samples are nominally in [-1, 1]; a NaN, an infinity or a value 60 dB above full
+    /// scale is corrupt data, not sound.
+    static let maxFloatMagnitude: Float = 1000
 }
 
 /// The fmt chunk fields that decoding needs.
@@ -104,7 +110,8 @@ func readWholeFile(_ path: String) throws -> Data {
     }
     guard !isFolder.boolValue else { throw AudioFileError(path, "is a directory, not a file") }
     do {
-        return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+        // Read, not mapped: a mapped file truncated by another process raises SIGBUS.
+        return try Data(contentsOf: URL(fileURLWithPath: path))
     } catch {
         throw AudioFileError(path, "cannot be read (\(error.localizedDescription))")
     }

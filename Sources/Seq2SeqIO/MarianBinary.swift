@@ -63,7 +63,7 @@ public final class MarianBinaryFile: @unchecked Sendable {
     public convenience init(path: String) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            data = try Data(contentsOf: URL(fileURLWithPath: path))  // read, not mapped: see ModelFileReader
         } catch {
             throw ModelFileError(path, "cannot read (\(error.localizedDescription))")
         }

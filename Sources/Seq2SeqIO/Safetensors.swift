@@ -3,9 +3,6 @@
 // Format: https://github.com/huggingface/safetensors (README, "Format").
 import Foundation
 import Seq2SeqTensor
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Element types a safetensors file may store that this toolkit reads as float32.
 public enum SafetensorsDType: String, Sendable, CaseIterable {
@@ -33,7 +30,7 @@ public struct SafetensorsEntry: Sendable, Equatable {
     public let range: Range<Int>
 }
 
-/// A memory-mapped safetensors file, validated on open.
+/// A safetensors file, validated on open and read tensor by tensor (see `ModelFileReader`).
 public final class SafetensorsFile: @unchecked Sendable {
     /// The file path, for messages.
     public let path: String
@@ -41,8 +38,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     public let entries: [String: SafetensorsEntry]
     /// The `__metadata__` string map, if any.
     public let metadata: [String: String]
-    private let mapping: UnsafeRawPointer
-    private let mappedLength: Int
+    private let file: ModelFileReader
     private let dataStart: Int
 
     /// Largest header accepted (the format caps it at 100 MB).
@@ -51,34 +47,18 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Opens and validates `path`; throws `ModelFileError` naming the file and the problem.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ModelFileError(path, "cannot open (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ModelFileError(path, "cannot stat") }
-        let length = Int(info.st_size)
+        file = try ModelFileReader(path: path)
+        let length = file.length
         guard length >= 8 else { throw ModelFileError(path, "not a safetensors file (only \(length) bytes)") }
-        guard let base = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
-            throw ModelFileError(path, "cannot map the file into memory")
+        let storedSize = try file.bytes(at: 0, count: 8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard storedSize > 0, storedSize <= UInt64(Self.maximumHeaderSize), storedSize <= UInt64(length - 8) else {
+            throw ModelFileError(path, "not a safetensors file or truncated (header of \(storedSize) bytes in a \(length)-byte file)")
         }
-        mapping = UnsafeRawPointer(base)
-        mappedLength = length
-        do {
-            let storedSize = UInt64(littleEndian: mapping.loadUnaligned(as: UInt64.self))
-            guard storedSize > 0, storedSize <= UInt64(Self.maximumHeaderSize), storedSize <= UInt64(length - 8) else {
-                throw ModelFileError(path, "not a safetensors file or truncated (header of \(storedSize) bytes in a \(length)-byte file)")
-            }
-            let headerSize = Int(storedSize)
-            dataStart = 8 + headerSize
-            let header = Data(bytes: mapping + 8, count: headerSize)
-            (entries, metadata) = try Self.parseHeader(header, dataLength: length - dataStart, path: path)
-        } catch {
-            munmap(base, length)
-            throw error
-        }
+        let headerSize = Int(storedSize)
+        dataStart = 8 + headerSize
+        let header = Data(try file.bytes(at: 8, count: headerSize))
+        (entries, metadata) = try Self.parseHeader(header, dataLength: length - dataStart, path: path)
     }
-
-    deinit { munmap(UnsafeMutableRawPointer(mutating: mapping), mappedLength) }
 
     private static func parseHeader(_ header: Data, dataLength: Int, path: String) throws
         -> ([String: SafetensorsEntry], [String: String]) {
@@ -143,43 +123,25 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
     }
 
-    /// Lets the kernel drop the file pages of `bytes` (they are re-read if touched again), so
-    /// converting a checkpoint does not hold the whole file and its float32 copy at once.
-    private func release(_ bytes: UnsafeRawBufferPointer) {
-        guard let start = bytes.baseAddress, bytes.count > 0 else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let first = Int(bitPattern: start) / page * page
-        let end = Int(bitPattern: start) + bytes.count
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), end - first, Int32(MADV_DONTNEED))
-    }
-
-    /// Raw bytes of tensor `name`.
-    public func bytes(_ name: String) -> UnsafeRawBufferPointer? {
-        guard let e = entries[name] else { return nil }
-        return UnsafeRawBufferPointer(start: mapping + dataStart + e.range.lowerBound, count: e.range.count)
+    /// The stored bytes of tensor `name`.
+    public func bytes(_ name: String) throws -> [UInt8] {
+        guard let e = entries[name] else { throw ModelFileError(path, "no tensor '\(name)'") }
+        return try file.bytes(at: dataStart + e.range.lowerBound, count: e.range.count)
     }
 
     /// Tensor `name` converted to float32 (from F32, F16, BF16 or F64).
     public func floatTensor(_ name: String) throws -> Tensor {
-        guard let e = entries[name], let raw = bytes(name) else { throw ModelFileError(path, "no tensor '\(name)'") }
-        let out = Tensor(zeros: e.shape)
-        let n = out.count
-        let dst = out.data
+        guard let e = entries[name] else { throw ModelFileError(path, "no tensor '\(name)'") }
+        let kind: StoredElement
         switch e.dtype {
-        case .float32:
-            if n > 0 { memcpy(dst, raw.baseAddress!, n * 4) }
-        case .float16:
-            for i in 0..<n { dst[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
-        case .bfloat16:
-            for i in 0..<n {
-                dst[i] = Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
-            }
-        case .float64:
-            for i in 0..<n { dst[i] = Float(raw.loadUnaligned(fromByteOffset: 8 * i, as: Double.self)) }
-        default:
-            throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue), expected a floating-point type")
+        case .float32: kind = .float32
+        case .float16: kind = .float16
+        case .bfloat16: kind = .bfloat16
+        case .float64: kind = .float64
+        default: throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue), expected a floating-point type")
         }
-        release(raw)
+        let out = Tensor(zeros: e.shape)
+        try file.readFloats(kind, count: out.count, at: dataStart + e.range.lowerBound, into: out.data)
         return out
     }
 }

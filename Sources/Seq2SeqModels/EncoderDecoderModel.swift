@@ -61,6 +61,7 @@ public final class EncoderDecoderModel: @unchecked Sendable {
             throw ModelError("audio features must be [\(stem.melBins), frames], all of one length; got \(features.map(\.shape))")
         }
         let s = stem.conv2.outputLength(stem.conv1.outputLength(frames))
+        guard frames > 0, s > 0 else { throw ModelError("audio features of \(frames) frames: there is nothing to encode") }
         guard let positions = weights.encoder.positions, s <= positions.shape[0] else {
             throw ModelError("\(frames) frames are more than the encoder's \(weights.encoder.positions?.shape[0] ?? 0) positions allow")
         }

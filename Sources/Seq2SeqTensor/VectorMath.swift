@@ -4,6 +4,11 @@ import CSeq2SeqKernels
 
 /// Vectorized element-wise and row operations on float32 buffers.
 public enum VectorMath {
+    /// Converts `count` IEEE float16 values (host byte order) to float32 (F16C when the CPU has it).
+    public static func halfToFloat(_ x: UnsafePointer<UInt16>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        s2s_f16_to_f32(x, y, count)
+    }
+
     /// Largest of `count` values (-inf when empty).
     @inlinable public static func maximum(_ x: UnsafePointer<Float>, count: Int) -> Float { s2s_max(x, count) }
 

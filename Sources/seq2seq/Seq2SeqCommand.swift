@@ -13,6 +13,9 @@ struct Seq2SeqCommand: ParsableCommand {
                       TokenizeCommand.self, InspectCommand.self, TranscribeCommand.self, EvaluateCommand.self, TrainCommand.self])
 
     static func main() {
+        if let bad = firstArgumentNotUTF8() {
+            fail("argument \(bad) is not valid UTF-8 (its bytes would be replaced silently)", code: 3)
+        }
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
@@ -44,6 +47,16 @@ struct Seq2SeqCommand: ParsableCommand {
             }
             let (message, code) = describe(error)
             fail(message, code: code)
+        }
+    }
+
+    /// The position of the first argument whose bytes are not UTF-8: Swift's
+    /// `CommandLine.arguments` repairs them into U+FFFD, which would change the input unseen.
+    static func firstArgumentNotUTF8() -> Int? {
+        (1..<Int(CommandLine.argc)).first { i in
+            guard let raw = CommandLine.unsafeArgv[i] else { return false }
+            let bytes = UnsafeRawBufferPointer(start: raw, count: strlen(raw))
+            return String(validating: bytes, as: UTF8.self) == nil
         }
     }
 

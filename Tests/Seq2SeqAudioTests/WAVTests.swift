@@ -172,6 +172,18 @@ final class WAVTests: XCTestCase {
         try assertProblem(file(adpcmGUID), contains: "format tag 2")
     }
 
+    /// A fuzz find: float WAVs holding NaN or infinities decoded and transcribed as "!!!!".
+    func testRejectsNonFiniteFloatSamples() throws {
+        func floatFile(_ values: [Float], channels: Int = 1) -> [UInt8] {
+            riff(chunk("fmt ", fmt(tag: 3, channels: channels, bits: 32)) + chunk("data", values.flatMap { le32(Int($0.bitPattern)) }))
+        }
+        try assertProblem(floatFile([0.5, .nan, 0.25]), contains: "frame 1 holds nan")
+        try assertProblem(floatFile([0.5, 0.1, -.infinity]), contains: "frame 2 holds -inf")
+        try assertProblem(floatFile([.infinity, -.infinity], channels: 2), contains: "frame 0")
+        try assertProblem(floatFile([0, 1e30]), contains: "frame 1")
+        XCTAssertEqual(try WAVFile(path: try write("loud.wav", floatFile([0.5, -1.5, 2]))).samples, [0.5, -1.5, 2])
+    }
+
     func testMissingFileAndDirectory() {
         for (path, words) in [(folder.appendingPathComponent("none.wav").path, "no such file"), (folder.path, "directory")] {
             XCTAssertThrowsError(try WAVFile(path: path)) { error in

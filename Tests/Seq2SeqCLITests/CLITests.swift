@@ -15,9 +15,9 @@ struct RunResult {
     let stderr: String
 }
 
-func runCLI(_ arguments: [String], stdin: Data? = nil) throws -> RunResult {
+func runCLI(_ arguments: [String], stdin: Data? = nil, executable: URL = binary) throws -> RunResult {
     let process = Process()
-    process.executableURL = binary
+    process.executableURL = executable
     process.arguments = arguments
     let out = Pipe(), err = Pipe(), input = Pipe()
     process.standardOutput = out

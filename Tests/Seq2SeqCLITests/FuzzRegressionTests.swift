@@ -94,3 +94,31 @@ extension CLITests {
         assertBadInput(try runCLI(["inspect", "--model", dir.path]), mentions: ["model.safetensors", "data region"])
     }
 }
+
+extension CLITests {
+    func testInvalidUTF8ArgumentIsBadInput() throws {
+        // Process passes arguments as Swift strings; a shell passes the raw bytes.
+        let result = try runCLI(["-c", "exec \"$0\" tokenize --model \"$1\" \"$(printf 'caf\\351')\"", binary.path,
+                                 fixtures.appendingPathComponent("bart").path], executable: URL(fileURLWithPath: "/bin/sh"))
+        assertBadInput(result, mentions: ["argument 4", "UTF-8"])
+    }
+}
+
+extension TranscribeCLITests {
+    /// A fuzz find: `--input-features` of zero frames was accepted.
+    func testZeroFrameInputFeaturesAreBadInput() throws {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (80, 0), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var npy = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+        withUnsafeBytes(of: UInt16(header.utf8.count).littleEndian) { npy.append(contentsOf: $0) }
+        npy.append(Data(header.utf8))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).npy")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try npy.write(to: url)
+        let result = try runCLI(["generate", "--model", whisper.path, "--input-features", url.path])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("0 frames"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+}

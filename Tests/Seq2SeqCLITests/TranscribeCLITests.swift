@@ -5,7 +5,7 @@ import Foundation
 import XCTest
 
 final class TranscribeCLITests: XCTestCase {
-    private var whisper: URL!
+    var whisper: URL!
     private var scratch: URL!
 
     override func tearDownWithError() throws { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
