@@ -92,13 +92,6 @@ func textLines(_ data: Data, origin: String) throws -> [String] {
     return lines
 }
 
-/// Prints one JSON Lines record.
-func printJSON(_ object: [String: Any]) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
-    FileHandle.standardOutput.write(data)
-    FileHandle.standardOutput.write(Data("\n".utf8))
-}
-
 /// A JSON number for a float that keeps its shortest decimal form.
 func jsonNumber(_ value: Float) -> Any {
     value.isFinite ? Double("\(value)")! : (value < 0 ? -Double.greatestFiniteMagnitude : Double.greatestFiniteMagnitude)

@@ -102,12 +102,10 @@ struct GenerateCommand: ParsableCommand {
     private func printResults(_ results: [[Hypothesis]], tokenizer: ModelTokenizer?) throws {
         for hypotheses in results {
             if json {
-                try printJSON(["sequences": hypotheses.map { h -> [String: Any] in
-                    var record: [String: Any] = ["ids": h.ids]
-                    if let tokenizer { record["text"] = tokenizer.target.decode(h.ids, skipSpecialTokens: true) }
-                    if let score = h.score { record["score"] = jsonNumber(score) }
-                    return record
-                }])
+                printJSON(JSONObject(["sequences": hypotheses.map { h in
+                    JSONObject(["ids": h.ids, "text": tokenizer?.target.decode(h.ids, skipSpecialTokens: true),
+                                "score": h.score.map(jsonNumber)])
+                }]))
             } else {
                 for h in hypotheses { print(h.ids.map(String.init).joined(separator: " ")) }
             }

@@ -30,7 +30,7 @@ struct InspectCommand: ParsableCommand {
         if let v = g.forcedBosTokenId { fields.append(("forced_bos_token_id", v)) }
         if let v = g.forcedEosTokenId { fields.append(("forced_eos_token_id", v)) }
         if json {
-            try printJSON(Dictionary(uniqueKeysWithValues: fields))
+            printJSON(JSONObject(members: fields))
         } else {
             for (k, v) in fields { print("\(k): \(v is [Int] ? (v as! [Int]).map(String.init).joined(separator: ",") : "\(v)")") }
         }
