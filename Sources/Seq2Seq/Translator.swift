@@ -189,9 +189,9 @@ public final class Translator: @unchecked Sendable {
             if let b = options.beamSize { config.numBeams = b }
             if let n = options.maxLength { config.maxNewTokens = n }
             options.configure?(&config)
-            let ids = try marian.translate(sources: [source], useShortlist: options.useShortlist, options: config)[0]
-            let textIds = ids.last == marian.eosTokenId ? Array(ids.dropLast()) : ids  // </s> is no added token there
-            var result = Translation(text: tokenizer.target.decode(textIds, skipSpecialTokens: true), ids: ids, score: nil)
+            let best = try marian.bestHypothesis(source: source, useShortlist: options.useShortlist, options: config)
+            let ids = best.ids
+            var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: best.score)
             if let request = options.attention {
                 label(&result, source: source, attention: ids.isEmpty ? [] : try marian.crossAttention(source: source, target: ids, layer: request.layer))
             }

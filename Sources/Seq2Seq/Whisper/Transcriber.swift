@@ -107,7 +107,17 @@ public final class Transcriber: @unchecked Sendable {
         if let code = o.language, tokens.isMultilingual, tokens.languageToken(code) == nil {
             throw TranscriptionError("unknown language code \"\(code)\" (the model knows \(tokens.languages.joined(separator: ", ")))")
         }
-        if o.beamSize < 1 || o.bestOf < 1 { throw TranscriptionError("beam size and best-of must be at least 1") }
+        if !tokens.isMultilingual {
+            // faster-whisper quietly decodes English anyway; an explicit request is refused instead.
+            if let code = o.language, code != "en" {
+                throw TranscriptionError("this model is English-only: it cannot transcribe language \"\(code)\" (use a multilingual model)")
+            }
+            if o.task == .translate { throw TranscriptionError("this model is English-only: it cannot translate (use a multilingual model)") }
+        }
+        let most = GenerationConfig.maximumBeams
+        if !(1...most).contains(o.beamSize) || !(1...most).contains(o.bestOf) {
+            throw TranscriptionError("beam size and best-of must be in 1...\(most)")
+        }
         if o.temperatures.isEmpty || o.temperatures.contains(where: { !($0 >= 0) }) {
             throw TranscriptionError("temperatures must be a non-empty list of numbers ≥ 0")
         }
