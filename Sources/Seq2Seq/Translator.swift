@@ -67,6 +67,8 @@ public final class Translator: @unchecked Sendable {
     public let directory: URL
     /// Its tokenizer.
     public let tokenizer: ModelTokenizer
+    /// The language codes it accepts and how they reach it.
+    public let languages: ModelLanguages
 
     /// Loads a model folder that has a tokenizer.
     public convenience init(model url: URL) throws {
@@ -79,12 +81,16 @@ public final class Translator: @unchecked Sendable {
 
     /// Wraps a loaded model; throws when it has no tokenizer.
     public init(_ model: Seq2SeqModel) throws {
+        guard !model.network.readsAudio else {
+            throw TranslationError("\(model.directory.path): a speech model (\(model.network.family)); use transcribe, or generate --input-features")
+        }
         guard let tokenizer = model.tokenizer else {
             throw ModelFileError(model.directory.path, "no tokenizer (tokenizer.json, source.spm/target.spm or spiece.model)")
         }
         backend = .huggingFace(model)
         directory = model.directory
         self.tokenizer = tokenizer
+        languages = ModelLanguages.of(model, tokenizer: tokenizer)
     }
 
     private init(marian: MarianNativeModel, directory: URL) throws {
@@ -96,11 +102,18 @@ public final class Translator: @unchecked Sendable {
         backend = .marian(marian)
         self.directory = directory
         self.tokenizer = tokenizer
+        languages = ModelLanguages.ofMarianFolder(directory)
     }
 
     /// The Hugging Face model, when the folder is one.
     public var model: Seq2SeqModel? {
         if case .huggingFace(let m) = backend { return m }
+        return nil
+    }
+
+    /// The Marian (Firefox Translations) model, when the folder is one.
+    public var marianModel: MarianNativeModel? {
+        if case .marian(let m) = backend { return m }
         return nil
     }
 
@@ -119,11 +132,15 @@ public final class Translator: @unchecked Sendable {
 
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
+        try languages.check(source: options.sourceLanguage, target: options.targetLanguage)
         if case .marian = backend, options.splitSentences {
             return try texts.map { try runSplitting($0, options: options) }
         }
+        // opus-mt's multilingual models read the target as a `>>code<<` token before the text.
+        let prefix = options.prefix + (languages.mechanism == .targetTokens ? options.targetLanguage.map { ">>\($0)<< " } ?? "" : "")
+        let sourceCode = languages.mechanism == .languageTokens ? options.sourceLanguage : nil
         var sources = try texts.map { text in
-            text.isEmpty ? [] : try tokenizer.encodeSource(options.prefix + text, sourceLanguage: options.sourceLanguage)
+            text.isEmpty ? [] : try tokenizer.encodeSource(prefix + text, sourceLanguage: sourceCode)
         }
         if case .marian(let marian) = backend {  // Marian appends </s> itself; the folder's tokenizer.json does not
             sources = sources.map { $0.isEmpty || $0.last == marian.eosTokenId ? $0 : $0 + [marian.eosTokenId] }
@@ -205,7 +222,7 @@ public final class Translator: @unchecked Sendable {
         config.numReturnSequences = 1
         config.numBeams = options.beamSize ?? (model.generationSetsBeams ? config.numBeams : 4)
         if let n = options.maxLength { config.maxNewTokens = n }
-        if let language = options.targetLanguage, tokenizer.tokenizerClass?.hasPrefix("MBart") == true {
+        if let language = options.targetLanguage, languages.mechanism == .languageTokens {
             guard let id = tokenizer.target.id(for: language) else {
                 throw ModelFileError(model.directory.path, "unknown target language code \"\(language)\"")
             }

@@ -106,6 +106,7 @@ func describe(_ error: Error) -> (String, Int32) {
     case let e as GenerationConfigError: return ("\(e)", 3)
     case let e as TokenizerError: return (e.description, 3)
     case let e as TranscriptionError: return (e.description, 2)
+    case let e as TranslationError: return (e.description, 2)
     default: return ("\(error)", 1)
     }
 }

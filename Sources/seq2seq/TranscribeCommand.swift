@@ -59,9 +59,10 @@ struct TranscribeCommand: ParsableCommand {
         if let outputDir { try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true) }
         let transcriber: Transcriber
         do {
-            transcriber = try Transcriber(model: try modelOptions.load())
+            if let threads = modelOptions.threads { ThreadPool.configure(threads: threads) }
+            transcriber = try Transcriber(directory: URL(fileURLWithPath: modelOptions.model))
         } catch let error as TranscriptionError {
-            throw Failure.badInput("\(modelOptions.model): \(error)")
+            throw Failure.usage("\(error)")  // a text model given to transcribe
         }
         for path in audio {
             let result: Transcription

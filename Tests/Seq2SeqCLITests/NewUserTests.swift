@@ -47,3 +47,64 @@ extension TranscribeCLITests {
         XCTAssertEqual(try runCLI(["transcribe", "--model", whisper.path, "--quiet", "--language", "en", audio.path]).status, 0)
     }
 }
+
+extension FirefoxNewUserTests {
+    /// `--source-lang en` once appended `</s> en` to the input ("Olá, mundo"); `xx` gave
+    /// "Olá, o"; `--target-lang de` was ignored — all with exit 0.
+    func testLanguageOptionsAreCheckedAgainstTheModel() throws {
+        let model = try firefox()
+        let plain = try runCLI(["translate", "--model", model, "Hello"])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let matching = try runCLI(["translate", "--model", model, "--source-lang", "en", "--target-lang", "pt", "Hello"])
+        XCTAssertEqual(matching.stdout, plain.stdout, "the model's own pair changes nothing")
+        for flags in [["--source-lang", "xx"], ["--target-lang", "de"]] {
+            let result = try runCLI(["translate", "--model", model] + flags + ["Hello"])
+            XCTAssertEqual(result.status, 2, "\(flags): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("this model knows: " + (flags[0] == "--source-lang" ? "en" : "pt")), result.stderr)
+        }
+        let inspect = try runCLI(["inspect", "--model", model])
+        XCTAssertEqual(inspect.status, 0, inspect.stderr)
+        XCTAssertTrue(inspect.stdout.contains("languages: en -> pt"), inspect.stdout)
+    }
+
+    /// A Firefox folder once failed `transcribe` and `inspect` with "config.json: missing file".
+    func testWrongKindOfModelIsNamed() throws {
+        let transcribe = try runCLI(["transcribe", "--model", try firefox(), "x.wav"])
+        XCTAssertEqual(transcribe.status, 2, transcribe.stderr)
+        XCTAssertTrue(transcribe.stderr.contains("use translate"), transcribe.stderr)
+        XCTAssertFalse(transcribe.stderr.contains("config.json"), transcribe.stderr)
+    }
+}
+
+extension CLITests {
+    func testLanguageCodesOfMultilingualFixtures() throws {
+        let mbart = fixtures.appendingPathComponent("mbart").path, opus = fixtures.appendingPathComponent("opus-mt").path
+        XCTAssertEqual(try runCLI(["translate", "--model", mbart, "--source-lang", "en_XX", "--target-lang", "ro_RO", "Hello"]).status, 0)
+        let unknown = try runCLI(["translate", "--model", mbart, "--target-lang", "xx_YY", "Hello"])
+        XCTAssertEqual(unknown.status, 2, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("ro_RO"), unknown.stderr)
+        // opus-mt: the target code becomes the `>>por<<` token before the text.
+        let coded = try runCLI(["translate", "--model", opus, "--json", "--target-lang", "por", "Hello"])
+        let written = try runCLI(["translate", "--model", opus, "--json", ">>por<< Hello"])
+        XCTAssertEqual(coded.status, 0, coded.stderr)
+        XCTAssertEqual(coded.stdout, written.stdout)
+        XCTAssertEqual(try runCLI(["translate", "--model", opus, "--target-lang", "ita", "Hello"]).status, 2)
+        let none = try runCLI(["translate", "--model", fixtures.appendingPathComponent("bart").path, "--target-lang", "de", "Hello"])
+        XCTAssertEqual(none.status, 2, none.stderr)
+        XCTAssertTrue(none.stderr.contains("no target language codes"), none.stderr)
+    }
+
+    func testSpeechAndTextModelsNameTheRightCommand() throws {
+        let text = try runCLI(["transcribe", "--model", fixtures.appendingPathComponent("bart").path, "x.wav"])
+        XCTAssertEqual(text.status, 2, text.stderr)
+        XCTAssertTrue(text.stderr.contains("use translate"), text.stderr)
+    }
+}
+
+extension TranscribeCLITests {
+    func testTranslateOnASpeechModelSaysUseTranscribe() throws {
+        let result = try runCLI(["translate", "--model", whisper.path, "Hello"])
+        XCTAssertEqual(result.status, 2, result.stderr)
+        XCTAssertTrue(result.stderr.contains("use transcribe"), result.stderr)
+    }
+}

@@ -32,14 +32,18 @@ public final class Transcriber: @unchecked Sendable {
 
     /// Loads the Whisper model in `directory`; throws `ModelFileError` for anything missing or wrong.
     public convenience init(directory: URL) throws {
+        if MarianNativeModel.isMarianFolder(directory) {
+            throw TranscriptionError("\(directory.path): a text translation model (Marian, Firefox Translations), not a speech model; use translate")
+        }
         try self.init(model: try Seq2SeqModel(directory: directory))
     }
 
-    /// Wraps a loaded model; throws `ModelFileError` when it is not a Whisper model with a tokenizer.
+    /// Wraps a loaded model; throws `TranscriptionError` for a text model and `ModelFileError`
+    /// when the Whisper model has no usable tokenizer.
     public init(model: Seq2SeqModel) throws {
         let path = model.directory.path
         guard model.network.readsAudio, let mels = model.network.melBins else {
-            throw ModelFileError(path, "not a speech model (its encoder reads text)")
+            throw TranscriptionError("\(path): a text model (\(model.network.family)), not a speech model; use translate, summarize or generate")
         }
         guard let tokenizer = model.tokenizer?.target else {
             throw ModelFileError(path, "no tokenizer.json: Whisper needs its tokenizer to write text")
