@@ -1,7 +1,7 @@
 // Text in, text out: tokenize, batch by length, generate, decode in input order — the
 // `translate` and `summarize` pipelines, with the cross-attention of each result on request.
 //
-//     let translator = try Translator(model: URL(fileURLWithPath: "models/opus-mt-en-de"))
+//     let translator = try Translator(directory: URL(fileURLWithPath: "models/opus-mt-en-de"))
 //     let results = try await translator.translate(["The green house."])
 //     print(results[0].text)
 import Foundation
@@ -30,6 +30,8 @@ public struct TranslationOptions: Sendable {
     /// Marian folders: translate a text of several sentences sentence by sentence (the models
     /// were trained on single sentences).
     public var splitSentences = true
+    /// Set by `translate` when its task is cancelled; checked between batches.
+    var cancellation: CancellationFlag?
 
     /// Options with every default.
     public init(beamSize: Int? = nil, maxLength: Int? = nil, batchSize: Int = 16) {
@@ -70,8 +72,9 @@ public final class Translator: @unchecked Sendable {
     /// The language codes it accepts and how they reach it.
     public let languages: ModelLanguages
 
-    /// Loads a model folder that has a tokenizer.
-    public convenience init(model url: URL) throws {
+    /// Loads a model folder that has a tokenizer (named as `Seq2SeqModel(directory:)` and
+    /// `Transcriber(directory:)` name theirs).
+    public convenience init(directory url: URL) throws {
         if MarianNativeModel.isMarianFolder(url) {
             try self.init(marian: try MarianNativeModel(directory: url), directory: url)
         } else {
@@ -125,16 +128,38 @@ public final class Translator: @unchecked Sendable {
         }
     }
 
+    /// Loads a model folder that has a tokenizer.
+    @available(*, deprecated, renamed: "init(directory:)")
+    public convenience init(model url: URL) throws { try self.init(directory: url) }
+
     /// Translates (or summarizes, with a prefix) `texts`; results in input order.
+    ///
+    /// The work runs on a thread of its own, not on Swift's cooperative pool, and stops with
+    /// `CancellationError` at the next batch when the calling task is cancelled.
     public func translate(_ texts: [String], options: TranslationOptions = .init()) async throws -> [Translation] {
-        try run(texts, options: options)
+        let flag = CancellationFlag()
+        var options = options
+        options.cancellation = flag
+        let work = options
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    continuation.resume(with: Result { try self.run(texts, options: work) })
+                }
+            }
+        } onCancel: {
+            flag.cancel()
+        }
     }
 
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
         try languages.check(source: options.sourceLanguage, target: options.targetLanguage)
         if case .marian = backend, options.splitSentences {
-            return try texts.map { try runSplitting($0, options: options) }
+            return try texts.map { text in
+                try options.cancellation?.check()
+                return try runSplitting(text, options: options)
+            }
         }
         // opus-mt's multilingual models read the target as a `>>code<<` token before the text.
         let prefix = options.prefix + (languages.mechanism == .targetTokens ? options.targetLanguage.map { ">>\($0)<< " } ?? "" : "")
@@ -178,6 +203,7 @@ public final class Translator: @unchecked Sendable {
         let order = sources.indices.filter { !sources[$0].isEmpty }.sorted { sources[$0].count > sources[$1].count }
         var start = 0
         while start < order.count {
+            try options.cancellation?.check()
             let batch = Array(order[start..<min(start + max(1, options.batchSize), order.count)])
             let hypotheses = try model.generate(sources: batch.map { sources[$0] }, options: config, batchSize: batch.count)
             for (k, i) in batch.enumerated() {
@@ -201,6 +227,7 @@ public final class Translator: @unchecked Sendable {
     /// factor), the options over them.
     private func runMarian(_ marian: MarianNativeModel, sources: [[Int]], options: TranslationOptions) throws -> [Translation] {
         try sources.map { source in
+            try options.cancellation?.check()
             guard !source.isEmpty else { return Translation(text: "", ids: [], score: nil) }
             var config = marian.generationConfig(sourceLength: source.count)
             if let b = options.beamSize { config.numBeams = b }
@@ -250,5 +277,19 @@ extension Seq2SeqModel {
         if summarize { return prefix("summarization") ?? "summarize: " }
         if let s = sourceLanguage, let t = targetLanguage, let p = prefix("translation_\(s)_to_\(t)") { return p }
         return tasks.keys.sorted().first { $0.hasPrefix("translation_") }.flatMap(prefix)
+    }
+}
+
+/// A flag another thread sets to stop work at the next check.
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    /// Asks the work to stop.
+    func cancel() { lock.withLock { cancelled = true } }
+
+    /// Throws `CancellationError` once `cancel()` was called.
+    func check() throws {
+        if lock.withLock({ cancelled }) { throw CancellationError() }
     }
 }

@@ -1,6 +1,7 @@
 // The generic encoder-decoder: the encoder runs once per batch of sources; the decoder is
 // stepped through a `DecoderState` that caches self-attention keys/values and computes the
 // cross-attention keys/values once per source.
+import Foundation
 import Seq2SeqTensor
 
 /// A loaded encoder-decoder model of any supported family.
@@ -233,4 +234,9 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, in one line.
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension ModelError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

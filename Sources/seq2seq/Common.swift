@@ -5,7 +5,7 @@ import Seq2Seq
 
 /// `--model` and `--threads`, shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model folder (Hugging Face checkpoint).")
+    @Option(name: .long, help: "Model folder: Hugging Face, CTranslate2 (Whisper), Marian (Firefox Translations) or written by seq2seq train.")
     var model: String
 
     @Option(name: .long, help: "Threads to use (default: all cores).")

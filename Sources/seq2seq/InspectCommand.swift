@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: modelOptions.model)
         var fields: [(String, Any?)]
         if MarianNativeModel.isMarianFolder(folder) {
-            let translator = try Translator(model: folder)
+            let translator = try Translator(directory: folder)
             guard let model = translator.marianModel else { return }
             fields = architecture("marian-ssru", model.parameterCount, model.weightDTypes, model.spec)
             fields += [("tokenizer", translator.tokenizer.description), ("languages", languages(translator.languages)),

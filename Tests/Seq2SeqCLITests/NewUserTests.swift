@@ -108,3 +108,27 @@ extension TranscribeCLITests {
         XCTAssertTrue(result.stderr.contains("use transcribe"), result.stderr)
     }
 }
+
+extension CLITests {
+    func testVersionAndHelpTexts() throws {
+        let version = try runCLI(["--version"])
+        XCTAssertEqual(version.status, 0, version.stderr)
+        XCTAssertTrue(version.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, version.stdout)
+        let root = try runCLI(["--help"])
+        XCTAssertFalse(root.stdout.contains("inspect Hugging Face checkpoints"), root.stdout)
+        XCTAssertTrue(root.stdout.contains("transcribe"), root.stdout)
+        // Every option of generate has a description: no option line stands alone.
+        let generate = try runCLI(["generate", "--help"]).stdout.split(separator: "\n").map(String.init)
+        for (i, line) in generate.enumerated() where line.hasPrefix("  --") {
+            let described = line.split(separator: " ", omittingEmptySubsequences: true).count > 2
+                || (i + 1 < generate.count && generate[i + 1].hasPrefix("                          "))
+            XCTAssertTrue(described, "undescribed: \(line)")
+        }
+        let train = try runCLI(["train", "--help"]).stdout
+        let validate = try XCTUnwrap(train.range(of: "--validate-every"))
+        let rest = train[validate.upperBound...]
+        let block = rest[..<(rest.range(of: "\n  --")?.lowerBound ?? rest.endIndex)]  // up to the next option
+        XCTAssertEqual(block.components(separatedBy: "default").count - 1, 1, String(block))
+        XCTAssertFalse(try runCLI(["inspect", "--help"]).stdout.contains("(Hugging Face checkpoint)"))
+    }
+}

@@ -89,3 +89,8 @@ public struct TrainingRunError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+extension TrainingRunError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
+}
