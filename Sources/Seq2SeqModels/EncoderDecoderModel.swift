@@ -11,7 +11,8 @@ public final class EncoderDecoderModel: @unchecked Sendable {
     /// The family name from `config.json` (`t5`, `bart`, `mbart`, `marian`, …).
     public let family: String
     let weights: ModelWeights
-    /// Number of weights read from the checkpoint (tied tensors counted once).
+    /// Number of learned weights read from the checkpoint (tied tensors counted once; constant
+    /// buffers such as `final_logits_bias` and computed sinusoids not counted).
     public let parameterCount: Int
     /// Element types the checkpoint stored the weights in (`F32`, `F16`, `BF16`, …).
     public let sourceDTypes: Set<String>
