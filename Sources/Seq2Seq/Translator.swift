@@ -155,12 +155,7 @@ public final class Translator: @unchecked Sendable {
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
         try languages.check(source: options.sourceLanguage, target: options.targetLanguage)
-        if case .marian = backend, options.splitSentences {
-            return try texts.map { text in
-                try options.cancellation?.check()
-                return try runSplitting(text, options: options)
-            }
-        }
+        if case .marian = backend, options.splitSentences { return try runSplitting(texts, options: options) }
         // opus-mt's multilingual models read the target as a `>>code<<` token before the text.
         let prefix = options.prefix + (languages.mechanism == .targetTokens ? options.targetLanguage.map { ">>\($0)<< " } ?? "" : "")
         let sourceCode = languages.mechanism == .languageTokens ? options.sourceLanguage : nil
@@ -173,19 +168,27 @@ public final class Translator: @unchecked Sendable {
         return try run(sourceIds: sources, options: options)
     }
 
-    /// A text of several sentences as one result: each sentence translated on its own, the
-    /// translations joined with spaces (ids concatenated; attention of the first sentence).
-    private func runSplitting(_ text: String, options: TranslationOptions) throws -> Translation {
+    /// Texts of several sentences, one result each: every sentence of every text translated
+    /// on its own (all of them in one batched run), each text's translations joined with
+    /// spaces (ids concatenated; attention of the first sentence).
+    private func runSplitting(_ texts: [String], options: TranslationOptions) throws -> [Translation] {
         var single = options
         single.splitSentences = false
-        let sentences = SentenceSplitter().split(text)
-        guard sentences.count > 1 else { return try run([text], options: single)[0] }
-        let parts = try run(sentences, options: single)
-        var joined = parts[0]
-        joined.text = parts.map(\.text).joined(separator: " ")
-        joined.ids = parts.flatMap(\.ids)
-        joined.score = nil
-        return joined
+        let splitter = SentenceSplitter()
+        let sentences = texts.map { text in
+            let parts = splitter.split(text)
+            return parts.count > 1 ? parts : [text]
+        }
+        var parts = try run(sentences.flatMap { $0 }, options: single)[...]
+        return sentences.map { group in
+            let mine = parts.prefix(group.count)
+            parts = parts.dropFirst(group.count)
+            guard group.count > 1, var joined = mine.first else { return mine.first ?? Translation(text: "", ids: [], score: nil) }
+            joined.text = mine.map(\.text).joined(separator: " ")
+            joined.ids = mine.flatMap(\.ids)
+            joined.score = nil
+            return joined
+        }
     }
 
     /// Translates token ids (each with the special tokens the tokenizer adds); an empty source
@@ -225,22 +228,32 @@ public final class Translator: @unchecked Sendable {
 
     /// Marian folders: each source with the folder's settings (beam size, normalization, length
     /// factor), the options over them.
+    /// Greedy settings decode `batchSize` sentences together (results identical to one by one).
     private func runMarian(_ marian: MarianNativeModel, sources: [[Int]], options: TranslationOptions) throws -> [Translation] {
-        try sources.map { source in
-            try options.cancellation?.check()
-            guard !source.isEmpty else { return Translation(text: "", ids: [], score: nil) }
+        let settings = { (source: [Int]) -> GenerationConfig in
             var config = marian.generationConfig(sourceLength: source.count)
             if let b = options.beamSize { config.numBeams = b }
             if let n = options.maxLength { config.maxNewTokens = n }
             options.configure?(&config)
-            let best = try marian.bestHypothesis(source: source, useShortlist: options.useShortlist, options: config)
-            let ids = best.ids
-            var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: best.score)
-            if let request = options.attention {
-                label(&result, source: source, attention: ids.isEmpty ? [] : try marian.crossAttention(source: source, target: ids, layer: request.layer))
-            }
-            return result
+            return config
         }
+        var results = [Translation](repeating: Translation(text: "", ids: [], score: nil), count: sources.count)
+        let work = sources.indices.filter { !sources[$0].isEmpty }
+        // Groups of a few batches, so that cancellation is noticed between them.
+        for group in stride(from: 0, to: work.count, by: max(1, options.batchSize) * 8).map({ Array(work[$0..<min($0 + max(1, options.batchSize) * 8, work.count)]) }) {
+            try options.cancellation?.check()
+            let best = try marian.bestHypotheses(sources: group.map { sources[$0] }, useShortlist: options.useShortlist,
+                                                 batchSize: options.batchSize, options: settings)
+            for (i, hypothesis) in zip(group, best) {
+                let ids = hypothesis.ids
+                var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: hypothesis.score)
+                if let request = options.attention {
+                    label(&result, source: sources[i], attention: ids.isEmpty ? [] : try marian.crossAttention(source: sources[i], target: ids, layer: request.layer))
+                }
+                results[i] = result
+            }
+        }
+        return results
     }
 
     /// The model's defaults with the options applied.
