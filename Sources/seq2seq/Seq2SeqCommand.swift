@@ -10,7 +10,8 @@ struct Seq2SeqCommand: ParsableCommand {
         commandName: "seq2seq",
         abstract: "Encoder-decoder Transformers: generate, score and inspect Hugging Face checkpoints.",
         subcommands: [GenerateCommand.self, ScoreCommand.self, TranslateCommand.self, SummarizeCommand.self,
-                      TokenizeCommand.self, InspectCommand.self, TranscribeCommand.self, EvaluateCommand.self, TrainCommand.self])
+                      TokenizeCommand.self, InspectCommand.self, TranscribeCommand.self, EvaluateCommand.self, TrainCommand.self,
+                      DownloadCommand.self])
 
     static func main() {
         if let bad = firstArgumentNotUTF8() {
