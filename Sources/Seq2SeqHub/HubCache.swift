@@ -42,10 +42,10 @@ public struct HubCacheRepository: Sendable {
     /// The commit a revision names in the cache: itself when it is a full commit hash, else what
     /// `refs/REVISION` holds; nil when unknown.
     public func commit(for revision: String) -> String? {
-        if isCommitHash(revision) { return revision }
+        if HubNames.isCommitHash(revision) { return revision }
         guard let text = try? String(contentsOf: ref(revision), encoding: .utf8) else { return nil }
         let commit = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        return isCommitHash(commit) ? commit : nil
+        return HubNames.isCommitHash(commit) ? commit : nil
     }
 
     /// The snapshot folder of `revision` when the cache has one.
@@ -65,7 +65,7 @@ public struct HubCacheRepository: Sendable {
 
     /// Records that `revision` points at `commit` (atomically, only when it changed); a commit hash
     /// needs no ref.
-    func writeRef(_ revision: String, commit: String) throws {
+    public func writeRef(_ revision: String, commit: String) throws {
         guard revision != commit else { return }
         let url = ref(revision)
         if (try? String(contentsOf: url, encoding: .utf8)) == commit { return }
@@ -76,7 +76,7 @@ public struct HubCacheRepository: Sendable {
     }
 
     /// Makes `snapshots/COMMIT/FILE` a relative symlink to `blobs/ETAG`, replacing what was there.
-    func link(_ file: String, commit: String, etag: String) throws {
+    public func link(_ file: String, commit: String, etag: String) throws {
         let pointer = snapshot(commit).appendingPathComponent(file)
         try createFolder(pointer.deletingLastPathComponent())
         let depth = file.split(separator: "/").count + 1
@@ -88,7 +88,7 @@ public struct HubCacheRepository: Sendable {
     }
 
     /// Leaves the empty marker `.no_exist/COMMIT/FILE`: the repository has no FILE at COMMIT.
-    func markAbsent(_ file: String, commit: String) {
+    public func markAbsent(_ file: String, commit: String) {
         let marker = folder.appendingPathComponent(".no_exist/\(commit)/\(file)")
         guard !FileManager.default.fileExists(atPath: marker.path) else { return }
         try? FileManager.default.createDirectory(at: marker.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -134,11 +134,3 @@ public struct HubCacheRepository: Sendable {
         }
     }
 }
-
-/// Whether `text` is a full 40-digit lowercase hexadecimal commit hash.
-func isCommitHash(_ text: String) -> Bool { text.utf8.count == 40 && text.utf8.allSatisfy(isLowerHexDigit) }
-
-/// Whether `text` is a 64-digit lowercase hexadecimal SHA-256 (an LFS object id).
-func isSHA256(_ text: String) -> Bool { text.utf8.count == 64 && text.utf8.allSatisfy(isLowerHexDigit) }
-
-private func isLowerHexDigit(_ c: UInt8) -> Bool { (48...57).contains(c) || (97...102).contains(c) }

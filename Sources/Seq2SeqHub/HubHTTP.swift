@@ -142,14 +142,6 @@ struct SinkRefused: Error {}
 /// A response body in memory outgrew its limit.
 struct BodyTooLarge: Error { let limit: Int }
 
-/// `text` percent-encoded as Python's `urllib.parse.quote` does (unreserved characters kept, and
-/// `/` when `keepSlash`).
-func percentEncoded(_ text: String, keepSlash: Bool) -> String {
-    var allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-    if keepSlash { allowed.insert("/") }
-    return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
-}
-
 /// `scheme://host:port` of a URL, with the scheme's default port, for same-origin checks.
 func origin(_ url: URL) -> String {
     let scheme = url.scheme?.lowercased() ?? ""

@@ -36,7 +36,7 @@ public enum HubModelFiles {
     }
 
     /// Whether `paths` (already selected) hold weights this toolkit reads.
-    static func holdsWeights(_ paths: [String]) -> Bool { paths.contains(where: isWeights) }
+    public static func holdsWeights(_ paths: [String]) -> Bool { paths.contains(where: isWeights) }
 
     private static func isWeights(_ path: String) -> Bool { path.hasSuffix(".safetensors") || path.hasSuffix(".bin") }
 }

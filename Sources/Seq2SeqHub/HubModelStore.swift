@@ -86,7 +86,7 @@ public final class HubModelStore {
     }
 
     private func repositoryInfo(_ id: HubModelID) throws -> RepositoryInfo {
-        let address = "\(configuration.endpoint)/api/models/\(id.repository)/revision/\(percentEncoded(id.resolvedRevision, keepSlash: false))"
+        let address = "\(configuration.endpoint)/api/models/\(id.repository)/revision/\(HubNames.percentEncoded(id.resolvedRevision, keepSlash: false))"
         guard let url = URL(string: address) else { throw APIFailure(error: HubError(.invalidID, address, "not a valid URL"), mayUseCache: true) }
         let response: HTTPResponse
         do {
@@ -102,7 +102,7 @@ public final class HubModelStore {
               let commit = object["sha"] as? String, let siblings = object["siblings"] as? [Any] else {
             throw APIFailure(error: HubError(.corruptData, address, "not a Hub model description (no 'sha' and 'siblings')"), mayUseCache: false)
         }
-        guard isCommitHash(commit) else {
+        guard HubNames.isCommitHash(commit) else {
             throw APIFailure(error: HubError(.corruptData, address, "'sha' is not a 40-digit commit hash"), mayUseCache: false)
         }
         var files: [String] = []
@@ -110,7 +110,7 @@ public final class HubModelStore {
             guard let name = (sibling as? [String: Any])?["rfilename"] as? String else {
                 throw APIFailure(error: HubError(.corruptData, address, "a sibling without 'rfilename'"), mayUseCache: false)
             }
-            guard isSafeRepositoryPath(name) else {
+            guard HubNames.isSafeRepositoryPath(name) else {
                 throw APIFailure(error: HubError(.corruptData, address, "unsafe file name '\(name)'"), mayUseCache: false)
             }
             files.append(name)
@@ -157,7 +157,7 @@ public final class HubModelStore {
     }
 
     private func fileMetadata(_ id: HubModelID, commit: String, file: String) throws -> FileMetadata {
-        let address = "\(configuration.endpoint)/\(id.repository)/resolve/\(commit)/\(percentEncoded(file, keepSlash: true))"
+        let address = "\(configuration.endpoint)/\(id.repository)/resolve/\(commit)/\(HubNames.percentEncoded(file, keepSlash: true))"
         guard let resolveURL = URL(string: address) else { throw HubError(.corruptData, address, "not a valid URL") }
         var url = resolveURL
         var response: HTTPResponse
@@ -180,8 +180,8 @@ public final class HubModelStore {
         guard let rawTag = response.header("X-Linked-Etag") ?? response.header("ETag") else {
             throw HubError(.corruptData, address, "no ETag header")
         }
-        let etag = normalizedETag(rawTag)
-        guard isSafeETag(etag) else { throw HubError(.corruptData, address, "unusable ETag '\(rawTag)'") }
+        let etag = HubNames.normalizedETag(rawTag)
+        guard HubNames.isSafeETag(etag) else { throw HubError(.corruptData, address, "unusable ETag '\(rawTag)'") }
         let sizeText = response.header("X-Linked-Size") ?? (response.isRedirect ? nil : response.header("Content-Length"))
         let size = sizeText.flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
         let location = response.isRedirect ? (response.location ?? url) : url
@@ -219,7 +219,7 @@ public final class HubModelStore {
             try? FileManager.default.removeItem(at: partial)
             throw HubError(.corruptData, metadata.location.absoluteString, "received \(length) bytes, expected \(size); the download was deleted")
         }
-        if isSHA256(metadata.etag) {
+        if HubNames.isSHA256(metadata.etag) {
             let digest: String
             do { digest = try SHA256.hash(fileAt: partial).hex } catch {
                 throw HubError(.cache, partial.path, "cannot read back (\(error.localizedDescription))")
@@ -327,24 +327,4 @@ public final class HubModelStore {
               let message = object["error"] as? String else { return "" }
         return ": " + message.split(separator: "\n").joined(separator: " ").prefix(200)
     }
-}
-
-/// An ETag as huggingface_hub's `_normalize_etag` leaves it: no `W/` prefix, no quotes.
-func normalizedETag(_ tag: String) -> String {
-    var text = Substring(tag.trimmingCharacters(in: .whitespaces))
-    if text.hasPrefix("W/") { text = text.dropFirst(2) }
-    return String(text).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-}
-
-/// Whether an ETag can name a file in `blobs/`: letters, digits, '-', '_' and '.', not leading.
-func isSafeETag(_ etag: String) -> Bool {
-    guard let first = etag.unicodeScalars.first, first != ".", etag.utf8.count <= 128 else { return false }
-    return etag.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)) }
-}
-
-/// Whether a repository path is safe to place under a snapshot folder (relative, no `..`).
-func isSafeRepositoryPath(_ path: String) -> Bool {
-    let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-    return !path.isEmpty && !path.contains("\\") && !path.unicodeScalars.contains { $0.value < 0x20 }
-        && !parts.contains { $0.isEmpty || $0 == "." || $0 == ".." }
 }
