@@ -199,8 +199,13 @@ public final class HubModelStore {
         var attempt = 0
         while true {
             attempt += 1
-            let offset = Int64((try? handle.seekToEnd()) ?? 0)
+            var offset = Int64((try? handle.seekToEnd()) ?? 0)
             if let size = metadata.size, offset == size { break }
+            if let size = metadata.size, offset > size {
+                // Left by another server or a bad transfer: start over.
+                try? handle.truncate(atOffset: 0)
+                offset = 0
+            }
             do {
                 try transfer(metadata, file: file, into: handle, offset: offset)
                 break
@@ -276,6 +281,9 @@ public final class HubModelStore {
                 }
             } else if response.status == 416, offset > 0, offset == total {
                 // Nothing left to send: the file was complete.
+            } else if response.status == 416 {
+                try? handle.truncate(atOffset: 0)
+                throw HubError(.corruptData, url.absoluteString, "refused Range bytes=\(offset)-; the partial download was deleted")
             } else if response.status != 200 {
                 throw HubError(.network, url.absoluteString, "HTTP \(response.status)\(bodySummary(response))")
             }

@@ -261,6 +261,18 @@ final class HubCLITests: XCTestCase {
         try assertRunsLikeTheFolder(repo, endpoint: server.endpoint)
     }
 
+    func testPartialDownloadLongerThanTheFileIsDiscarded() throws {
+        let server = try startServer()
+        let digest = try sha256(fixtures.appendingPathComponent("bart/model.safetensors"))
+        let blobs = cache.appendingPathComponent("blobs")
+        try FileManager.default.createDirectory(at: blobs, withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 300_000).write(to: blobs.appendingPathComponent("\(digest).incomplete"))
+        let result = try seq2seq(["download", repo], endpoint: server.endpoint)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try sha256(blobs.appendingPathComponent(digest)), digest)
+        XCTAssertEqual(server.requests().filter { $0["server"] == "cdn" }.map { $0["range"] ?? "none" }, ["none"])
+    }
+
     func testCorruptLFSFileIsRefusedAndNotKept() throws {
         let server = try startServer(["--corrupt"])
         let digest = try sha256(fixtures.appendingPathComponent("bart/model.safetensors"))
