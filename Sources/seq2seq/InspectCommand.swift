@@ -12,7 +12,7 @@ struct InspectCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON object.") var json = false
 
     func run() throws {
-        let folder = URL(fileURLWithPath: modelOptions.model)
+        let folder = try modelFolder(modelOptions.model)
         var fields: [(String, Any?)]
         if MarianNativeModel.isMarianFolder(folder) {
             let translator = try Translator(directory: folder)
