@@ -15,21 +15,28 @@ What the tidy `marian` fixture (one SentencePiece model, vocab.json in its order
 embedding tables, decoding through the target model).
 
 Each folder gets `reference.json` (the same cases as scripts/make_fixtures.py: teacher-forced
-logits, generation with the folder's generation config plus each case's settings, texts) and
+logits, generation with the folder's generation config plus each case's settings, texts),
 `tokenizer.expected.jsonl`: for every corpus line (and language-token lines) the ids, the
-text decoded with and without special tokens, and the decoding of random id sequences.
+text decoded with and without special tokens, and the decoding of random id sequences,
+`tokenizer.batches.jsonl`: padded batches of corpus lines and their `batch_decode`, and
+`generation_fields.json`: for each `GenerationConfig` field that changes decoding (alone and
+combined, over the folder's own settings) greedy and beam (4 beams, 2 returned) generation of
+a padded batch — ids, beam scores, greedy per-token log-probabilities, decoded texts.
 
     pip install -r scripts/requirements-fixtures.txt
     python3 scripts/make_opusmt_fixtures.py
+    python3 scripts/make_opusmt_fixtures.py --fields-only   # only the last two, from the committed folders
 """
 import json
 import os
 import random
 import sys
+from collections import Counter
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_fixtures as mf  # noqa: E402
 import torch  # noqa: E402
+import transformers  # noqa: E402
 from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer  # noqa: E402
 
 LANGUAGE_TOKENS = [">>por<<", ">>deu<<", ">>fra<<"]
@@ -137,15 +144,135 @@ def tokenizer_cases(folder, tokenizer, vocab):
     print(f"{folder}: {len(lines)} lines, 300 random decodings", file=sys.stderr)
 
 
+def batch_cases(folder, tokenizer):
+    """`batch_decode` of padded batches of corpus lines (with and without special tokens)."""
+    with open(mf.CORPUS, encoding="utf-8", newline="\n") as f:
+        lines = f.read().split("\n")[:-1]
+    picked = lines[::97]
+    with open(os.path.join(folder, "tokenizer.batches.jsonl"), "w", encoding="utf-8") as out:
+        for start in range(0, len(picked), 6):
+            batch = picked[start:start + 6]
+            ids = tokenizer(batch, padding=True)["input_ids"]
+            out.write(json.dumps({"lines": batch, "input_ids": ids,
+                                  "texts": tokenizer.batch_decode(ids, skip_special_tokens=True),
+                                  "texts_with_special": tokenizer.batch_decode(ids, skip_special_tokens=False)},
+                                 ensure_ascii=False) + "\n")
+
+
+FIELD_TEXTS = ["The green house.", "Größere Straßen führen über die Brücke nach Köln.", "Hello world"]
+MODES = [("greedy", dict(num_beams=1)), ("beam4_return2", dict(num_beams=4, num_return_sequences=2))]
+
+
+def run_generate(model, tokenizer, source_ids, mask, kwargs):
+    """HF generate on a padded batch: sequences, generated ids, scores and texts."""
+    given = dict(max_new_tokens=10)
+    given.update(kwargs)  # None (JSON null) unsets the folder's value
+    with torch.no_grad():
+        out = model.generate(input_ids=torch.tensor(source_ids), attention_mask=torch.tensor(mask), use_cache=False,
+                             return_dict_in_generate=True, output_scores=True, **given)
+    sequences = out.sequences.tolist()
+    eos = model.generation_config.eos_token_id
+    record = dict(kwargs=given, sequences=sequences, ids=[mf.strip(row, None, [eos]) for row in sequences],
+                  texts=tokenizer.batch_decode(sequences, skip_special_tokens=True),
+                  texts_with_special=tokenizer.batch_decode(sequences, skip_special_tokens=False))
+    if given.get("num_beams", 1) > 1:
+        record["scores"] = out.sequences_scores.tolist()
+    else:  # log-softmax of the processed scores at each chosen token
+        steps = torch.stack(out.scores, 1).log_softmax(-1)
+        record["token_log_probs"] = [[steps[b, t, token].item() for t, token in enumerate(ids)]
+                                     for b, ids in enumerate(record["ids"])]
+    return record
+
+
+def field_settings(tokenizer, pad, eos, outputs):
+    """Each field alone over the folder's settings, then all together; tokens picked from what
+    the model generates without them, so every ban and force changes something."""
+    counts = Counter(t for ids in outputs for t in ids if t not in (pad, eos))
+    common = [t for t, _ in counts.most_common(3)]
+    bigrams = Counter(b for ids in outputs for b in zip(ids, ids[1:]) if eos not in b).most_common(1)[0][0]
+    language = tokenizer.convert_tokens_to_ids(">>por<<")
+    return [
+        ("folder_settings", {}),
+        ("renormalize_logits_off", {"renormalize_logits": False}),
+        ("forced_bos_token_id", {"forced_bos_token_id": language}),
+        ("forced_eos_at_max_length", {"max_length": 6, "max_new_tokens": None}),
+        ("forced_eos_off", {"forced_eos_token_id": None, "max_length": 6, "max_new_tokens": None}),
+        ("bad_words_ids", {"bad_words_ids": [[pad], [common[0]], list(bigrams)]}),
+        ("suppress_tokens", {"suppress_tokens": common[:2]}),
+        ("begin_suppress_tokens", {"begin_suppress_tokens": [common[0], eos]}),
+        ("exponential_decay_length_penalty", {"exponential_decay_length_penalty": [2, 1.8]}),
+        ("encoder_no_repeat_ngram_size_1", {"encoder_no_repeat_ngram_size": 1}),
+        ("encoder_no_repeat_ngram_size_2", {"encoder_no_repeat_ngram_size": 2}),
+        ("encoder_no_repeat_ngram_size_3", {"encoder_no_repeat_ngram_size": 3}),
+        ("remove_invalid_values", {"remove_invalid_values": True}),
+        ("combined", {"forced_bos_token_id": language, "bad_words_ids": [[pad], list(bigrams)],
+                      "suppress_tokens": [common[2]], "begin_suppress_tokens": [eos],
+                      "exponential_decay_length_penalty": [3, 1.5], "encoder_no_repeat_ngram_size": 2,
+                      "no_repeat_ngram_size": 3, "repetition_penalty": 1.2, "min_new_tokens": 2}),
+    ]
+
+
+def refused_by_transformers(model, source_ids):
+    """Group and constrained beam search left transformers 5 for Hub code: check it refuses them."""
+    for kwargs in ({"num_beam_groups": 2, "diversity_penalty": 0.5}, {"force_words_ids": [[5]]}):
+        try:
+            model.generate(input_ids=torch.tensor(source_ids[:1]), num_beams=4, max_new_tokens=3, **kwargs)
+        except ValueError as error:
+            print(f"  transformers refuses {kwargs}: {str(error).splitlines()[0]}", file=sys.stderr)
+            continue
+        raise SystemExit(f"transformers {transformers.__version__} accepted {kwargs}: implement it")
+
+
+def field_cases(folder):
+    """`generation_fields.json`: every setting × greedy and beam on a padded batch of three
+    texts, each followed by the first tokens the model generates for it (so source n-grams
+    recur in the output and the encoder n-gram bans change it)."""
+    model = MarianMTModel.from_pretrained(folder).eval()
+    tokenizer = MarianTokenizer.from_pretrained(folder)
+    gen = model.generation_config
+    pad, eos = gen.pad_token_id, gen.eos_token_id
+
+    def padded(rows):
+        width = max(len(r) for r in rows)
+        return [r + [pad] * (width - len(r)) for r in rows], [[1] * len(r) + [0] * (width - len(r)) for r in rows]
+
+    texts = [tokenizer(t)["input_ids"] for t in FIELD_TEXTS]
+    own = run_generate(model, tokenizer, *padded(texts), {"num_beams": 1})["ids"]
+    source_ids, mask = padded([text[:-1] + ids[:3] + [eos] for text, ids in zip(texts, own)])
+    refused_by_transformers(model, source_ids)
+    outputs = [ids for _, m in MODES for ids in run_generate(model, tokenizer, source_ids, mask, m)["ids"]]
+    cases = []
+    for name, kwargs in field_settings(tokenizer, pad, eos, outputs):
+        for m, (mode, beams) in enumerate(MODES):
+            record = run_generate(model, tokenizer, source_ids, mask, {**kwargs, **beams})
+            record["name"] = f"{name}/{mode}"
+            base = cases[m] if len(cases) > m else record
+            same = record["ids"] == base["ids"] and record.get("scores") == base.get("scores")
+            print(f"  {record['name']}: lengths {[len(i) for i in record['ids']]}{' (as folder settings)' if same else ''}",
+                  file=sys.stderr)
+            cases.append(record)
+    fixture = dict(transformers=transformers.__version__, torch=torch.__version__, source_ids=source_ids,
+                   attention_mask=mask, cases=cases)
+    with open(os.path.join(folder, "generation_fields.json"), "w") as f:
+        json.dump(fixture, f, separators=(",", ":"))
+
+
 def main():
     torch.set_num_threads(1)
-    for separate, seed in ((False, 110), (True, 111)):
-        name = "opus-mt-separate" if separate else "opus-mt"
-        model, gen, tokens, tokenizer = opus_mt(separate)
-        mf.build(name, model, gen, tokens, tokenizer, seed=seed)
+    names = ["opus-mt", "opus-mt-separate"]
+    if "--fields-only" not in sys.argv:
+        for separate, seed in ((False, 110), (True, 111)):
+            name = names[separate]
+            model, gen, tokens, tokenizer = opus_mt(separate)
+            mf.build(name, model, gen, tokens, tokenizer, seed=seed)
+            folder = os.path.join(mf.ROOT, name)
+            legacy_config_fields(folder, gen)
+            tokenizer_cases(folder, MarianTokenizer.from_pretrained(folder), tokens["vocab"] + len(LANGUAGE_TOKENS))
+    for name in names:
         folder = os.path.join(mf.ROOT, name)
-        legacy_config_fields(folder, gen)
-        tokenizer_cases(folder, MarianTokenizer.from_pretrained(folder), tokens["vocab"] + len(LANGUAGE_TOKENS))
+        print(f"{name}: generation fields", file=sys.stderr)
+        batch_cases(folder, MarianTokenizer.from_pretrained(folder))
+        field_cases(folder)
 
 
 if __name__ == "__main__":

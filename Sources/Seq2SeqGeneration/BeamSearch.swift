@@ -60,7 +60,7 @@ struct BeamSearch {
                         let sessionRow = a * rowsPerSource + (rowsPerSource == 1 ? 0 : j)
                         row.baseAddress!.update(from: logits.data + sessionRow * v, count: v)
                         RowMath.logSoftmax(row)
-                        plan.processors.process(row, ids: states[source].running[j].ids)
+                        plan.processors.process(row, ids: states[source].running[j].ids, source: source)
                     }
                 }
                 parents.append(step(&states[source], logProbs: rowLogProbs, vocabulary: v, curLen: curLen, rng: &rng))

@@ -18,4 +18,12 @@ public protocol DecoderSession: AnyObject {
     func step(tokens: [Int]) throws -> Tensor
     /// Keeps and reorders rows: new row `i` is old row `rows[i]`.
     func reorder(rows: [Int]) throws
+    /// The encoder's input ids of each source, for rules that read the source
+    /// (`encoder_no_repeat_ngram_size`); nil when the encoder read no ids (audio).
+    var sourceIds: [[Int]]? { get }
+}
+
+extension DecoderSession {
+    /// No source ids: rules that read them are skipped, as Hugging Face skips them without `input_ids`.
+    public var sourceIds: [[Int]]? { nil }
 }

@@ -51,6 +51,9 @@ public struct GenerationConfig: Sendable, Equatable {
     public var minLength: Int?
     /// Bans any n-gram of this size from occurring twice in a decoder sequence; 0 disables.
     public var noRepeatNgramSize: Int
+    /// Bans any n-gram of this size of the source from the decoder sequence (HF
+    /// `encoder_no_repeat_ngram_size`, with the source ids as the session gives them); 0 disables.
+    public var encoderNoRepeatNgramSize: Int = 0
     /// Penalty on tokens already in the decoder sequence (1 disables; HF CTRL-style rule).
     public var repetitionPenalty: Float
     /// Samples the next token instead of taking the most likely one (or beam-samples).
@@ -160,6 +163,7 @@ public struct GenerationConfig: Sendable, Equatable {
         maxLength = try reader.int("max_length")
         minLength = try reader.int("min_length")
         noRepeatNgramSize = try reader.int("no_repeat_ngram_size") ?? noRepeatNgramSize
+        encoderNoRepeatNgramSize = try reader.int("encoder_no_repeat_ngram_size") ?? 0
         repetitionPenalty = try reader.float("repetition_penalty") ?? repetitionPenalty
         doSample = try reader.bool("do_sample") ?? doSample
         temperature = try reader.float("temperature") ?? temperature
@@ -197,7 +201,6 @@ public struct GenerationConfig: Sendable, Equatable {
             ("force_words_ids", { $0.isSet("force_words_ids") }, "constrained beam search is not supported"),
             ("penalty_alpha", { try ($0.float("penalty_alpha") ?? 0) > 0 && ($0.int("top_k") ?? 50) > 1 }, "contrastive search is not supported"),
             ("dola_layers", { $0.isSet("dola_layers") }, "DoLa decoding is not supported"),
-            ("encoder_no_repeat_ngram_size", { try ($0.int("encoder_no_repeat_ngram_size") ?? 0) > 0 }, "banning n-grams of the source is not supported"),
             ("encoder_repetition_penalty", { try ($0.float("encoder_repetition_penalty") ?? 1) != 1 }, "penalising source tokens is not supported"),
             ("sequence_bias", { $0.isSet("sequence_bias") }, "sequence biases are not supported"),
             ("guidance_scale", { try ($0.float("guidance_scale") ?? 1) != 1 }, "classifier-free guidance is not supported"),

@@ -53,7 +53,7 @@ public struct Generator {
     /// Sources that are finished are dropped from the session with `reorder(rows:)`.
     /// Throws `GenerationConfigError` for impossible options, and rethrows session errors.
     public func generate(session: DecoderSession, prefix: [Int] = []) throws -> [[Hypothesis]] {
-        let plan = try DecodePlan(config: config, prefix: prefix, extraProcessors: extraProcessors)
+        let plan = try DecodePlan(config: config, prefix: prefix, sourceIds: session.sourceIds, extraProcessors: extraProcessors)
         guard session.sourceCount > 0 else { return [] }
         if config.numBeams > 1 {
             return try BeamSearch(plan: plan).run(session)
@@ -73,7 +73,7 @@ struct DecodePlan {
     let minLength: Int
     let processors: LogitsProcessorList
 
-    init(config c: GenerationConfig, prefix: [Int], extraProcessors: [LogitsProcessor] = []) throws {
+    init(config c: GenerationConfig, prefix: [Int], sourceIds: [[Int]]? = nil, extraProcessors: [LogitsProcessor] = []) throws {
         guard let start = c.decoderStartTokenId ?? c.bosTokenId else {
             throw GenerationConfigError("decoder_start_token_id (or bos_token_id) is not set")
         }
@@ -107,7 +107,7 @@ struct DecodePlan {
         }
         minLength = c.minNewTokens.map { $0 + promptLength } ?? c.minLength ?? 0
         processors = LogitsProcessorList(config: c, promptLength: promptLength, maxLength: maxLength, minLength: minLength,
-                                         extra: extraProcessors)
+                                         sourceIds: sourceIds, extra: extraProcessors)
     }
 
     var promptLength: Int { prompt.count }

@@ -46,6 +46,35 @@ struct NoRepeatNGram: LogitsProcessor {
     }
 }
 
+/// HF `EncoderNoRepeatNGramLogitsProcessor`: bans every token that would make the row's last
+/// `size` ids an n-gram of the row's source (with `size` 1, every source token). Ids are
+/// compared as numbers, as HF does, even when source and target vocabularies differ.
+struct EncoderNoRepeatNGram {
+    let size: Int
+    /// Per source: each (size − 1)-gram of its ids → the ids that follow it there.
+    private let following: [[[Int]: [Int]]]
+
+    init(size: Int, sources: [[Int]]) {
+        self.size = size
+        following = sources.map { ids in
+            var map: [[Int]: [Int]] = [:]
+            guard ids.count >= size else { return map }
+            for start in 0...(ids.count - size) {
+                map[Array(ids[start..<(start + size - 1)]), default: []].append(ids[start + size - 1])
+            }
+            return map
+        }
+    }
+
+    /// Bans for a row of `source` whose decoder ids so far are `ids` (HF bans nothing while
+    /// the row is shorter than size − 1).
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int) {
+        guard ids.count >= size - 1, following.indices.contains(source),
+              let banned = following[source][Array(ids.suffix(size - 1))] else { return }
+        for token in banned where token >= 0 && token < scores.count { scores[token] = -.infinity }
+    }
+}
+
 /// HF `NoBadWordsLogitsProcessor`: a single-token entry is always banned; a longer entry bans
 /// its last token when the row ends with the others. Entries that are a lone EOS are dropped.
 struct NoBadWords: LogitsProcessor {
@@ -205,44 +234,65 @@ struct ExponentialDecayLengthPenalty: LogitsProcessor {
 
 /// The processors of one `generate` call, in HF order, and the per-row entry point.
 struct LogitsProcessorList {
-    private(set) var processors: [LogitsProcessor] = []
+    /// A rule of the list: one that reads only the row, or one that also reads the row's source.
+    private enum Entry {
+        case row(LogitsProcessor)
+        case source(EncoderNoRepeatNGram)
+    }
+    private var entries: [Entry] = []
 
     /// Builds the list as `_get_logits_processor` does for an encoder-decoder model.
     /// - Parameters:
     ///   - promptLength: decoder prompt length (start token plus forced prefix).
     ///   - maxLength, minLength: the resolved absolute lengths.
-    init(config c: GenerationConfig, promptLength: Int, maxLength: Int, minLength: Int, extra: [LogitsProcessor] = []) {
-        defer {
-            processors += extra
-            // HF: "`LogitNormalization` should always be the last logit processor".
-            if c.renormalizeLogits { processors.append(LogitNormalization()) }
+    ///   - sourceIds: the encoder's input ids per source (nil for audio encoders: as in HF,
+    ///     `encoder_no_repeat_ngram_size` then has nothing to act on and is ignored).
+    init(config c: GenerationConfig, promptLength: Int, maxLength: Int, minLength: Int,
+         sourceIds: [[Int]]? = nil, extra: [LogitsProcessor] = []) {
+        var list: [Entry] = []
+        func add(_ p: LogitsProcessor) { list.append(.row(p)) }
+        if c.repetitionPenalty != 1 { add(RepetitionPenalty(penalty: c.repetitionPenalty)) }
+        if c.noRepeatNgramSize > 0 { add(NoRepeatNGram(size: c.noRepeatNgramSize)) }
+        if c.encoderNoRepeatNgramSize > 0, let sources = sourceIds {
+            list.append(.source(EncoderNoRepeatNGram(size: c.encoderNoRepeatNgramSize, sources: sources)))
         }
-        if c.repetitionPenalty != 1 { processors.append(RepetitionPenalty(penalty: c.repetitionPenalty)) }
-        if c.noRepeatNgramSize > 0 { processors.append(NoRepeatNGram(size: c.noRepeatNgramSize)) }
-        if !c.badWordsIds.isEmpty { processors.append(NoBadWords(sequences: c.badWordsIds, eosTokenIds: c.eosTokenIds)) }
-        if minLength > 0 && !c.eosTokenIds.isEmpty {
-            processors.append(MinLength(minLength: minLength, eosTokenIds: c.eosTokenIds))
-        }
-        if let bos = c.forcedBosTokenId { processors.append(ForcedBOS(token: bos)) }
-        if let eos = c.forcedEosTokenId { processors.append(ForcedEOS(maxLength: maxLength, token: eos)) }
-        if c.removeInvalidValues { processors.append(InfNanRemove()) }
+        if !c.badWordsIds.isEmpty { add(NoBadWords(sequences: c.badWordsIds, eosTokenIds: c.eosTokenIds)) }
+        if minLength > 0 && !c.eosTokenIds.isEmpty { add(MinLength(minLength: minLength, eosTokenIds: c.eosTokenIds)) }
+        if let bos = c.forcedBosTokenId { add(ForcedBOS(token: bos)) }
+        if let eos = c.forcedEosTokenId { add(ForcedEOS(maxLength: maxLength, token: eos)) }
+        if c.removeInvalidValues { add(InfNanRemove()) }
         if let decay = c.exponentialDecayLengthPenalty, !c.eosTokenIds.isEmpty {
-            processors.append(ExponentialDecayLengthPenalty(start: decay.start + promptLength, factor: decay.factor, eosTokenIds: c.eosTokenIds))
+            add(ExponentialDecayLengthPenalty(start: decay.start + promptLength, factor: decay.factor, eosTokenIds: c.eosTokenIds))
         }
-        if !c.suppressTokens.isEmpty { processors.append(SuppressTokens(tokens: c.suppressTokens)) }
+        if !c.suppressTokens.isEmpty { add(SuppressTokens(tokens: c.suppressTokens)) }
         if !c.beginSuppressTokens.isEmpty {
             let begin = promptLength > 1 || c.forcedBosTokenId == nil ? promptLength : promptLength + 1
-            processors.append(SuppressTokens(tokens: c.beginSuppressTokens, onlyAtLength: begin))
+            add(SuppressTokens(tokens: c.beginSuppressTokens, onlyAtLength: begin))
         }
-        guard c.doSample else { return }
-        let minTokensToKeep = c.numBeams > 1 ? (c.eosTokenIds.isEmpty ? 2 : c.eosTokenIds.count + 1) : 1
-        if c.temperature != 1 { processors.append(Temperature(temperature: c.temperature)) }
-        if c.topK != 0 { processors.append(TopK(k: c.topK, minTokensToKeep: minTokensToKeep)) }
-        if c.topP < 1 { processors.append(TopP(topP: c.topP, minTokensToKeep: minTokensToKeep)) }
+        if c.doSample { Self.warpers(c).forEach(add) }
+        extra.forEach(add)
+        // HF: "`LogitNormalization` should always be the last logit processor".
+        if c.renormalizeLogits { add(LogitNormalization()) }
+        entries = list
     }
 
-    /// Applies every processor in order to one row.
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
-        for p in processors { p.process(scores, ids: ids) }
+    /// The sampling warpers (HF's former `LogitsWarper`s), in HF order.
+    private static func warpers(_ c: GenerationConfig) -> [LogitsProcessor] {
+        let minTokensToKeep = c.numBeams > 1 ? (c.eosTokenIds.isEmpty ? 2 : c.eosTokenIds.count + 1) : 1
+        var warpers: [LogitsProcessor] = []
+        if c.temperature != 1 { warpers.append(Temperature(temperature: c.temperature)) }
+        if c.topK != 0 { warpers.append(TopK(k: c.topK, minTokensToKeep: minTokensToKeep)) }
+        if c.topP < 1 { warpers.append(TopP(topP: c.topP, minTokensToKeep: minTokensToKeep)) }
+        return warpers
+    }
+
+    /// Applies every processor in order to one row of source `source`.
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int) {
+        for entry in entries {
+            switch entry {
+            case .row(let p): p.process(scores, ids: ids)
+            case .source(let p): p.process(scores, ids: ids, source: source)
+            }
+        }
     }
 }

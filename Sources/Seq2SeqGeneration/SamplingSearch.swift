@@ -33,7 +33,7 @@ struct SamplingSearch {
             for i in rows.indices {
                 let (token, logProb) = scratch.withUnsafeMutableBufferPointer { row in
                     row.baseAddress!.update(from: logits.data + sessionRows[i] * v, count: v)
-                    plan.processors.process(row, ids: rows[i].ids)
+                    plan.processors.process(row, ids: rows[i].ids, source: rows[i].source)
                     return choose(row, rng: &rng)
                 }
                 rows[i].ids.append(token)

@@ -26,6 +26,8 @@ public final class DecoderState: @unchecked Sendable {
     private var capacity = 0
     /// Source of each row.
     public private(set) var rowSource: [Int] = []
+    /// The token ids of each source (nil when the encoder read audio features).
+    public var sourceIds: [[Int]]? { encoded.sourceIds }
     /// Decoder positions consumed so far.
     public private(set) var length = 0
     /// The decoder layer whose cross-attention weights `forward` keeps (nil: none).

@@ -44,7 +44,9 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         for (i, ids) in sources.enumerated() {
             embed(weights.encoder, ids: ids, start: 0, into: x.data + i * s * d)
         }
-        return try runEncoder(x, batches: b, length: s, lengths: lengths)
+        var output = try runEncoder(x, batches: b, length: s, lengths: lengths)
+        output.sourceIds = sources
+        return output
     }
 
     /// Whether the encoder reads audio features (Whisper) instead of token ids.
@@ -228,6 +230,8 @@ public struct EncoderOutput: @unchecked Sendable {
     public let memory: Tensor
     /// Valid length of each source.
     public let lengths: [Int]
+    /// The token ids encoded, per source (nil for audio features).
+    public internal(set) var sourceIds: [[Int]]? = nil
 }
 
 /// A runtime failure of a model (bad ids, sequences too long); the file is not at fault.

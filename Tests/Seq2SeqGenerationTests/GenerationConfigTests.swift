@@ -91,7 +91,6 @@ final class GenerationConfigTests: XCTestCase {
             (#"{"force_words_ids": [[5]]}"#, "force_words_ids"),
             (#"{"constraints": []}"#, "constraints"),
             (#"{"penalty_alpha": 0.6, "top_k": 4}"#, "penalty_alpha"),
-            (#"{"encoder_no_repeat_ngram_size": 3}"#, "encoder_no_repeat_ngram_size"),
             (#"{"encoder_repetition_penalty": 1.2}"#, "encoder_repetition_penalty"),
             (#"{"sequence_bias": [[[5], 1.0]]}"#, "sequence_bias"),
             (#"{"typical_p": 0.9}"#, "typical_p"),
@@ -109,5 +108,7 @@ final class GenerationConfigTests: XCTestCase {
         XCTAssertTrue(c.renormalizeLogits)
         XCTAssertTrue(c.removeInvalidValues)
         XCTAssertEqual(c.exponentialDecayLengthPenalty, .init(start: 4, factor: 1.5))
+        XCTAssertEqual(c.encoderNoRepeatNgramSize, 0)
+        XCTAssertEqual(try GenerationConfig(json: parse(#"{"encoder_no_repeat_ngram_size": 3}"#), modelConfig: [:]).encoderNoRepeatNgramSize, 3)
     }
 }

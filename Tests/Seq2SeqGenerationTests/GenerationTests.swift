@@ -101,6 +101,30 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(result[0][0].ids, [2, 2, 3, 2, 4])
     }
 
+    func testEncoderNoRepeatNgramBansEachSourcesNgrams() throws {
+        // Prefers 2, then 3, then 4 (after 3, 2 even more). Source 0 holds the bigram "2 2", source 1 "2 3".
+        let script: (Int, [Int]) -> [Float] = { _, ids in
+            if ids.count == 1 { return logits([0.01, 0.01, 0.6, 0.2, 0.18]) }
+            return ids.last == 3 ? logits([0.01, 0.01, 0.7, 0.1, 0.18]) : logits([0.01, 0.01, 0.5, 0.3, 0.18])
+        }
+        for beams in [1, 3] {
+            let session = ScriptedSession(sources: 2, vocabulary: 5, script: script)
+            session.sourceIds = [[2, 2, 1], [2, 3, 1]]
+            let result = try Generator(config: config { $0.encoderNoRepeatNgramSize = 2; $0.maxNewTokens = 4; $0.numBeams = beams })
+                .generate(session: session)
+            XCTAssertEqual(result[0][0].ids, [2, 3, 2, 3], "beams \(beams): after 2 comes 3, not 2")
+            XCTAssertEqual(result[1][0].ids, [2, 2, 2, 2], "beams \(beams): 2 2 is allowed, 2 3 is not")
+        }
+        // Size 1 bans every source token; without source ids the setting has nothing to act on.
+        let session = ScriptedSession(sources: 1, vocabulary: 5, script: script)
+        session.sourceIds = [[2, 1]]
+        let banned = try Generator(config: config { $0.encoderNoRepeatNgramSize = 1; $0.maxNewTokens = 3 }).generate(session: session)
+        XCTAssertEqual(banned[0][0].ids, [3, 4, 3])
+        let unread = try Generator(config: config { $0.encoderNoRepeatNgramSize = 1; $0.maxNewTokens = 3 })
+            .generate(session: ScriptedSession(sources: 1, vocabulary: 5, script: script))
+        XCTAssertEqual(unread[0][0].ids, [2, 2, 2])
+    }
+
     func testRepetitionPenaltyMath() throws {
         // Logits after [0, 2]: token 2 (seen, positive) is divided, token 0 (seen, negative) multiplied.
         let raw: [Float] = [-1, 0.5, 3, 2.8, 0]

@@ -14,6 +14,8 @@ final class ScriptedSession: DecoderSession {
     private(set) var stepRowCounts: [Int] = []
     /// Every `reorder` argument.
     private(set) var reorders: [[Int]] = []
+    /// The sources' ids, for rules that read them (nil: none).
+    var sourceIds: [[Int]]?
 
     init(sources: Int, vocabulary: Int, script: @escaping (Int, [Int]) -> [Float]) {
         sourceCount = sources
