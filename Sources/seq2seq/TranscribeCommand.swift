@@ -15,7 +15,7 @@ struct TranscribeCommand: ParsableCommand {
     @Option(name: .long, help: "Spoken language code (default: detect; English for .en models).") var language: String?
     @Option(name: .long, help: "transcribe or translate (to English).") var task = "transcribe"
     @Option(name: .long, help: "Beam size (1: greedy).") var beamSize = 5
-    @Option(name: .long, help: "Output format: txt, json, srt or vtt.") var format = "txt"
+    @Option(name: .long, help: "Output format: txt, json, srt, vtt, or all (the four files together, with --output-dir).") var format = "txt"
     @Flag(name: .long, help: "Word start and end times (json output).") var wordTimestamps = false
     @Option(name: .long, help: "Write NAME.FORMAT for each input into this folder instead of standard output.")
     var outputDir: String?
@@ -32,7 +32,8 @@ struct TranscribeCommand: ParsableCommand {
 
     func validate() throws {
         if WhisperTask(rawValue: task) == nil { throw ValidationError("--task must be transcribe or translate") }
-        if TranscriptFormat(rawValue: format) == nil { throw ValidationError("--format must be txt, json, srt or vtt") }
+        if TranscriptFormat(rawValue: format) == nil && format != "all" { throw ValidationError("--format must be txt, json, srt, vtt or all") }
+        if format == "all" && outputDir == nil { throw ValidationError("--format all writes four files a recording: give --output-dir") }
         if beamSize < 1 { throw ValidationError("--beam-size must be at least 1") }
         if let sampleRate, sampleRate < 1 { throw ValidationError("--sample-rate must be positive") }
         if audio.isEmpty { throw ValidationError("give at least one audio file") }
@@ -55,8 +56,8 @@ struct TranscribeCommand: ParsableCommand {
                 return t
             }
         }
-        let format = TranscriptFormat(rawValue: self.format) ?? .txt
-        let outputs = try outputFiles(format: format)
+        let formats = self.format == "all" ? TranscriptFormat.allCases : [TranscriptFormat(rawValue: self.format) ?? .txt]
+        let outputs = try formats.map { try outputFiles(format: $0) }
         if let outputDir { try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true) }
         let transcriber: Transcriber
         do {
@@ -80,13 +81,15 @@ struct TranscribeCommand: ParsableCommand {
                 failed.append(path)
                 continue
             }
-            let text = format.render(result, file: path)
-            if let output = outputs?[index] {
-                try Data(text.utf8).write(to: output)
-            } else {
-                // Several files to standard output: each under a header naming it.
-                let header = audio.count > 1 && format != .json ? "==> \(path) <==\n" : ""
-                FileHandle.standardOutput.write(Data((header + text + (header.isEmpty ? "" : "\n")).utf8))
+            for (format, files) in zip(formats, outputs) {
+                let text = format.render(result, file: path)
+                if let output = files?[index] {
+                    try Data(text.utf8).write(to: output)
+                } else {
+                    // Several files to standard output: each under a header naming it.
+                    let header = audio.count > 1 && format != .json ? "==> \(path) <==\n" : ""
+                    FileHandle.standardOutput.write(Data((header + text + (header.isEmpty ? "" : "\n")).utf8))
+                }
             }
         }
         if !failed.isEmpty {

@@ -161,3 +161,36 @@ extension TranscribeCLITests {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/x.txt").path))
     }
 }
+
+extension TranscribeCLITests {
+    /// faster-whisper's segment fields in JSON, and `--format all` writing the four files at once.
+    func testJSONCarriesFasterWhisperFieldsAndFormatAllWritesFourFiles() throws {
+        var wav = Data("RIFF".utf8)
+        func u32(_ v: Int) { withUnsafeBytes(of: UInt32(v).littleEndian) { wav.append(contentsOf: $0) } }
+        func u16(_ v: Int) { withUnsafeBytes(of: UInt16(v).littleEndian) { wav.append(contentsOf: $0) } }
+        // A 440 Hz tone: not silence, so a segment is decoded.
+        let samples = (0..<32_000).map { Int16(8000 * sin(2 * Double.pi * 440 * Double($0) / 16_000)) }
+        u32(36 + 64_000); wav += Data("WAVEfmt ".utf8); u32(16); u16(1); u16(1); u32(16_000); u32(32_000); u16(2); u16(16)
+        wav += Data("data".utf8); u32(64_000)
+        samples.forEach { u16(Int(UInt16(bitPattern: $0))) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("all-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let audio = folder.appendingPathComponent("tone.wav")
+        try wav.write(to: audio)
+        let json = try runCLI(["transcribe", "--model", whisper.path, "--quiet", "--no-skip-silence", "--format", "json", audio.path])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        for key in ["file", "language", "language_probability", "duration", "segments", "text"] { XCTAssertNotNil(record[key], key) }
+        for segment in record["segments"] as? [[String: Any]] ?? [] {
+            for key in ["id", "seek", "start", "end", "text", "tokens", "temperature", "avg_logprob", "compression_ratio", "no_speech_prob"] {
+                XCTAssertNotNil(segment[key], "segment lacks \(key)")
+            }
+        }
+        let out = folder.appendingPathComponent("out")
+        let all = try runCLI(["transcribe", "--model", whisper.path, "--quiet", "--format", "all", "--output-dir", out.path, audio.path])
+        XCTAssertEqual(all.status, 0, all.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted(), ["tone.json", "tone.srt", "tone.txt", "tone.vtt"])
+        XCTAssertEqual(try runCLI(["transcribe", "--model", whisper.path, "--format", "all", audio.path]).status, 2)
+    }
+}

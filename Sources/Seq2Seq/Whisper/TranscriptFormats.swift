@@ -6,7 +6,9 @@ import Foundation
 public enum TranscriptFormat: String, Sendable, CaseIterable {
     /// One line per segment.
     case txt
-    /// `{"text","language","segments":[{"start","end","text","words"?}]}`.
+    /// `{"duration","file"?,"language","language_probability","segments":[{"avg_logprob",
+    /// "compression_ratio","end","id","no_speech_prob","seek","start","temperature","text",
+    /// "tokens","words"?}],"text"}` (faster-whisper's fields, keys sorted).
     case json
     /// SubRip subtitles.
     case srt
@@ -43,9 +45,14 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
     }
 
     private static func json(_ t: Transcription, file: String?) -> String {
-        func number(_ x: Double) -> Any { Double(String(format: "%.3f", x)) ?? x }
+        func number(_ x: Double, _ digits: Int = 3) -> Any { Double(String(format: "%.\(digits)f", x)) ?? x }
         let segments: [[String: Any]] = t.segments.map { s in
-            var record: [String: Any] = ["start": number(s.start), "end": number(s.end), "text": s.text]
+            // faster-whisper's Segment fields.
+            var record: [String: Any] = ["id": s.id, "seek": s.seek, "start": number(s.start), "end": number(s.end), "text": s.text,
+                                         "tokens": s.tokens, "temperature": number(Double(s.temperature), 2),
+                                         "avg_logprob": number(Double(s.averageLogProb), 4),
+                                         "compression_ratio": number(Double(s.compressionRatio), 4),
+                                         "no_speech_prob": number(Double(s.noSpeechProb), 4)]
             if let words = s.words {
                 record["words"] = words.map { w -> [String: Any] in
                     ["word": w.word, "start": number(w.start), "end": number(w.end),
@@ -54,7 +61,8 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
             }
             return record
         }
-        var object: [String: Any] = ["text": t.text, "language": t.language, "segments": segments]
+        var object: [String: Any] = ["text": t.text, "language": t.language, "language_probability": number(Double(t.languageProbability), 4),
+                                     "duration": number(t.duration), "segments": segments]
         if let file { object["file"] = file }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
