@@ -99,6 +99,14 @@ CASES = [
     ("beam4_forced_bos_eos", {"num_beams": 4, "num_return_sequences": 2, "forced_bos_token_id": 6,
                               "forced_eos_token_id": 1, "max_length": 8}),
     ("beam4_prefix", {"num_beams": 4, "num_return_sequences": 2, "decoder_prefix": [5]}),
+    # opus-mt's generation settings: banned pad, forced EOS, renormalized beam scores.
+    ("beam4_renormalize_bad_words_forced_eos", {"num_beams": 4, "num_return_sequences": 2, "renormalize_logits": True,
+                                                "bad_words_ids": [[3]], "forced_eos_token_id": 1, "max_length": 9}),
+    ("greedy_renormalize", {"renormalize_logits": True, "bad_words_ids": [[3]]}),
+    ("greedy_exponential_decay", {"exponential_decay_length_penalty": [3, 1.5]}),
+    ("beam4_exponential_decay", {"num_beams": 4, "num_return_sequences": 2, "exponential_decay_length_penalty": [2, 1.3]}),
+    ("beam4_remove_invalid_values", {"num_beams": 4, "num_return_sequences": 2, "bad_words_ids": [[3]],
+                                     "remove_invalid_values": True}),
 ]
 
 

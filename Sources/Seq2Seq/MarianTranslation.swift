@@ -21,10 +21,13 @@ extension MarianNativeModel {
     /// Translates each source (ids ending with `</s>`) on its own with the folder's options;
     /// returns the output ids (ending with `</s>` when the model produced it).
     public func translate(sources: [[Int]], useShortlist: Bool = true, options override: GenerationConfig? = nil) throws -> [[Int]] {
-        try sources.map { source in
-            let decoder = makeDecoder(for: try encode([source]), sources: [source], useShortlist: useShortlist)
-            let config = override ?? generationConfig(sourceLength: source.count)
-            return try Generator(config: config).generate(session: decoder)[0][0].ids
-        }
+        try sources.map { try bestHypothesis(source: $0, useShortlist: useShortlist, options: override).ids }
+    }
+
+    /// The best hypothesis for one source (ids ending with `</s>`), with its score.
+    public func bestHypothesis(source: [Int], useShortlist: Bool = true, options override: GenerationConfig? = nil) throws -> Hypothesis {
+        let decoder = makeDecoder(for: try encode([source]), sources: [source], useShortlist: useShortlist)
+        let config = override ?? generationConfig(sourceLength: source.count)
+        return try Generator(config: config).generate(session: decoder)[0][0]
     }
 }

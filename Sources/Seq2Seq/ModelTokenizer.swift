@@ -25,6 +25,12 @@ public struct ModelTokenizer: @unchecked Sendable {
         }
         if manager.fileExists(atPath: file("tokenizer.json").path) {
             let t = try HuggingFaceTokenizer(contentsOf: file("tokenizer.json"))
+            if MarianNativeModel.isMarianFolder(directory) {
+                // Marian's `</s>` is a plain vocabulary entry of the Firefox tokenizer.json, but
+                // the end of a sentence all the same: decoding skips it like a special token.
+                let target = SpecialSkipping(base: t, special: Set([t.id(for: "</s>")].compactMap { $0 }))
+                return ModelTokenizer(source: t, target: target, tokenizerClass: tokenizerClass, description: "tokenizer.json (Marian)")
+            }
             return ModelTokenizer(source: t, target: t, tokenizerClass: tokenizerClass, description: "tokenizer.json")
         }
         if manager.fileExists(atPath: file("source.spm").path) {
@@ -53,4 +59,18 @@ public struct ModelTokenizer: @unchecked Sendable {
         guard let eos = source.id(for: "</s>") else { return body + [code] }
         return body + [eos, code]
     }
+}
+
+/// A tokenizer whose decoding also skips `special` ids when special tokens are skipped.
+private struct SpecialSkipping: Tokenizer {
+    let base: Tokenizer
+    let special: Set<Int>
+
+    var vocabularySize: Int { base.vocabularySize }
+    func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] { try base.encode(text, addSpecialTokens: addSpecialTokens) }
+    func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
+        base.decode(skipSpecialTokens ? ids.filter { !special.contains($0) } : ids, skipSpecialTokens: skipSpecialTokens)
+    }
+    func token(for id: Int) -> String? { base.token(for: id) }
+    func id(for token: String) -> Int? { base.id(for: token) }
 }

@@ -1,7 +1,7 @@
 // Text in, text out: tokenize, batch by length, generate, decode in input order — the
 // `translate` and `summarize` pipelines, with the cross-attention of each result on request.
 //
-//     let translator = try Translator(model: URL(fileURLWithPath: "models/opus-mt-en-de"))
+//     let translator = try Translator(directory: URL(fileURLWithPath: "models/opus-mt-en-de"))
 //     let results = try await translator.translate(["The green house."])
 //     print(results[0].text)
 import Foundation
@@ -30,6 +30,8 @@ public struct TranslationOptions: Sendable {
     /// Marian folders: translate a text of several sentences sentence by sentence (the models
     /// were trained on single sentences).
     public var splitSentences = true
+    /// Set by `translate` when its task is cancelled; checked between batches.
+    var cancellation: CancellationFlag?
 
     /// Options with every default.
     public init(beamSize: Int? = nil, maxLength: Int? = nil, batchSize: Int = 16) {
@@ -67,9 +69,12 @@ public final class Translator: @unchecked Sendable {
     public let directory: URL
     /// Its tokenizer.
     public let tokenizer: ModelTokenizer
+    /// The language codes it accepts and how they reach it.
+    public let languages: ModelLanguages
 
-    /// Loads a model folder that has a tokenizer.
-    public convenience init(model url: URL) throws {
+    /// Loads a model folder that has a tokenizer (named as `Seq2SeqModel(directory:)` and
+    /// `Transcriber(directory:)` name theirs).
+    public convenience init(directory url: URL) throws {
         if MarianNativeModel.isMarianFolder(url) {
             try self.init(marian: try MarianNativeModel(directory: url), directory: url)
         } else {
@@ -79,12 +84,16 @@ public final class Translator: @unchecked Sendable {
 
     /// Wraps a loaded model; throws when it has no tokenizer.
     public init(_ model: Seq2SeqModel) throws {
+        guard !model.network.readsAudio else {
+            throw TranslationError("\(model.directory.path): a speech model (\(model.network.family)); use transcribe, or generate --input-features")
+        }
         guard let tokenizer = model.tokenizer else {
             throw ModelFileError(model.directory.path, "no tokenizer (tokenizer.json, source.spm/target.spm or spiece.model)")
         }
         backend = .huggingFace(model)
         directory = model.directory
         self.tokenizer = tokenizer
+        languages = ModelLanguages.of(model, tokenizer: tokenizer)
     }
 
     private init(marian: MarianNativeModel, directory: URL) throws {
@@ -96,11 +105,18 @@ public final class Translator: @unchecked Sendable {
         backend = .marian(marian)
         self.directory = directory
         self.tokenizer = tokenizer
+        languages = ModelLanguages.ofMarianFolder(directory)
     }
 
     /// The Hugging Face model, when the folder is one.
     public var model: Seq2SeqModel? {
         if case .huggingFace(let m) = backend { return m }
+        return nil
+    }
+
+    /// The Marian (Firefox Translations) model, when the folder is one.
+    public var marianModel: MarianNativeModel? {
+        if case .marian(let m) = backend { return m }
         return nil
     }
 
@@ -112,18 +128,44 @@ public final class Translator: @unchecked Sendable {
         }
     }
 
+    /// Loads a model folder that has a tokenizer.
+    @available(*, deprecated, renamed: "init(directory:)")
+    public convenience init(model url: URL) throws { try self.init(directory: url) }
+
     /// Translates (or summarizes, with a prefix) `texts`; results in input order.
+    ///
+    /// The work runs on a thread of its own, not on Swift's cooperative pool, and stops with
+    /// `CancellationError` at the next batch when the calling task is cancelled.
     public func translate(_ texts: [String], options: TranslationOptions = .init()) async throws -> [Translation] {
-        try run(texts, options: options)
+        let flag = CancellationFlag()
+        var options = options
+        options.cancellation = flag
+        let work = options
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    continuation.resume(with: Result { try self.run(texts, options: work) })
+                }
+            }
+        } onCancel: {
+            flag.cancel()
+        }
     }
 
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
+        try languages.check(source: options.sourceLanguage, target: options.targetLanguage)
         if case .marian = backend, options.splitSentences {
-            return try texts.map { try runSplitting($0, options: options) }
+            return try texts.map { text in
+                try options.cancellation?.check()
+                return try runSplitting(text, options: options)
+            }
         }
+        // opus-mt's multilingual models read the target as a `>>code<<` token before the text.
+        let prefix = options.prefix + (languages.mechanism == .targetTokens ? options.targetLanguage.map { ">>\($0)<< " } ?? "" : "")
+        let sourceCode = languages.mechanism == .languageTokens ? options.sourceLanguage : nil
         var sources = try texts.map { text in
-            text.isEmpty ? [] : try tokenizer.encodeSource(options.prefix + text, sourceLanguage: options.sourceLanguage)
+            text.isEmpty ? [] : try tokenizer.encodeSource(prefix + text, sourceLanguage: sourceCode)
         }
         if case .marian(let marian) = backend {  // Marian appends </s> itself; the folder's tokenizer.json does not
             sources = sources.map { $0.isEmpty || $0.last == marian.eosTokenId ? $0 : $0 + [marian.eosTokenId] }
@@ -161,6 +203,7 @@ public final class Translator: @unchecked Sendable {
         let order = sources.indices.filter { !sources[$0].isEmpty }.sorted { sources[$0].count > sources[$1].count }
         var start = 0
         while start < order.count {
+            try options.cancellation?.check()
             let batch = Array(order[start..<min(start + max(1, options.batchSize), order.count)])
             let hypotheses = try model.generate(sources: batch.map { sources[$0] }, options: config, batchSize: batch.count)
             for (k, i) in batch.enumerated() {
@@ -184,14 +227,15 @@ public final class Translator: @unchecked Sendable {
     /// factor), the options over them.
     private func runMarian(_ marian: MarianNativeModel, sources: [[Int]], options: TranslationOptions) throws -> [Translation] {
         try sources.map { source in
+            try options.cancellation?.check()
             guard !source.isEmpty else { return Translation(text: "", ids: [], score: nil) }
             var config = marian.generationConfig(sourceLength: source.count)
             if let b = options.beamSize { config.numBeams = b }
             if let n = options.maxLength { config.maxNewTokens = n }
             options.configure?(&config)
-            let ids = try marian.translate(sources: [source], useShortlist: options.useShortlist, options: config)[0]
-            let textIds = ids.last == marian.eosTokenId ? Array(ids.dropLast()) : ids  // </s> is no added token there
-            var result = Translation(text: tokenizer.target.decode(textIds, skipSpecialTokens: true), ids: ids, score: nil)
+            let best = try marian.bestHypothesis(source: source, useShortlist: options.useShortlist, options: config)
+            let ids = best.ids
+            var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: best.score)
             if let request = options.attention {
                 label(&result, source: source, attention: ids.isEmpty ? [] : try marian.crossAttention(source: source, target: ids, layer: request.layer))
             }
@@ -205,7 +249,7 @@ public final class Translator: @unchecked Sendable {
         config.numReturnSequences = 1
         config.numBeams = options.beamSize ?? (model.generationSetsBeams ? config.numBeams : 4)
         if let n = options.maxLength { config.maxNewTokens = n }
-        if let language = options.targetLanguage, tokenizer.tokenizerClass?.hasPrefix("MBart") == true {
+        if let language = options.targetLanguage, languages.mechanism == .languageTokens {
             guard let id = tokenizer.target.id(for: language) else {
                 throw ModelFileError(model.directory.path, "unknown target language code \"\(language)\"")
             }
@@ -233,5 +277,19 @@ extension Seq2SeqModel {
         if summarize { return prefix("summarization") ?? "summarize: " }
         if let s = sourceLanguage, let t = targetLanguage, let p = prefix("translation_\(s)_to_\(t)") { return p }
         return tasks.keys.sorted().first { $0.hasPrefix("translation_") }.flatMap(prefix)
+    }
+}
+
+/// A flag another thread sets to stop work at the next check.
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    /// Asks the work to stop.
+    func cancel() { lock.withLock { cancelled = true } }
+
+    /// Throws `CancellationError` once `cancel()` was called.
+    func check() throws {
+        if lock.withLock({ cancelled }) { throw CancellationError() }
     }
 }

@@ -83,6 +83,29 @@ public struct GenerationConfig: Sendable, Equatable {
     public var beginSuppressTokens: [Int]
     /// The model's `max_position_embeddings`, capping HF's default maximum length.
     public var maxPositionEmbeddings: Int?
+    /// Log-softmax the scores again after every other processor (HF `renormalize_logits`),
+    /// so beam scores stay log-probabilities after tokens were banned or forced.
+    public var renormalizeLogits: Bool = false
+    /// Replace NaN scores by 0 and infinities by the largest finite values (HF `remove_invalid_values`).
+    public var removeInvalidValues: Bool = false
+    /// Raise the EOS score exponentially once this many tokens were generated (HF
+    /// `exponential_decay_length_penalty` = (start, factor)).
+    public var exponentialDecayLengthPenalty: LengthDecay?
+
+    /// HF `exponential_decay_length_penalty`: from `start` generated tokens on, EOS scores grow
+    /// by |score| · (factor^n − 1) at the n-th token past the start.
+    public struct LengthDecay: Sendable, Equatable {
+        /// Generated tokens before the penalty starts.
+        public var start: Int
+        /// Growth factor per token past the start.
+        public var factor: Double
+
+        /// A decay starting after `start` generated tokens.
+        public init(start: Int, factor: Double) {
+            self.start = start
+            self.factor = factor
+        }
+    }
 
     /// Options with Hugging Face defaults, overridden by any argument given.
     public init(numBeams: Int = 1, numReturnSequences: Int = 1, lengthPenalty: Float = 1,
@@ -152,6 +175,44 @@ public struct GenerationConfig: Sendable, Equatable {
         suppressTokens = try reader.intOrInts("suppress_tokens") ?? []
         beginSuppressTokens = try reader.intOrInts("begin_suppress_tokens") ?? []
         maxPositionEmbeddings = try JSONFields(primary: modelConfig, fallback: [:]).int("max_position_embeddings")
+        renormalizeLogits = try reader.bool("renormalize_logits") ?? false
+        removeInvalidValues = try reader.bool("remove_invalid_values") ?? false
+        if let decay = try reader.numbers("exponential_decay_length_penalty") {
+            guard decay.count == 2, decay[0] == decay[0].rounded(), decay[0] >= 0, decay[1] > 0 else {
+                throw GenerationConfigError("generation option 'exponential_decay_length_penalty': expected [start, factor] with start >= 0 and factor > 0")
+            }
+            exponentialDecayLengthPenalty = LengthDecay(start: Int(decay[0]), factor: decay[1])
+        }
+        try Self.refuseUnsupported(reader)
+    }
+
+    /// Settings of `GenerationConfig` that change what is generated and are not implemented
+    /// here: refused, so a model never decodes differently from its reference without a word.
+    /// The first group moved out of transformers itself (Hub `custom_generate` code) in v5.
+    private static func refuseUnsupported(_ reader: JSONFields) throws {
+        let refusals: [(key: String, active: (JSONFields) throws -> Bool, reason: String)] = [
+            ("num_beam_groups", { try ($0.int("num_beam_groups") ?? 1) > 1 }, "diverse (group) beam search is not supported; transformers 5 moved it out of the library too"),
+            ("diversity_penalty", { try ($0.float("diversity_penalty") ?? 0) != 0 }, "diverse (group) beam search is not supported"),
+            ("constraints", { $0.isSet("constraints") }, "constrained beam search is not supported"),
+            ("force_words_ids", { $0.isSet("force_words_ids") }, "constrained beam search is not supported"),
+            ("penalty_alpha", { try ($0.float("penalty_alpha") ?? 0) > 0 && ($0.int("top_k") ?? 50) > 1 }, "contrastive search is not supported"),
+            ("dola_layers", { $0.isSet("dola_layers") }, "DoLa decoding is not supported"),
+            ("encoder_no_repeat_ngram_size", { try ($0.int("encoder_no_repeat_ngram_size") ?? 0) > 0 }, "banning n-grams of the source is not supported"),
+            ("encoder_repetition_penalty", { try ($0.float("encoder_repetition_penalty") ?? 1) != 1 }, "penalising source tokens is not supported"),
+            ("sequence_bias", { $0.isSet("sequence_bias") }, "sequence biases are not supported"),
+            ("guidance_scale", { try ($0.float("guidance_scale") ?? 1) != 1 }, "classifier-free guidance is not supported"),
+            ("typical_p", { try ($0.float("typical_p") ?? 1) < 1 }, "typical sampling is not supported"),
+            ("epsilon_cutoff", { try ($0.float("epsilon_cutoff") ?? 0) > 0 }, "epsilon sampling is not supported"),
+            ("eta_cutoff", { try ($0.float("eta_cutoff") ?? 0) > 0 }, "eta sampling is not supported"),
+            ("min_p", { $0.isSet("min_p") }, "min-p sampling is not supported"),
+            ("top_h", { $0.isSet("top_h") }, "top-h sampling is not supported"),
+            ("watermarking_config", { $0.isSet("watermarking_config") }, "watermarking is not supported"),
+            ("stop_strings", { $0.isSet("stop_strings") }, "stop strings are not supported"),
+            ("max_time", { $0.isSet("max_time") }, "a time limit would make output depend on the machine's speed"),
+        ]
+        for r in refusals where try r.active(reader) {
+            throw GenerationConfigError("generation option '\(r.key)': \(r.reason)")
+        }
     }
 }
 
@@ -251,6 +312,22 @@ private struct JSONFields {
         return ids.first
     }
 
+    /// Whether `key` holds a value other than `null`.
+    func isSet(_ key: String) -> Bool { value(key) != nil }
+
+    /// A list of numbers (`[start, factor]` pairs and the like).
+    func numbers(_ key: String) throws -> [Double]? {
+        guard let v = value(key) else { return nil }
+        guard let list = v as? [Any] else { throw fail(key, "a list of numbers", v) }
+        return try list.map { item in
+            switch Self.scalar(item) {
+            case .int(let i)?: return Double(i)
+            case .double(let d)?: return d
+            default: throw fail(key, "a list of numbers", v)
+            }
+        }
+    }
+
     func intRows(_ key: String) throws -> [[Int]]? {
         guard let v = value(key) else { return nil }
         guard let rows = v as? [Any] else { throw fail(key, "a list of lists of integers", v) }
@@ -262,4 +339,9 @@ private struct JSONFields {
             }
         }
     }
+}
+
+extension GenerationConfigError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

@@ -172,6 +172,37 @@ final class TopP: LogitsProcessor {
     }
 }
 
+/// HF `LogitNormalization`: the row log-softmaxed again (beam scores stay log-probabilities
+/// after other processors banned or forced tokens).
+struct LogitNormalization: LogitsProcessor {
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) { RowMath.logSoftmax(scores) }
+}
+
+/// HF `InfNanRemoveLogitsProcessor`: NaN → 0, ±inf → the largest finite value of that sign.
+struct InfNanRemove: LogitsProcessor {
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        for i in scores.indices {
+            if scores[i].isNaN { scores[i] = 0 } else if scores[i].isInfinite { scores[i] = scores[i] > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude }
+        }
+    }
+}
+
+/// HF `ExponentialDecayLengthPenalty`: once the row is longer than `start` (prompt included),
+/// each EOS score s gains |s| · (factor^(length − start) − 1); non-finite scores are left alone.
+struct ExponentialDecayLengthPenalty: LogitsProcessor {
+    let start: Int
+    let factor: Double
+    let eosTokenIds: [Int]
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+        guard ids.count > start else { return }
+        let growth = Float(pow(factor, Double(ids.count - start)) - 1)
+        for eos in eosTokenIds where eos >= 0 && eos < scores.count && scores[eos].isFinite {
+            scores[eos] += abs(scores[eos]) * growth
+        }
+    }
+}
+
 /// The processors of one `generate` call, in HF order, and the per-row entry point.
 struct LogitsProcessorList {
     private(set) var processors: [LogitsProcessor] = []
@@ -181,7 +212,11 @@ struct LogitsProcessorList {
     ///   - promptLength: decoder prompt length (start token plus forced prefix).
     ///   - maxLength, minLength: the resolved absolute lengths.
     init(config c: GenerationConfig, promptLength: Int, maxLength: Int, minLength: Int, extra: [LogitsProcessor] = []) {
-        defer { processors += extra }
+        defer {
+            processors += extra
+            // HF: "`LogitNormalization` should always be the last logit processor".
+            if c.renormalizeLogits { processors.append(LogitNormalization()) }
+        }
         if c.repetitionPenalty != 1 { processors.append(RepetitionPenalty(penalty: c.repetitionPenalty)) }
         if c.noRepeatNgramSize > 0 { processors.append(NoRepeatNGram(size: c.noRepeatNgramSize)) }
         if !c.badWordsIds.isEmpty { processors.append(NoBadWords(sequences: c.badWordsIds, eosTokenIds: c.eosTokenIds)) }
@@ -190,6 +225,10 @@ struct LogitsProcessorList {
         }
         if let bos = c.forcedBosTokenId { processors.append(ForcedBOS(token: bos)) }
         if let eos = c.forcedEosTokenId { processors.append(ForcedEOS(maxLength: maxLength, token: eos)) }
+        if c.removeInvalidValues { processors.append(InfNanRemove()) }
+        if let decay = c.exponentialDecayLengthPenalty, !c.eosTokenIds.isEmpty {
+            processors.append(ExponentialDecayLengthPenalty(start: decay.start + promptLength, factor: decay.factor, eosTokenIds: c.eosTokenIds))
+        }
         if !c.suppressTokens.isEmpty { processors.append(SuppressTokens(tokens: c.suppressTokens)) }
         if !c.beginSuppressTokens.isEmpty {
             let begin = promptLength > 1 || c.forcedBosTokenId == nil ? promptLength : promptLength + 1

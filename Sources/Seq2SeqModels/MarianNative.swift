@@ -107,6 +107,12 @@ public final class MarianNativeModel: @unchecked Sendable {
     /// Vocabulary size V.
     public var vocabularySize: Int { spec.vocabularySize }
 
+    /// Numbers stored in the model file (every item but the config).
+    public var parameterCount: Int { base.parameterCount }
+
+    /// The stored element types of the weights (`F32`, `intgemm8`, …).
+    public var weightDTypes: Set<String> { base.sourceDTypes }
+
     /// Runs the encoder over `sources` (ids ending with `</s>`) → memory [B, S, D].
     public func encode(_ sources: [[Int]]) throws -> EncoderOutput { try base.encode(sources) }
 

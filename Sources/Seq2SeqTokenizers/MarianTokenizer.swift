@@ -1,44 +1,74 @@
-// MarianMT's tokenizer as transformers' `MarianTokenizer` (models/marian/tokenization_marian.py)
-// builds it: SentencePiece pieces from `source.spm`, ids from the shared `vocab.json`, `</s>`
-// appended; decoding maps ids back to pieces and joins them with `target.spm`'s rules.
+// MarianMT's tokenizer as transformers' `MarianTokenizer` (models/marian/tokenization_marian.py,
+// v5.24) builds it: SentencePiece pieces from `source.spm` mapped through `vocab.json`, a
+// leading `>>xx<<` language code kept whole, `</s>` appended. Decoding maps ids back to pieces
+// through `vocab.json` (or `target_vocab.json` with `separate_vocabs`) — whose order is
+// Marian's, not the SentencePiece models' — and joins them with `decode_pieces` of the source
+// model (the target model with separate vocabularies): pieces that model lacks are written as
+// they are, special tokens as their text followed by a space.
 import Foundation
 
-/// A Marian folder's tokenizer: source and target SentencePiece models over one `vocab.json`.
+/// A Marian folder's tokenizer: source and target SentencePiece models over `vocab.json`.
 public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
     private let source: SentencePieceTokenizer
-    private let target: SentencePieceTokenizer
+    /// The model whose `decode_pieces` joins decoded pieces.
+    private let joiner: SentencePieceTokenizer
     private let ids: [String: Int]
+    /// Id → piece of the decoding side (`vocab.json`, or `target_vocab.json`).
     private let pieces: [Int: String]
-    private let special: Set<Int>
+    /// The special tokens' strings (`</s>`, `<unk>`, `<pad>`).
+    private let specialTokens: Set<String>
+    private let specialIDs: Set<Int>
     /// Id of `</s>`.
     public let eosID: Int
     /// Id of `<unk>`.
     public let unknownID: Int
 
-    /// Loads `source.spm`, `target.spm` and `vocab.json` from `directory`.
+    /// Loads `source.spm`, `target.spm`, `vocab.json` and, when `tokenizer_config.json` says
+    /// `separate_vocabs`, `target_vocab.json` from `directory`.
     public init(directory: URL) throws {
-        source = try SentencePieceTokenizer(contentsOf: directory.appendingPathComponent("source.spm"))
-        target = try SentencePieceTokenizer(contentsOf: directory.appendingPathComponent("target.spm"))
-        let vocabURL = directory.appendingPathComponent("vocab.json")
-        guard let data = try? Data(contentsOf: vocabURL) else { throw TokenizerError(vocabURL.path, "cannot read") }
+        let file = { (name: String) in directory.appendingPathComponent(name) }
+        source = try SentencePieceTokenizer(contentsOf: file("source.spm"))
+        let target = try SentencePieceTokenizer(contentsOf: file("target.spm"))
+        let config = try Self.tokenizerConfig(file("tokenizer_config.json"))
+        let separate = config["separate_vocabs"] as? Bool ?? false
+        let ids = try Self.vocabulary(file("vocab.json"))
+        let decoding = separate ? try Self.vocabulary(file("target_vocab.json")) : ids
+        self.ids = ids
+        joiner = separate ? target : source
+        pieces = Dictionary(decoding.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        guard let eos = ids["</s>"], let unk = ids["<unk>"] else {
+            throw TokenizerError(file("vocab.json").path, "no </s> or <unk> in the vocabulary")
+        }
+        eosID = eos
+        unknownID = unk
+        let special: Set<String> = ["</s>", "<unk>", "<pad>"]
+        specialTokens = special
+        specialIDs = Set(special.compactMap { ids[$0] })
+    }
+
+    /// A `piece → id` JSON object.
+    private static func vocabulary(_ url: URL) throws -> [String: Int] {
+        guard let data = try? Data(contentsOf: url) else { throw TokenizerError(url.path, "cannot read") }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TokenizerError(vocabURL.path, "not a JSON object of piece → id")
+            throw TokenizerError(url.path, "not a JSON object of piece → id")
         }
         var ids: [String: Int] = [:]
         for (piece, value) in object {
             guard let n = value as? NSNumber, type(of: n) != type(of: NSNumber(value: true)), n.intValue >= 0 else {
-                throw TokenizerError(vocabURL.path, "the id of \"\(piece)\" is not a non-negative integer")
+                throw TokenizerError(url.path, "the id of \"\(piece)\" is not a non-negative integer")
             }
             ids[piece] = n.intValue
         }
-        guard let eos = ids["</s>"], let unk = ids["<unk>"] else {
-            throw TokenizerError(vocabURL.path, "no </s> or <unk> in the vocabulary")
+        return ids
+    }
+
+    /// `tokenizer_config.json` as an object; empty when the folder has none.
+    private static func tokenizerConfig(_ url: URL) throws -> [String: Any] {
+        guard let data = try? Data(contentsOf: url) else { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw TokenizerError(url.path, "not a JSON object")
         }
-        self.ids = ids
-        pieces = Dictionary(ids.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        eosID = eos
-        unknownID = unk
-        special = Set(["</s>", "<unk>", "<pad>"].compactMap { ids[$0] })
+        return object
     }
 
     /// Largest id + 1.
@@ -52,47 +82,51 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
         // segmented on its own (as transformers' added-token split does).
         while !rest.isEmpty {
             var next: (token: String, range: Range<Substring.Index>)?
-            for token in specialStrings {
+            for token in specialTokens where ids[token] != nil {
                 guard let range = rest.range(of: token) else { continue }
                 if let best = next, best.range.lowerBound < range.lowerBound
                     || (best.range.lowerBound == range.lowerBound && best.token.count >= token.count) { continue }
                 next = (token, range)
             }
             guard let (token, range) = next else {
-                out += source.pieces(String(rest)).map { ids[$0] ?? unknownID }
+                out += segment(rest)
                 break
             }
-            if range.lowerBound > rest.startIndex {
-                out += source.pieces(String(rest[..<range.lowerBound])).map { ids[$0] ?? unknownID }
-            }
+            if range.lowerBound > rest.startIndex { out += segment(rest[..<range.lowerBound]) }
             out.append(ids[token] ?? unknownID)
             rest = rest[range.upperBound...]
         }
         return addSpecialTokens ? out + [eosID] : out
     }
 
-    /// The special tokens' strings, as they may appear in text.
-    private var specialStrings: [String] { special.compactMap { pieces[$0] } }
+    /// `_tokenize` of one stretch without special tokens: a leading `>>xx<<` language code
+    /// as one token, the rest SentencePiece pieces.
+    private func segment(_ text: Substring) -> [Int] {
+        var rest = text
+        var out: [Int] = []
+        if rest.hasPrefix(">>"), let end = rest.range(of: "<<") {
+            out.append(ids[String(rest[..<end.upperBound])] ?? unknownID)
+            rest = rest[end.upperBound...]
+        }
+        return out + source.pieces(String(rest)).map { ids[$0] ?? unknownID }
+    }
 
-    /// Pieces of `ids` joined by the target model (special tokens dropped when asked).
+    /// Text of `ids` as transformers' `decode`: pieces joined by `decode_pieces`, kept special
+    /// tokens written followed by a space, "▁" turned into spaces, the ends trimmed.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
         var out = ""
-        var run: [Int] = []
-        func flush() {
-            if !run.isEmpty { out += target.decode(run, skipSpecialTokens: false) }
-            run.removeAll()
-        }
+        var run: [String] = []
         for id in ids {
-            if skipSpecialTokens && special.contains(id) { continue }
-            guard let piece = pieces[id] else { continue }
-            if special.contains(id) {  // kept special tokens are written as they are, then a space
-                flush()
-                out += piece + " "
+            if skipSpecialTokens && specialIDs.contains(id) { continue }
+            let piece = pieces[id] ?? joiner.token(for: id).flatMap { $0.isEmpty ? nil : $0 } ?? "<unk>"
+            if specialTokens.contains(piece) {
+                out += joiner.decode(pieces: run) + piece + " "
+                run.removeAll()
             } else {
-                run.append(target.id(for: piece) ?? target.unknownID)
+                run.append(piece)
             }
         }
-        flush()
+        out += joiner.decode(pieces: run)
         return out.replacingOccurrences(of: "\u{2581}", with: " ").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -89,7 +89,7 @@ struct EvaluateCommand: ParsableCommand {
     /// Loads the model folder (after setting the thread pool).
     private func load(_ url: URL) throws -> LoadedModel {
         if let threads { ThreadPool.configure(threads: threads) }
-        if MarianNativeModel.isMarianFolder(url) { return .text(try Translator(model: url)) }
+        if MarianNativeModel.isMarianFolder(url) { return .text(try Translator(directory: url)) }
         let loaded = try Seq2SeqModel(directory: url)
         return loaded.network.readsAudio ? .speech(try Transcriber(model: loaded)) : .text(try Translator(loaded))
     }
@@ -115,29 +115,29 @@ struct EvaluateCommand: ParsableCommand {
 
     private func report(_ metric: Metric, outputs: [String], references: [[String]]) throws {
         let line: String
-        var record: [String: Any]
+        var record: JSONObject
         switch metric {
         case .bleu:
             let s = try BLEU().corpusScore(hypotheses: outputs, references: references)
             line = s.description
-            record = ["name": "BLEU", "score": s.score, "precisions": s.precisions, "counts": s.counts, "totals": s.totals,
-                      "bp": s.brevityPenalty, "ratio": s.ratio, "hyp_len": s.hypothesisLength, "ref_len": s.referenceLength]
+            record = JSONObject(["name": "BLEU", "score": s.score, "precisions": s.precisions, "counts": s.counts, "totals": s.totals,
+                      "bp": s.brevityPenalty, "ratio": s.ratio, "hyp_len": s.hypothesisLength, "ref_len": s.referenceLength])
         case .chrf, .chrfPlusPlus:
             let s = try (metric == .chrf ? ChrF() : ChrF.plusPlus).corpusScore(hypotheses: outputs, references: references)
             line = s.description
-            record = ["name": s.name, "score": s.score, "char_order": s.characterOrder, "word_order": s.wordOrder, "beta": s.beta]
+            record = JSONObject(["name": s.name, "score": s.score, "char_order": s.characterOrder, "word_order": s.wordOrder, "beta": s.beta])
         case .wer:
             let s = try WordErrorRate(normalize: normalize).corpusScore(hypotheses: outputs, references: references[0])
             line = s.description
-            record = ["name": "WER", "score": s.score, "wer": s.errorRate, "substitutions": s.substitutions,
+            record = JSONObject(["name": "WER", "score": s.score, "wer": s.errorRate, "substitutions": s.substitutions,
                       "deletions": s.deletions, "insertions": s.insertions, "hits": s.hits,
-                      "ref_words": s.referenceWords, "hyp_words": s.hypothesisWords, "normalized": normalize]
+                      "ref_words": s.referenceWords, "hyp_words": s.hypothesisWords, "normalized": normalize])
         }
         guard json else { return print(line) }
-        record["metric"] = metric.rawValue
-        record["line"] = line
-        record["segments"] = outputs.count
-        record["references"] = references.count
-        try printJSON(record)
+        record.append("metric", metric.rawValue)
+        record.append("line", line)
+        record.append("segments", outputs.count)
+        record.append("references", references.count)
+        printJSON(record)
     }
 }

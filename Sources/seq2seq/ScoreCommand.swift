@@ -31,8 +31,8 @@ struct ScoreCommand: ParsableCommand {
         try checkIds([target], vocabulary: model.network.targetVocabularySize, what: targetIds == nil ? "--target" : "--target-ids")
         let scores = try model.score(source: source, target: target)
         if json {
-            try printJSON(["token_log_probs": scores.tokenLogProbs.map(jsonNumber), "log_prob": jsonNumber(scores.logProb),
-                           "ids": scores.ids])
+            printJSON(JSONObject(["token_log_probs": scores.tokenLogProbs.map(jsonNumber), "log_prob": jsonNumber(scores.logProb),
+                                  "ids": scores.ids]))
         } else {
             print(scores.logProb)
         }

@@ -35,7 +35,7 @@ struct TextToTextOptions: ParsableArguments {
     /// Runs the pipeline and prints one line (or JSON object) per input, in input order.
     func run(summarize: Bool) throws {
         if let threads = modelOptions.threads { ThreadPool.configure(threads: threads) }
-        let translator = try Translator(model: modelFolder(modelOptions.model))
+        let translator = try Translator(directory: modelOptions.folder())
         var options = translationOptions(for: translator, summarize: summarize, beamSize: beamSize, maxLength: maxLength,
                                          batchSize: batchSize, sourceLanguage: sourceLang, targetLanguage: targetLang)
         options.useShortlist = shortlist
@@ -59,14 +59,13 @@ struct TextToTextOptions: ParsableArguments {
             if inputIds != nil && !json {
                 print(r.ids.map(String.init).joined(separator: " "))
             } else if json {
-                var record: [String: Any] = ["text": r.text, "ids": r.ids]
-                if let s = r.score { record["score"] = jsonNumber(s) }
+                var record = JSONObject(["text": r.text, "ids": r.ids, "score": r.score.map(jsonNumber)])
                 if wantAttention {
-                    record["source_tokens"] = r.sourceTokens ?? []
-                    record["target_tokens"] = r.targetTokens ?? []
-                    record["cross_attention"] = (r.crossAttention ?? []).map { $0.map(jsonNumber) }
+                    record.append("source_tokens", r.sourceTokens ?? [])
+                    record.append("target_tokens", r.targetTokens ?? [])
+                    record.append("cross_attention", (r.crossAttention ?? []).map { $0.map(jsonNumber) })
                 }
-                try printJSON(record)
+                printJSON(record)
             } else {
                 print(r.text)
             }
@@ -122,7 +121,7 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(name: .long, help: "{\"ids\":[…],\"tokens\":[…]} per input.") var json = false
 
     func run() throws {
-        let folder = try modelFolder(modelOptions.model)
+        let folder = try modelOptions.folder()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw Failure.badInput("\(folder.path): not a model folder (no such directory)")
@@ -139,7 +138,7 @@ struct TokenizeCommand: ParsableCommand {
         for text in texts.isEmpty ? try readStandardInputLines() : texts {
             let ids = try tokenizer.source.encode(text, addSpecialTokens: true)
             let tokens = ids.map { tokenizer.source.token(for: $0) ?? "<\($0)>" }
-            if json { try printJSON(["ids": ids, "tokens": tokens]) } else { print(tokens.joined(separator: " ")) }
+            if json { printJSON(JSONObject(["ids": ids, "tokens": tokens])) } else { print(tokens.joined(separator: " ")) }
         }
     }
 }

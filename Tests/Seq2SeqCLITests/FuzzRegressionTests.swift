@@ -122,3 +122,10 @@ extension TranscribeCLITests {
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
     }
 }
+
+extension CLITests {
+    func testRefusedGenerationSettingNamesTheFile() throws {
+        let dir = try fixture("opus-mt", editing: "generation_config.json", ["num_beam_groups": 2, "diversity_penalty": 0.5])
+        assertBadInput(try runCLI(["translate", "--model", dir.path, "Hello"]), mentions: ["generation_config.json", "num_beam_groups"])
+    }
+}

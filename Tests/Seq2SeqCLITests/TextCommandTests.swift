@@ -13,7 +13,7 @@ final class TextCommandTests: XCTestCase {
     }
 
     func testTranslateMatchesTransformersGreedyAndBeam() throws {
-        for model in ["t5-v1_0", "t5-v1_1", "bart", "mbart", "marian"] {
+        for model in ["t5-v1_0", "t5-v1_1", "bart", "mbart", "marian", "opus-mt", "opus-mt-separate"] {
             for (name, beams) in [("text_greedy", "1"), ("text_beam4", "4")] {
                 let c = try textCase(model, name)
                 let texts = try XCTUnwrap(c["texts"] as? [String])

@@ -81,4 +81,33 @@ final class GenerationConfigTests: XCTestCase {
         XCTAssertEqual(c.temperature, 0.7)
         XCTAssertTrue(c.doSample)
     }
+
+    /// Settings that change decoding and are not implemented are refused by name; the same keys
+    /// at their inactive defaults (as old opus-mt configs carry them) are accepted.
+    func testUnsupportedDecodingSettingsAreRefused() throws {
+        let refused: [(String, String)] = [
+            (#"{"num_beams": 4, "num_beam_groups": 2, "diversity_penalty": 0.5}"#, "num_beam_groups"),
+            (#"{"diversity_penalty": 0.5}"#, "diversity_penalty"),
+            (#"{"force_words_ids": [[5]]}"#, "force_words_ids"),
+            (#"{"constraints": []}"#, "constraints"),
+            (#"{"penalty_alpha": 0.6, "top_k": 4}"#, "penalty_alpha"),
+            (#"{"encoder_no_repeat_ngram_size": 3}"#, "encoder_no_repeat_ngram_size"),
+            (#"{"encoder_repetition_penalty": 1.2}"#, "encoder_repetition_penalty"),
+            (#"{"sequence_bias": [[[5], 1.0]]}"#, "sequence_bias"),
+            (#"{"typical_p": 0.9}"#, "typical_p"),
+            (#"{"min_p": 0.1}"#, "min_p"),
+            (#"{"max_time": 2.0}"#, "max_time"),
+            (#"{"exponential_decay_length_penalty": [3]}"#, "exponential_decay_length_penalty"),
+        ]
+        for (text, key) in refused {
+            XCTAssertThrowsError(try GenerationConfig(json: parse(text), modelConfig: [:]), text) { error in
+                XCTAssertTrue("\(error)".contains("'\(key)'"), "\(error)")
+            }
+        }
+        let inactive = #"{"num_beam_groups": 1, "diversity_penalty": 0.0, "penalty_alpha": null, "typical_p": 1.0, "encoder_no_repeat_ngram_size": 0, "renormalize_logits": true, "exponential_decay_length_penalty": [4, 1.5], "remove_invalid_values": true}"#
+        let c = try GenerationConfig(json: parse(inactive), modelConfig: [:])
+        XCTAssertTrue(c.renormalizeLogits)
+        XCTAssertTrue(c.removeInvalidValues)
+        XCTAssertEqual(c.exponentialDecayLengthPenalty, .init(start: 4, factor: 1.5))
+    }
 }

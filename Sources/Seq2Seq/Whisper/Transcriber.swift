@@ -32,14 +32,18 @@ public final class Transcriber: @unchecked Sendable {
 
     /// Loads the Whisper model in `directory`; throws `ModelFileError` for anything missing or wrong.
     public convenience init(directory: URL) throws {
+        if MarianNativeModel.isMarianFolder(directory) {
+            throw TranscriptionError("\(directory.path): a text translation model (Marian, Firefox Translations), not a speech model; use translate")
+        }
         try self.init(model: try Seq2SeqModel(directory: directory))
     }
 
-    /// Wraps a loaded model; throws `ModelFileError` when it is not a Whisper model with a tokenizer.
+    /// Wraps a loaded model; throws `TranscriptionError` for a text model and `ModelFileError`
+    /// when the Whisper model has no usable tokenizer.
     public init(model: Seq2SeqModel) throws {
         let path = model.directory.path
         guard model.network.readsAudio, let mels = model.network.melBins else {
-            throw ModelFileError(path, "not a speech model (its encoder reads text)")
+            throw TranscriptionError("\(path): a text model (\(model.network.family)), not a speech model; use translate, summarize or generate")
         }
         guard let tokenizer = model.tokenizer?.target else {
             throw ModelFileError(path, "no tokenizer.json: Whisper needs its tokenizer to write text")
@@ -107,7 +111,17 @@ public final class Transcriber: @unchecked Sendable {
         if let code = o.language, tokens.isMultilingual, tokens.languageToken(code) == nil {
             throw TranscriptionError("unknown language code \"\(code)\" (the model knows \(tokens.languages.joined(separator: ", ")))")
         }
-        if o.beamSize < 1 || o.bestOf < 1 { throw TranscriptionError("beam size and best-of must be at least 1") }
+        if !tokens.isMultilingual {
+            // faster-whisper quietly decodes English anyway; an explicit request is refused instead.
+            if let code = o.language, code != "en" {
+                throw TranscriptionError("this model is English-only: it cannot transcribe language \"\(code)\" (use a multilingual model)")
+            }
+            if o.task == .translate { throw TranscriptionError("this model is English-only: it cannot translate (use a multilingual model)") }
+        }
+        let most = GenerationConfig.maximumBeams
+        if !(1...most).contains(o.beamSize) || !(1...most).contains(o.bestOf) {
+            throw TranscriptionError("beam size and best-of must be in 1...\(most)")
+        }
         if o.temperatures.isEmpty || o.temperatures.contains(where: { !($0 >= 0) }) {
             throw TranscriptionError("temperatures must be a non-empty list of numbers ≥ 0")
         }
@@ -143,4 +157,9 @@ public struct TranscriptionError: Error, CustomStringConvertible, Sendable {
     public let description: String
     /// An error with a one-line message.
     public init(_ description: String) { self.description = description }
+}
+
+extension TranscriptionError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

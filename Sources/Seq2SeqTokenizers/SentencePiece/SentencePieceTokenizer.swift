@@ -117,7 +117,23 @@ public final class SentencePieceTokenizer: Tokenizer {
     /// pieces (`<s>`, `</s>`, …) are written as their piece text; `sentencepiece` drops them.
     /// Ids out of range are ignored.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool) -> String {
-        let text = decodeBytes(ids.filter { vocabulary.pieces.indices.contains($0) }, skipControl: skipSpecialTokens)
+        denormalized(decodeBytes(ids.filter { vocabulary.pieces.indices.contains($0) }.map(DecodeUnit.id), skipControl: skipSpecialTokens))
+    }
+
+    /// Text of piece strings as `sentencepiece`'s `decode_pieces`: a piece of the vocabulary is
+    /// decoded as its id would be; a piece it lacks (other than the unknown piece itself) is
+    /// written verbatim, "▁" included.
+    public func decode(pieces: [String]) -> String {
+        let unknownPiece = vocabulary.pieceBytes[vocabulary.unkID]
+        let units = pieces.map { piece -> DecodeUnit in
+            if let id = id(for: piece) { return .id(id) }
+            let bytes = Array(piece.utf8)
+            return bytes == unknownPiece ? .id(vocabulary.unkID) : .verbatim(bytes)
+        }
+        return denormalized(decodeBytes(units, skipControl: true))
+    }
+
+    private func denormalized(_ text: [UInt8]) -> String {
         if let denormalizer {
             return String(decoding: text.withUnsafeBufferPointer { denormalizer.normalize($0) }, as: UTF8.self)
         }
@@ -160,13 +176,30 @@ public final class SentencePieceTokenizer: Tokenizer {
 
     // MARK: Decoding
 
-    /// UTF-8 of `ids` (all in range), before denormalization.
-    private func decodeBytes(_ ids: [Int], skipControl: Bool) -> [UInt8] {
+    /// A piece to decode: an id of the vocabulary, or text written as it is.
+    private enum DecodeUnit {
+        case id(Int)
+        case verbatim([UInt8])
+    }
+
+    /// UTF-8 of `units` (ids all in range), before denormalization.
+    private func decodeBytes(_ units: [DecodeUnit], skipControl: Bool) -> [UInt8] {
         var text: [UInt8] = []
         var bytes: [UInt8] = []  // a run of byte pieces
         var expectLeadingSpace = true  // still at the start, where the dummy-prefix "▁" is dropped
         var leadingSpaceSeen = false
-        for id in ids {
+        for unit in units {
+            let id: Int
+            switch unit {
+            case .id(let known): id = known
+            case .verbatim(let piece):
+                appendBytePieces(bytes, to: &text)
+                bytes.removeAll(keepingCapacity: true)
+                text.append(contentsOf: piece)
+                expectLeadingSpace = false
+                leadingSpaceSeen = false
+                continue
+            }
             let type = vocabulary.types[id]
             if type == .byte, let b = SentencePieceVocabulary.byteValue(vocabulary.pieces[id]) {
                 bytes.append(UInt8(b))
