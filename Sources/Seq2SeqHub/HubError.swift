@@ -1,4 +1,5 @@
 // Errors of resolving and downloading models from the Hugging Face Hub.
+import Foundation
 
 /// A Hub model could not be resolved or downloaded: what (a URL, a file or the model id), and why.
 public struct HubError: Error, CustomStringConvertible, Sendable {
@@ -37,4 +38,9 @@ public struct HubError: Error, CustomStringConvertible, Sendable {
 
     /// `subject: problem`, one line.
     public var description: String { "\(subject): \(problem)" }
+}
+
+extension HubError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

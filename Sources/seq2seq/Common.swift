@@ -5,7 +5,7 @@ import Seq2Seq
 
 /// `--model` and `--threads`, shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model folder (Hugging Face, CTranslate2 Whisper, Marian/Firefox, or written by seq2seq train), or a Hub id OWNER/NAME[@REVISION].")
+    @Option(name: .long, help: "Model folder (Hugging Face, CTranslate2 (Whisper), Marian (Firefox Translations) or written by seq2seq train), or a Hugging Face Hub id OWNER/NAME[@REVISION].")
     var model: String
 
     @Option(name: .long, help: "Threads to use (default: all cores).")
@@ -13,13 +13,16 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws { try validateThreads(threads) }
 
+    /// The model folder: `--model` itself, or a Hub id's snapshot folder (DownloadCommand.swift).
+    func folder() throws -> URL { try modelFolder(model) }
+
     /// The model folder's tokenizer, if it has one.
-    func loadTokenizer() throws -> ModelTokenizer? { try ModelTokenizer.load(directory: modelFolder(model)) }
+    func loadTokenizer() throws -> ModelTokenizer? { try ModelTokenizer.load(directory: folder()) }
 
     /// Sets the thread pool and loads the model.
     func load() throws -> Seq2SeqModel {
         if let threads { ThreadPool.configure(threads: threads) }
-        return try Seq2SeqModel(directory: modelFolder(model))
+        return try Seq2SeqModel(directory: folder())
     }
 }
 

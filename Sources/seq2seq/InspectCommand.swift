@@ -12,7 +12,7 @@ struct InspectCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON object.") var json = false
 
     func run() throws {
-        let folder = try modelFolder(modelOptions.model)
+        let folder = try modelOptions.folder()
         var fields: [(String, Any?)]
         if MarianNativeModel.isMarianFolder(folder) {
             let translator = try Translator(directory: folder)
