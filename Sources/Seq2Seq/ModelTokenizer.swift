@@ -25,7 +25,7 @@ public struct ModelTokenizer: @unchecked Sendable {
         }
         if manager.fileExists(atPath: file("tokenizer.json").path) {
             let t = try HuggingFaceTokenizer(contentsOf: file("tokenizer.json"))
-            if MarianNativeModel.isMarianFolder(directory) {
+            if (try? ModelFolderKind.detect(directory)) == .marian {
                 // Marian's `</s>` is a plain vocabulary entry of the Firefox tokenizer.json, but
                 // the end of a sentence all the same: decoding skips it like a special token.
                 let target = SpecialSkipping(base: t, special: Set([t.id(for: "</s>")].compactMap { $0 }))

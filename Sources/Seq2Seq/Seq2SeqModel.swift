@@ -27,20 +27,21 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// The folder's tokenizer, when it has one.
     public let tokenizer: ModelTokenizer?
 
-    /// Loads a Hugging Face folder: `config.json`, `model.safetensors` (or shards + index),
-    /// optional `generation_config.json`. Throws `ModelFileError` naming the bad file.
+    /// Loads a Hugging Face folder (`config.json`, `model.safetensors` or shards + index,
+    /// optional `generation_config.json`) or a CTranslate2 Whisper folder. Throws
+    /// `ModelFileError` naming the bad file — a Marian (Firefox Translations) folder included,
+    /// which `Translator` reads instead.
     public init(directory: URL) throws {
         self.directory = directory
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ModelFileError(directory.path, "not a model folder (no such directory)")
+        let kind = try ModelFolderKind.detect(directory)
+        if kind == .marian {
+            throw ModelFileError(directory.path, "a Marian (Firefox Translations) folder: translate and tokenize read it, "
+                                 + "generate and score need a Hugging Face or CTranslate2 folder")
         }
         let configURL = directory.appendingPathComponent("config.json")
         config = try JSONConfig(contentsOf: configURL)
-        let ctranslate2 = directory.appendingPathComponent("model.bin")
-        if FileManager.default.fileExists(atPath: ctranslate2.path),
-           !FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.safetensors").path) {
-            network = try EncoderDecoderModel.load(ctranslate2: try CTranslate2File(path: ctranslate2.path))
+        if kind == .ctranslate2 {
+            network = try EncoderDecoderModel.load(ctranslate2: try CTranslate2File(path: directory.appendingPathComponent("model.bin").path))
         } else {
             let checkpoint = try SafetensorsCheckpoint(directory: directory)
             network = try EncoderDecoderModel.load(config: config, configPath: configURL.path, weights: checkpoint)

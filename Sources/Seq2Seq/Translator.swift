@@ -75,7 +75,11 @@ public final class Translator: @unchecked Sendable {
     /// Loads a model folder that has a tokenizer (named as `Seq2SeqModel(directory:)` and
     /// `Transcriber(directory:)` name theirs).
     public convenience init(directory url: URL) throws {
-        if MarianNativeModel.isMarianFolder(url) {
+        let kind = try ModelFolderKind.detect(url)
+        if kind.isSpeech {
+            throw TranslationError("\(url.path): a speech model (Whisper); use transcribe, or generate --input-features")
+        }
+        if kind == .marian {
             try self.init(marian: try MarianNativeModel(directory: url), directory: url)
         } else {
             try self.init(try Seq2SeqModel(directory: url))
@@ -152,9 +156,18 @@ public final class Translator: @unchecked Sendable {
         }
     }
 
+    /// `languages.check`, its message naming the model folder.
+    private func checkLanguages(_ options: TranslationOptions) throws {
+        do {
+            try languages.check(source: options.sourceLanguage, target: options.targetLanguage)
+        } catch let error as TranslationError {
+            throw TranslationError("\(directory.path): \(error.description)")
+        }
+    }
+
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
-        try languages.check(source: options.sourceLanguage, target: options.targetLanguage)
+        try checkLanguages(options)
         if case .marian = backend, options.splitSentences { return try runSplitting(texts, options: options) }
         // opus-mt's multilingual models read the target as a `>>code<<` token before the text.
         let prefix = options.prefix + (languages.mechanism == .targetTokens ? options.targetLanguage.map { ">>\($0)<< " } ?? "" : "")

@@ -89,9 +89,7 @@ struct EvaluateCommand: ParsableCommand {
     /// Loads the model folder (after setting the thread pool).
     private func load(_ url: URL) throws -> LoadedModel {
         if let threads { ThreadPool.configure(threads: threads) }
-        if MarianNativeModel.isMarianFolder(url) { return .text(try Translator(directory: url)) }
-        let loaded = try Seq2SeqModel(directory: url)
-        return loaded.network.readsAudio ? .speech(try Transcriber(model: loaded)) : .text(try Translator(loaded))
+        return try ModelFolderKind.detect(url).isSpeech ? .speech(try Transcriber(directory: url)) : .text(try Translator(directory: url))
     }
 
     private func translate(_ sources: [String], with translator: Translator) throws -> [String] {

@@ -14,7 +14,7 @@ struct InspectCommand: ParsableCommand {
     func run() throws {
         let folder = try modelOptions.folder()
         var fields: [(String, Any?)]
-        if MarianNativeModel.isMarianFolder(folder) {
+        if try ModelFolderKind.detect(folder) == .marian {
             let translator = try Translator(directory: folder)
             guard let model = translator.marianModel else { return }
             fields = architecture("marian-ssru", model.parameterCount, model.weightDTypes, model.spec)

@@ -45,7 +45,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Activation: relu, gelu or swish.") var activation: String?
     @Flag(name: .long, help: "Pre-norm layers (exported as mBART); post-norm as in the paper otherwise (exported as MarianMT).")
     var preNorm = false
-    @Flag(name: .long, inversion: .prefixedNo, help: "One embedding table for source and target (default on).")
+    @Flag(name: .long, inversion: .prefixedNo, help: "One embedding table for source and target.")
     var sharedEmbeddings = true
     @Option(name: .long, help: "Pairs with a side longer than this many tokens are left out.") var maxLength = 256
     @Option(name: .long, help: "Validation lines decoded for BLEU (0: loss only).") var validBleuLines = 500

@@ -20,12 +20,12 @@ struct TranscribeCommand: ParsableCommand {
     @Option(name: .long, help: "Write NAME.FORMAT for each input into this folder instead of standard output.")
     var outputDir: String?
     @Option(name: .long, help: "Text that prompts the first window (names, spelling, style).") var initialPrompt: String?
-    @Flag(name: .long, inversion: .prefixedNo, help: "Prompt each window with the previous text (default on).")
+    @Flag(name: .long, inversion: .prefixedNo, help: "Prompt each window with the previous text.")
     var conditionOnPreviousText = true
     @Option(name: .long, help: "Temperatures tried in turn, comma-separated (default 0,0.2,0.4,0.6,0.8,1).")
     var temperature: String?
     @Flag(name: .long, inversion: .prefixedNo,
-          help: "Skip 30 s windows of digital silence (peak below -80 dBFS) instead of decoding them (default on).")
+          help: "Skip 30 s windows of digital silence (peak below -80 dBFS) instead of decoding them.")
     var skipSilence = true
     @Option(name: .long, help: "Inputs are raw 16-bit little-endian mono PCM at this rate.") var sampleRate: Int?
     @Flag(name: .long, help: "No progress on standard error.") var quiet = false

@@ -30,12 +30,17 @@ public final class Transcriber: @unchecked Sendable {
     static let secondsPerFrame = 0.01, timePrecision = 0.02, inputStride = 2
     static let framesPerSecond = 100
 
-    /// Loads the Whisper model in `directory`; throws `ModelFileError` for anything missing or wrong.
+    /// Loads the Whisper model in `directory`; throws `TranscriptionError` for a text model
+    /// (before reading its weights), `ModelFileError` for anything missing or wrong.
     public convenience init(directory: URL) throws {
-        if MarianNativeModel.isMarianFolder(directory) {
+        switch try ModelFolderKind.detect(directory) {
+        case .marian:
             throw TranscriptionError("\(directory.path): a text translation model (Marian, Firefox Translations), not a speech model; use translate")
+        case .huggingFace(let family?) where family != "whisper":
+            throw TranscriptionError("\(directory.path): a text model (\(family)), not a speech model; use translate, summarize or generate")
+        default:
+            try self.init(model: try Seq2SeqModel(directory: directory))
         }
-        try self.init(model: try Seq2SeqModel(directory: directory))
     }
 
     /// Wraps a loaded model; throws `TranscriptionError` for a text model and `ModelFileError`
