@@ -33,11 +33,13 @@ let package = Package(
         // 7. Training: reverse-mode autograd over the tensor kernels, losses, optimisers, data,
         // the trainable Transformer and its Hugging Face export.
         .target(name: "Seq2SeqTraining", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "CZlib"]),
+        // Hugging Face Hub: the cache layout huggingface_hub writes, downloads over HTTPS (FoundationNetworking).
+        .target(name: "Seq2SeqHub"),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
         .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio", "Seq2SeqTraining", "CZlib"]),
         .executableTarget(
             name: "seq2seq",
-            dependencies: ["Seq2Seq", "Seq2SeqTraining", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Seq2Seq", "Seq2SeqTraining", "Seq2SeqHub", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq", "Seq2SeqTraining"], path: "Benchmarks/seq2seq-bench"),
 
@@ -48,7 +50,8 @@ let package = Package(
         .testTarget(name: "Seq2SeqAudioTests", dependencies: ["Seq2SeqAudio"]),
         .testTarget(name: "Seq2SeqTrainingTests", dependencies: ["Seq2SeqTraining", "Seq2Seq"]),
         .testTarget(name: "Seq2SeqModelsTests", dependencies: ["Seq2Seq"]),
-        .testTarget(name: "Seq2SeqCLITests", dependencies: ["Seq2Seq"]),
+        .testTarget(name: "Seq2SeqCLITests", dependencies: ["Seq2Seq", "Seq2SeqHub"]),
+        .testTarget(name: "Seq2SeqHubTests", dependencies: ["Seq2SeqHub"]),
     ],
     swiftLanguageModes: [.v5]
 )

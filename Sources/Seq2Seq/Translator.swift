@@ -1,7 +1,7 @@
 // Text in, text out: tokenize, batch by length, generate, decode in input order — the
 // `translate` and `summarize` pipelines, with the cross-attention of each result on request.
 //
-//     let translator = try Translator(model: URL(fileURLWithPath: "models/opus-mt-en-de"))
+//     let translator = try Translator(directory: URL(fileURLWithPath: "models/opus-mt-en-de"))
 //     let results = try await translator.translate(["The green house."])
 //     print(results[0].text)
 import Foundation
@@ -30,6 +30,8 @@ public struct TranslationOptions: Sendable {
     /// Marian folders: translate a text of several sentences sentence by sentence (the models
     /// were trained on single sentences).
     public var splitSentences = true
+    /// Set by `translate` when its task is cancelled; checked between batches.
+    var cancellation: CancellationFlag?
 
     /// Options with every default.
     public init(beamSize: Int? = nil, maxLength: Int? = nil, batchSize: Int = 16) {
@@ -70,8 +72,9 @@ public final class Translator: @unchecked Sendable {
     /// The language codes it accepts and how they reach it.
     public let languages: ModelLanguages
 
-    /// Loads a model folder that has a tokenizer.
-    public convenience init(model url: URL) throws {
+    /// Loads a model folder that has a tokenizer (named as `Seq2SeqModel(directory:)` and
+    /// `Transcriber(directory:)` name theirs).
+    public convenience init(directory url: URL) throws {
         if MarianNativeModel.isMarianFolder(url) {
             try self.init(marian: try MarianNativeModel(directory: url), directory: url)
         } else {
@@ -125,17 +128,34 @@ public final class Translator: @unchecked Sendable {
         }
     }
 
+    /// Loads a model folder that has a tokenizer.
+    @available(*, deprecated, renamed: "init(directory:)")
+    public convenience init(model url: URL) throws { try self.init(directory: url) }
+
     /// Translates (or summarizes, with a prefix) `texts`; results in input order.
+    ///
+    /// The work runs on a thread of its own, not on Swift's cooperative pool, and stops with
+    /// `CancellationError` at the next batch when the calling task is cancelled.
     public func translate(_ texts: [String], options: TranslationOptions = .init()) async throws -> [Translation] {
-        try run(texts, options: options)
+        let flag = CancellationFlag()
+        var options = options
+        options.cancellation = flag
+        let work = options
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    continuation.resume(with: Result { try self.run(texts, options: work) })
+                }
+            }
+        } onCancel: {
+            flag.cancel()
+        }
     }
 
     /// The synchronous form of `translate`.
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
         try languages.check(source: options.sourceLanguage, target: options.targetLanguage)
-        if case .marian = backend, options.splitSentences {
-            return try texts.map { try runSplitting($0, options: options) }
-        }
+        if case .marian = backend, options.splitSentences { return try runSplitting(texts, options: options) }
         // opus-mt's multilingual models read the target as a `>>code<<` token before the text.
         let prefix = options.prefix + (languages.mechanism == .targetTokens ? options.targetLanguage.map { ">>\($0)<< " } ?? "" : "")
         let sourceCode = languages.mechanism == .languageTokens ? options.sourceLanguage : nil
@@ -148,19 +168,27 @@ public final class Translator: @unchecked Sendable {
         return try run(sourceIds: sources, options: options)
     }
 
-    /// A text of several sentences as one result: each sentence translated on its own, the
-    /// translations joined with spaces (ids concatenated; attention of the first sentence).
-    private func runSplitting(_ text: String, options: TranslationOptions) throws -> Translation {
+    /// Texts of several sentences, one result each: every sentence of every text translated
+    /// on its own (all of them in one batched run), each text's translations joined with
+    /// spaces (ids concatenated; attention of the first sentence).
+    private func runSplitting(_ texts: [String], options: TranslationOptions) throws -> [Translation] {
         var single = options
         single.splitSentences = false
-        let sentences = SentenceSplitter().split(text)
-        guard sentences.count > 1 else { return try run([text], options: single)[0] }
-        let parts = try run(sentences, options: single)
-        var joined = parts[0]
-        joined.text = parts.map(\.text).joined(separator: " ")
-        joined.ids = parts.flatMap(\.ids)
-        joined.score = nil
-        return joined
+        let splitter = SentenceSplitter()
+        let sentences = texts.map { text in
+            let parts = splitter.split(text)
+            return parts.count > 1 ? parts : [text]
+        }
+        var parts = try run(sentences.flatMap { $0 }, options: single)[...]
+        return sentences.map { group in
+            let mine = parts.prefix(group.count)
+            parts = parts.dropFirst(group.count)
+            guard group.count > 1, var joined = mine.first else { return mine.first ?? Translation(text: "", ids: [], score: nil) }
+            joined.text = mine.map(\.text).joined(separator: " ")
+            joined.ids = mine.flatMap(\.ids)
+            joined.score = nil
+            return joined
+        }
     }
 
     /// Translates token ids (each with the special tokens the tokenizer adds); an empty source
@@ -178,6 +206,7 @@ public final class Translator: @unchecked Sendable {
         let order = sources.indices.filter { !sources[$0].isEmpty }.sorted { sources[$0].count > sources[$1].count }
         var start = 0
         while start < order.count {
+            try options.cancellation?.check()
             let batch = Array(order[start..<min(start + max(1, options.batchSize), order.count)])
             let hypotheses = try model.generate(sources: batch.map { sources[$0] }, options: config, batchSize: batch.count)
             for (k, i) in batch.enumerated() {
@@ -199,21 +228,32 @@ public final class Translator: @unchecked Sendable {
 
     /// Marian folders: each source with the folder's settings (beam size, normalization, length
     /// factor), the options over them.
+    /// Greedy settings decode `batchSize` sentences together (results identical to one by one).
     private func runMarian(_ marian: MarianNativeModel, sources: [[Int]], options: TranslationOptions) throws -> [Translation] {
-        try sources.map { source in
-            guard !source.isEmpty else { return Translation(text: "", ids: [], score: nil) }
+        let settings = { (source: [Int]) -> GenerationConfig in
             var config = marian.generationConfig(sourceLength: source.count)
             if let b = options.beamSize { config.numBeams = b }
             if let n = options.maxLength { config.maxNewTokens = n }
             options.configure?(&config)
-            let best = try marian.bestHypothesis(source: source, useShortlist: options.useShortlist, options: config)
-            let ids = best.ids
-            var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: best.score)
-            if let request = options.attention {
-                label(&result, source: source, attention: ids.isEmpty ? [] : try marian.crossAttention(source: source, target: ids, layer: request.layer))
-            }
-            return result
+            return config
         }
+        var results = [Translation](repeating: Translation(text: "", ids: [], score: nil), count: sources.count)
+        let work = sources.indices.filter { !sources[$0].isEmpty }
+        // Groups of a few batches, so that cancellation is noticed between them.
+        for group in stride(from: 0, to: work.count, by: max(1, options.batchSize) * 8).map({ Array(work[$0..<min($0 + max(1, options.batchSize) * 8, work.count)]) }) {
+            try options.cancellation?.check()
+            let best = try marian.bestHypotheses(sources: group.map { sources[$0] }, useShortlist: options.useShortlist,
+                                                 batchSize: options.batchSize, options: settings)
+            for (i, hypothesis) in zip(group, best) {
+                let ids = hypothesis.ids
+                var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: hypothesis.score)
+                if let request = options.attention {
+                    label(&result, source: sources[i], attention: ids.isEmpty ? [] : try marian.crossAttention(source: sources[i], target: ids, layer: request.layer))
+                }
+                results[i] = result
+            }
+        }
+        return results
     }
 
     /// The model's defaults with the options applied.
@@ -250,5 +290,19 @@ extension Seq2SeqModel {
         if summarize { return prefix("summarization") ?? "summarize: " }
         if let s = sourceLanguage, let t = targetLanguage, let p = prefix("translation_\(s)_to_\(t)") { return p }
         return tasks.keys.sorted().first { $0.hasPrefix("translation_") }.flatMap(prefix)
+    }
+}
+
+/// A flag another thread sets to stop work at the next check.
+final class CancellationFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cancelled = false
+
+    /// Asks the work to stop.
+    func cancel() { lock.withLock { cancelled = true } }
+
+    /// Throws `CancellationError` once `cancel()` was called.
+    func check() throws {
+        if lock.withLock({ cancelled }) { throw CancellationError() }
     }
 }

@@ -1,4 +1,5 @@
 // Errors of reading audio and feature files.
+import Foundation
 
 /// An audio or feature file could not be read: which file, and what is wrong with it.
 ///
@@ -17,4 +18,9 @@ public struct AudioFileError: Error, CustomStringConvertible, Sendable {
 
     /// `path: problem`, one line.
     public var description: String { "\(path): \(problem)" }
+}
+
+extension AudioFileError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

@@ -346,3 +346,8 @@ private struct JSONFields {
         }
     }
 }
+
+extension GenerationConfigError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
+}

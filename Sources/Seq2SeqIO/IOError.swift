@@ -1,4 +1,5 @@
 // Errors of reading and writing model files.
+import Foundation
 
 /// A model file could not be read or written: which file, and what is wrong with it.
 public struct ModelFileError: Error, CustomStringConvertible, Sendable {
@@ -28,4 +29,9 @@ func elementCount(_ shape: [Int], limit: Int = 1 << 48) -> Int? {
         count = p
     }
     return count
+}
+
+extension ModelFileError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

@@ -1,6 +1,7 @@
 // The generic encoder-decoder: the encoder runs once per batch of sources; the decoder is
 // stepped through a `DecoderState` that caches self-attention keys/values and computes the
 // cross-attention keys/values once per source.
+import Foundation
 import Seq2SeqTensor
 
 /// A loaded encoder-decoder model of any supported family.
@@ -10,7 +11,8 @@ public final class EncoderDecoderModel: @unchecked Sendable {
     /// The family name from `config.json` (`t5`, `bart`, `mbart`, `marian`, …).
     public let family: String
     let weights: ModelWeights
-    /// Number of weights read from the checkpoint (tied tensors counted once).
+    /// Number of learned weights read from the checkpoint (tied tensors counted once; constant
+    /// buffers such as `final_logits_bias` and computed sinusoids not counted).
     public let parameterCount: Int
     /// Element types the checkpoint stored the weights in (`F32`, `F16`, `BF16`, …).
     public let sourceDTypes: Set<String>
@@ -237,4 +239,9 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, in one line.
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension ModelError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

@@ -118,10 +118,20 @@ public final class MarianNativeModel: @unchecked Sendable {
 
     /// A decoder bound to `encoded`; with `useShortlist` (and a shortlist loaded) the logits
     /// outside the sources' shortlist are −∞ and are not computed.
+    ///
+    /// Several sources decode together over the union of their shortlists (one output
+    /// product), each row still restricted to its own source's list — so a sentence gets the
+    /// same logits in a batch as alone.
     public func makeDecoder(for encoded: EncoderOutput, sources: [[Int]] = [], useShortlist: Bool = false) -> MarianSSRUDecoder {
-        let allowed = useShortlist && !sources.isEmpty
-            ? shortlist?.allowedTargets(source: sources.flatMap { $0 }, targetVocabulary: vocabularySize) : nil
-        return MarianSSRUDecoder(model: self, encoded: encoded, allowedTargets: allowed)
+        guard useShortlist, !sources.isEmpty, let shortlist else {
+            return MarianSSRUDecoder(model: self, encoded: encoded, allowedTargets: nil, sourceColumns: nil)
+        }
+        let own = sources.map { shortlist.allowedTargets(source: $0, targetVocabulary: vocabularySize) }
+        guard own.count > 1 else { return MarianSSRUDecoder(model: self, encoded: encoded, allowedTargets: own[0], sourceColumns: nil) }
+        let union = Array(Set(own.joined())).sorted()
+        let column = Dictionary(uniqueKeysWithValues: union.enumerated().map { ($1, $0) })
+        return MarianSSRUDecoder(model: self, encoded: encoded, allowedTargets: union,
+                                 sourceColumns: own.map { $0.compactMap { column[$0] } })
     }
 
     /// Cross-attention weights [T, S] of `target` (the ids after the start, as `translate`

@@ -12,6 +12,8 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
     let crossKeyValues: [Tensor]
     /// The shortlist's allowed ids, sorted, or nil for the whole vocabulary.
     public let allowedTargets: [Int]?
+    /// Per source, the positions in `allowedTargets` of that source's own shortlist (nil: all).
+    let sourceColumns: [[Int]]?
     /// The output layer restricted to `allowedTargets`: rows of Wemb [n, D] and bias [n].
     private let shortHead: (matrix: PackedMatrix, bias: Tensor)?
     /// SSRU cell state per layer: [R, D].
@@ -26,10 +28,11 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
     /// (columns past a source's length are 0).
     public private(set) var capturedCrossAttention: Tensor?
 
-    init(model: MarianNativeModel, encoded: EncoderOutput, allowedTargets: [Int]?) {
+    init(model: MarianNativeModel, encoded: EncoderOutput, allowedTargets: [Int]?, sourceColumns: [[Int]]?) {
         self.model = model
         self.encoded = encoded
         self.allowedTargets = allowedTargets
+        self.sourceColumns = sourceColumns
         let d = model.spec.modelWidth
         let rows = encoded.memory.shape[0] * encoded.memory.shape[1]
         crossKeyValues = model.layers.map { layer in
@@ -156,7 +159,11 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
         shortHead.matrix.apply(h.data, rows: r, ldx: d, into: short.data, ldy: n, bias: UnsafePointer(shortHead.bias.data))
         logits.data.update(repeating: -.infinity, count: r * v)
         for i in 0..<r {
-            for (j, id) in ids.enumerated() { logits.data[i * v + id] = short.data[i * n + j] }
+            if let columns = sourceColumns?[rowSource[i]] {
+                for j in columns { logits.data[i * v + ids[j]] = short.data[i * n + j] }
+            } else {
+                for (j, id) in ids.enumerated() { logits.data[i * v + id] = short.data[i * n + j] }
+            }
         }
         return logits
     }

@@ -39,8 +39,11 @@ extension EncoderDecoderModel {
         let weights = try family.weights(spec: spec, modelType: modelType, config: config, reader: reader)
         try reader.checkAllUsed()
         let loaded = reader.loaded
+        // `final_logits_bias` is a constant buffer in transformers (never trained, not counted
+        // by `num_parameters()`), so it is not a parameter here either.
+        let parameters = loaded.filter { !$0.hasSuffix("final_logits_bias") }
         return EncoderDecoderModel(family: modelType, spec: spec, weights: weights,
-                                   parameterCount: loaded.reduce(0) { $0 + (source.shape(of: $1)?.reduce(1, *) ?? 0) },
+                                   parameterCount: parameters.reduce(0) { $0 + (source.shape(of: $1)?.reduce(1, *) ?? 0) },
                                    sourceDTypes: Set(loaded.compactMap(source.dtypeName)))
     }
 }

@@ -1,5 +1,6 @@
 // The tokenizer interface every model family's tokenizer implements: text ⇄ ids, with the
 // special tokens the reference implementation adds and skips.
+import Foundation
 
 /// Turns text into token ids and back, as the model's reference tokenizer does.
 public protocol Tokenizer: Sendable {
@@ -36,4 +37,9 @@ public struct TokenizerError: Error, CustomStringConvertible, Sendable {
     }
     /// `path: problem`.
     public var description: String { "\(path): \(problem)" }
+}
+
+extension TokenizerError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

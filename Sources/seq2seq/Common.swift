@@ -5,7 +5,7 @@ import Seq2Seq
 
 /// `--model` and `--threads`, shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
-    @Option(name: .long, help: "Model folder (Hugging Face checkpoint).")
+    @Option(name: .long, help: "Model folder (Hugging Face, CTranslate2 Whisper, Marian/Firefox, or written by seq2seq train), or a Hub id OWNER/NAME[@REVISION].")
     var model: String
 
     @Option(name: .long, help: "Threads to use (default: all cores).")
@@ -14,12 +14,12 @@ struct ModelOptions: ParsableArguments {
     func validate() throws { try validateThreads(threads) }
 
     /// The model folder's tokenizer, if it has one.
-    func loadTokenizer() throws -> ModelTokenizer? { try ModelTokenizer.load(directory: URL(fileURLWithPath: model)) }
+    func loadTokenizer() throws -> ModelTokenizer? { try ModelTokenizer.load(directory: modelFolder(model)) }
 
     /// Sets the thread pool and loads the model.
     func load() throws -> Seq2SeqModel {
         if let threads { ThreadPool.configure(threads: threads) }
-        return try Seq2SeqModel(directory: URL(fileURLWithPath: model))
+        return try Seq2SeqModel(directory: modelFolder(model))
     }
 }
 

@@ -16,7 +16,7 @@ struct EvaluateCommand: ParsableCommand {
             sacreBLEU-style line, or one JSON object with --json.
             """)
 
-    @Option(name: .long, help: "Model folder: text-to-text or Whisper (not needed with --hypotheses).")
+    @Option(name: .long, help: "Model folder or Hub id OWNER/NAME[@REVISION]: text-to-text or Whisper (not needed with --hypotheses).")
     var model: String?
     @Option(name: .long, help: "Sources, one a line: texts, or audio file paths for speech models.")
     var source: String?
@@ -63,7 +63,7 @@ struct EvaluateCommand: ParsableCommand {
         for (path, lines) in zip(reference, references) where lines.count != inputs.count {
             throw Failure.badInput("\(path): \(lineCount(lines.count)), but \(inputPath) has \(inputs.count)")
         }
-        let decoder = try hypotheses == nil ? model.map { try load(URL(fileURLWithPath: $0)) } : nil
+        let decoder = try hypotheses == nil ? model.map { try load(modelFolder($0)) } : nil
         var isSpeech = false
         if case .speech = decoder { isSpeech = true }
         let metric = self.metric.flatMap(Metric.init) ?? (isSpeech ? .wer : .bleu)
@@ -89,7 +89,7 @@ struct EvaluateCommand: ParsableCommand {
     /// Loads the model folder (after setting the thread pool).
     private func load(_ url: URL) throws -> LoadedModel {
         if let threads { ThreadPool.configure(threads: threads) }
-        if MarianNativeModel.isMarianFolder(url) { return .text(try Translator(model: url)) }
+        if MarianNativeModel.isMarianFolder(url) { return .text(try Translator(directory: url)) }
         let loaded = try Seq2SeqModel(directory: url)
         return loaded.network.readsAudio ? .speech(try Transcriber(model: loaded)) : .text(try Translator(loaded))
     }

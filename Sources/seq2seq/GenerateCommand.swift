@@ -22,20 +22,20 @@ struct GenerateCommand: ParsableCommand {
     var decoderPrefixIds: String?
 
     @Option(name: .long, help: "Sources decoded together.") var batchSize = 8
-    @Option(name: .long) var numBeams: Int?
-    @Option(name: .long) var numReturnSequences: Int?
-    @Option(name: .long) var lengthPenalty: Float?
+    @Option(name: .long, help: "Beams per source (1: greedy or plain sampling; default: the model's).") var numBeams: Int?
+    @Option(name: .long, help: "Hypotheses returned per source (at most --num-beams).") var numReturnSequences: Int?
+    @Option(name: .long, help: "Beam scores are divided by length^F (above 0 favours longer outputs).") var lengthPenalty: Float?
     @Flag(name: .long, inversion: .prefixedNo, help: "Stop beam search as soon as num_beams hypotheses are finished.")
     var earlyStopping: Bool?
-    @Option(name: .long) var maxNewTokens: Int?
-    @Option(name: .long) var minNewTokens: Int?
-    @Option(name: .long) var noRepeatNgramSize: Int?
-    @Option(name: .long) var repetitionPenalty: Float?
+    @Option(name: .long, help: "Most tokens to generate after the decoder prompt.") var maxNewTokens: Int?
+    @Option(name: .long, help: "Fewest tokens to generate before end-of-sequence is allowed.") var minNewTokens: Int?
+    @Option(name: .long, help: "Never repeat an n-gram of this size (0: off).") var noRepeatNgramSize: Int?
+    @Option(name: .long, help: "Penalty on tokens already generated (1: off).") var repetitionPenalty: Float?
     @Flag(name: .long, help: "Sample instead of searching.") var sample = false
-    @Option(name: .long) var temperature: Float?
-    @Option(name: .long) var topK: Int?
-    @Option(name: .long) var topP: Float?
-    @Option(name: .long) var seed: UInt64?
+    @Option(name: .long, help: "Sampling: divide the scores by this (default 1).") var temperature: Float?
+    @Option(name: .long, help: "Sampling: keep only the K most likely tokens (0: off; default 50).") var topK: Int?
+    @Option(name: .long, help: "Sampling: keep the most likely tokens whose probability reaches P (1: off).") var topP: Float?
+    @Option(name: .long, help: "Sampling: seed of the random generator (default 0; output is reproducible).") var seed: UInt64?
     @Flag(name: .long, help: "One JSON object per input (JSON Lines).") var json = false
 
     func validate() throws {

@@ -12,10 +12,10 @@ struct InspectCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON object.") var json = false
 
     func run() throws {
-        let folder = URL(fileURLWithPath: modelOptions.model)
+        let folder = try modelFolder(modelOptions.model)
         var fields: [(String, Any?)]
         if MarianNativeModel.isMarianFolder(folder) {
-            let translator = try Translator(model: folder)
+            let translator = try Translator(directory: folder)
             guard let model = translator.marianModel else { return }
             fields = architecture("marian-ssru", model.parameterCount, model.weightDTypes, model.spec)
             fields += [("tokenizer", translator.tokenizer.description), ("languages", languages(translator.languages)),

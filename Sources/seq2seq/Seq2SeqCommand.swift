@@ -8,9 +8,11 @@ import Seq2Seq
 struct Seq2SeqCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seq2seq",
-        abstract: "Encoder-decoder Transformers: generate, score and inspect Hugging Face checkpoints.",
+        abstract: "Encoder-decoder Transformers: translate, summarize, transcribe, generate, score, evaluate and train.",
+        version: Seq2SeqVersion.string,
         subcommands: [GenerateCommand.self, ScoreCommand.self, TranslateCommand.self, SummarizeCommand.self,
-                      TokenizeCommand.self, InspectCommand.self, TranscribeCommand.self, EvaluateCommand.self, TrainCommand.self])
+                      TokenizeCommand.self, InspectCommand.self, TranscribeCommand.self, EvaluateCommand.self, TrainCommand.self,
+                      DownloadCommand.self])
 
     static func main() {
         if let bad = firstArgumentNotUTF8() {

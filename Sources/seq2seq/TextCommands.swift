@@ -35,7 +35,7 @@ struct TextToTextOptions: ParsableArguments {
     /// Runs the pipeline and prints one line (or JSON object) per input, in input order.
     func run(summarize: Bool) throws {
         if let threads = modelOptions.threads { ThreadPool.configure(threads: threads) }
-        let translator = try Translator(model: URL(fileURLWithPath: modelOptions.model))
+        let translator = try Translator(directory: modelFolder(modelOptions.model))
         var options = translationOptions(for: translator, summarize: summarize, beamSize: beamSize, maxLength: maxLength,
                                          batchSize: batchSize, sourceLanguage: sourceLang, targetLanguage: targetLang)
         options.useShortlist = shortlist
@@ -121,7 +121,7 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(name: .long, help: "{\"ids\":[…],\"tokens\":[…]} per input.") var json = false
 
     func run() throws {
-        let folder = URL(fileURLWithPath: modelOptions.model)
+        let folder = try modelFolder(modelOptions.model)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
             throw Failure.badInput("\(folder.path): not a model folder (no such directory)")

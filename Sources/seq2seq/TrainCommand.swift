@@ -23,7 +23,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Optimiser steps in all.") var maxSteps: Int?
     @Option(name: .long, help: "Seed of initialisation, dropout and batch order.") var seed: UInt64 = 1
     @Option(name: .long, help: "Steps between checkpoints.") var saveEvery = 1000
-    @Option(name: .long, help: "Steps between validations (default: every checkpoint).") var validateEvery = 0
+    @Option(name: .long, help: ArgumentHelp("Steps between validations; 0 validates at every checkpoint.", valueName: "steps")) var validateEvery = 0
     @Option(name: .long, help: "Steps between progress lines.") var logEvery = 50
     @Option(name: .long, help: "Tokens per batch, padding included.") var batchTokens = 4096
     @Option(name: .long, help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1

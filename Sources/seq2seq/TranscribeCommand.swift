@@ -56,30 +56,59 @@ struct TranscribeCommand: ParsableCommand {
             }
         }
         let format = TranscriptFormat(rawValue: self.format) ?? .txt
+        let outputs = try outputFiles(format: format)
         if let outputDir { try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true) }
         let transcriber: Transcriber
         do {
             if let threads = modelOptions.threads { ThreadPool.configure(threads: threads) }
-            transcriber = try Transcriber(directory: URL(fileURLWithPath: modelOptions.model))
+            transcriber = try Transcriber(directory: modelFolder(modelOptions.model))
         } catch let error as TranscriptionError {
             throw Failure.usage("\(error)")  // a text model given to transcribe
         }
-        for path in audio {
+        var failed: [String] = []
+        for (index, path) in audio.enumerated() {
             let result: Transcription
             do {
                 result = try transcriber.transcribe(path: path, rawSampleRate: sampleRate, options: options,
                                                     progress: quiet ? nil : { done, total in Self.report(path, done, total) })
             } catch let error as TranscriptionError {
                 throw Failure.usage("\(error)")
+            } catch let error as AudioFileError {
+                guard audio.count > 1 else { throw Failure.badInput(error.description) }
+                // One bad file does not stop the others (as whisper.cpp and faster-whisper go on).
+                FileHandle.standardError.write(Data("seq2seq: \(error)\n".utf8))
+                failed.append(path)
+                continue
             }
-            let text = format.render(result)
-            if let outputDir {
-                let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent + "." + format.rawValue
-                try Data(text.utf8).write(to: URL(fileURLWithPath: outputDir).appendingPathComponent(name))
+            let text = format.render(result, file: path)
+            if let output = outputs?[index] {
+                try Data(text.utf8).write(to: output)
             } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                // Several files to standard output: each under a header naming it.
+                let header = audio.count > 1 && format != .json ? "==> \(path) <==\n" : ""
+                FileHandle.standardOutput.write(Data((header + text + (header.isEmpty ? "" : "\n")).utf8))
             }
         }
+        if !failed.isEmpty {
+            throw Failure.badInput("\(failed.count) of \(audio.count) files could not be transcribed: \(failed.joined(separator: ", "))")
+        }
+    }
+
+    /// The file each input writes in `--output-dir` (nil: standard output); two inputs that
+    /// would write the same file are refused before anything is transcribed.
+    private func outputFiles(format: TranscriptFormat) throws -> [URL]? {
+        guard let outputDir else { return nil }
+        let files = audio.map {
+            URL(fileURLWithPath: outputDir).appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + "." + format.rawValue)
+        }
+        var seen: [String: String] = [:]
+        for (path, file) in zip(audio, files) {
+            if let other = seen[file.lastPathComponent] {
+                throw Failure.usage("\(other) and \(path) would both write \(file.path); transcribe them into different --output-dir folders")
+            }
+            seen[file.lastPathComponent] = path
+        }
+        return files
     }
 
     /// Progress on standard error for recordings longer than one window.

@@ -108,3 +108,56 @@ extension TranscribeCLITests {
         XCTAssertTrue(result.stderr.contains("use transcribe"), result.stderr)
     }
 }
+
+extension CLITests {
+    func testVersionAndHelpTexts() throws {
+        let version = try runCLI(["--version"])
+        XCTAssertEqual(version.status, 0, version.stderr)
+        XCTAssertTrue(version.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, version.stdout)
+        let root = try runCLI(["--help"])
+        XCTAssertFalse(root.stdout.contains("inspect Hugging Face checkpoints"), root.stdout)
+        XCTAssertTrue(root.stdout.contains("transcribe"), root.stdout)
+        // Every option of generate has a description: no option line stands alone.
+        let generate = try runCLI(["generate", "--help"]).stdout.split(separator: "\n").map(String.init)
+        for (i, line) in generate.enumerated() where line.hasPrefix("  --") {
+            let described = line.split(separator: " ", omittingEmptySubsequences: true).count > 2
+                || (i + 1 < generate.count && generate[i + 1].hasPrefix("                          "))
+            XCTAssertTrue(described, "undescribed: \(line)")
+        }
+        let train = try runCLI(["train", "--help"]).stdout
+        let validate = try XCTUnwrap(train.range(of: "--validate-every"))
+        let rest = train[validate.upperBound...]
+        let block = rest[..<(rest.range(of: "\n  --")?.lowerBound ?? rest.endIndex)]  // up to the next option
+        XCTAssertEqual(block.components(separatedBy: "default").count - 1, 1, String(block))
+        XCTAssertFalse(try runCLI(["inspect", "--help"]).stdout.contains("(Hugging Face checkpoint)"))
+    }
+}
+
+extension TranscribeCLITests {
+    /// Several files: a bad one no longer stops the rest, outputs are named, and two inputs
+    /// that would write the same file are refused before anything runs.
+    func testSeveralFilesGoOnPastABadOneAndNameTheirOutputs() throws {
+        let clip = try XCTUnwrap(FileManager.default.enumerator(atPath: "/usr/share/pocketsphinx/test/data/librivox")?
+            .compactMap { $0 as? String }.first { $0.hasSuffix(".wav") }.map { "/usr/share/pocketsphinx/test/data/librivox/" + $0 },
+                                 "pocketsphinx-testdata not installed")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("several-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for sub in ["a", "b"] {
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: clip, toPath: folder.appendingPathComponent("\(sub)/x.wav").path)
+        }
+        let a = folder.appendingPathComponent("a/x.wav").path, b = folder.appendingPathComponent("b/x.wav").path
+        let missing = folder.appendingPathComponent("missing.wav").path
+        let result = try runCLI(["transcribe", "--model", whisper.path, "--quiet", a, missing, b])
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stdout.contains("==> \(a) <==") && result.stdout.contains("==> \(b) <=="), result.stdout)
+        XCTAssertTrue(result.stderr.contains("1 of 3 files could not be transcribed: \(missing)"), result.stderr)
+        let json = try runCLI(["transcribe", "--model", whisper.path, "--quiet", "--format", "json", a, b])
+        let files = try json.stdout.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])["file"] as? String }
+        XCTAssertEqual(files, [a, b])
+        let clash = try runCLI(["transcribe", "--model", whisper.path, "--quiet", "--output-dir", folder.appendingPathComponent("out").path, a, b])
+        XCTAssertEqual(clash.status, 2, clash.stderr)
+        XCTAssertTrue(clash.stderr.contains("would both write"), clash.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/x.txt").path))
+    }
+}

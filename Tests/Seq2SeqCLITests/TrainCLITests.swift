@@ -129,6 +129,30 @@ final class TrainCLITests: XCTestCase {
         for (g, e) in zip(got, expected) { XCTAssertEqual(g, e) }
     }
 
+    /// run.json once said 8000 tokens when far fewer were learned, the log's parameter count
+    /// differed from inspect's, and metrics.jsonl's epoch was one behind the progress line's.
+    func testBookkeepingAgrees() throws {
+        let train = try reversalCorpus("train.tsv", count: 300, seed: 5)
+        let run = scratch.appendingPathComponent("books")
+        let result = try runCLI(["train", "--train", train.path, "--out", run.path, "--preset", "tiny", "--max-steps", "20",
+                                 "--log-every", "10", "--save-every", "20", "--batch-tokens", "512", "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let options = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("run.json"))) as? [String: Any])
+        let learned = try XCTUnwrap(options["learnedVocabularySize"] as? Int, "run.json has no learned size")
+        XCTAssertLessThan(learned, 8000)
+        XCTAssertEqual((options["model"] as? [String: Any])?["vocabularySize"] as? Int, learned)
+        XCTAssertTrue(result.stderr.contains("learned a \(learned)-token BPE vocabulary"), result.stderr)
+        let logged = try XCTUnwrap(result.stderr.range(of: #"model: (\d+) parameters"#, options: .regularExpression).map {
+            Int(result.stderr[$0].split(separator: " ")[1]) })
+        let inspect = try runCLI(["inspect", "--model", run.path, "--json"])
+        let described = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(described["parameters"] as? Int, logged)
+        XCTAssertEqual(described["vocab_size"] as? Int, learned)
+        let record = try XCTUnwrap(try records(run).first { $0["step"] as? Int == 20 && $0["loss"] != nil })
+        let progress = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.contains("step 20/20") })
+        XCTAssertTrue(progress.contains("epoch \(record["epoch"] as? Int ?? -1) "), "\(progress) vs \(record)")
+    }
+
     func testBadInputIsOneLineAndExitThree() throws {
         let run = scratch.appendingPathComponent("run")
         let empty = scratch.appendingPathComponent("empty.tsv")

@@ -104,6 +104,33 @@ final class FirefoxParityTests: XCTestCase {
         XCTAssertEqual(together, alone)
     }
 
+    /// Greedy batches of sentences of every length, each row restricted to its own shortlist
+    /// and cut at its own length limit, give the one-by-one ids exactly (scores within float
+    /// rounding: a batch's products sum in another order).
+    func testBatchedGreedyWithShortlistsEqualsOneByOne() throws {
+        for direction in ["enpt", "pten"] {
+            let model = try MarianNativeModel(directory: try folder(direction))
+            let sources = try FirefoxReference.load(direction).map(\.sourceIds)
+            let alone = try model.bestHypotheses(sources: sources, useShortlist: true, batchSize: 1, options: { _ in nil })
+            let together = try model.bestHypotheses(sources: sources, useShortlist: true, batchSize: 32, options: { _ in nil })
+            XCTAssertEqual(together.map(\.ids), alone.map(\.ids), direction)
+            for (a, b) in zip(together, alone) { XCTAssertEqual(a.score ?? .nan, b.score ?? .nan, accuracy: 1e-4, direction) }
+            // A tight limit cuts batched rows exactly where a lone decoding stops.
+            let short = try model.bestHypotheses(sources: Array(sources.prefix(40)), batchSize: 16, options: {
+                var c = model.generationConfig(sourceLength: $0.count)
+                c.maxNewTokens = max(1, $0.count / 3)
+                return c
+            })
+            let shortAlone = try Array(sources.prefix(40)).map { source in
+                var c = model.generationConfig(sourceLength: source.count)
+                c.maxNewTokens = max(1, source.count / 3)
+                return try model.bestHypothesis(source: source, options: c)
+            }
+            XCTAssertEqual(short.map(\.ids), shortAlone.map(\.ids), direction)
+            XCTAssertEqual(short.map(\.tokenLogProbs.count), shortAlone.map(\.tokenLogProbs.count), direction)
+        }
+    }
+
     /// Beam search runs through the same session (reorder gathers SSRU states).
     func testBeamSearch() throws {
         let model = try MarianNativeModel(directory: try folder("enpt"))

@@ -20,7 +20,7 @@ final class SentenceSplitterTests: XCTestCase {
     func testParagraphIsTranslatedSentenceBySentence() throws {
         let folder = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("models/firefox/enpt")
         guard MarianNativeModel.isMarianFolder(folder) else { throw XCTSkip("Firefox models not fetched: run scripts/fetch_firefox_models.sh") }
-        let translator = try Translator(model: folder)
+        let translator = try Translator(directory: folder)
         let sentences = ["The children were playing in the garden.", "Their mother called them for dinner."]
         let alone = try translator.run(sentences)
         let together = try translator.run([sentences.joined(separator: " ")])

@@ -1,4 +1,5 @@
 // The one way metric inputs can be wrong: streams of different lengths.
+import Foundation
 
 /// Metric inputs that cannot be scored (hypotheses and references of different line counts),
 /// in one line.
@@ -16,4 +17,9 @@ public struct EvaluationError: Error, CustomStringConvertible, Sendable {
             throw EvaluationError("\(hypotheses) hypotheses but \(count) \(count == 1 ? "line" : "lines") in \(which)")
         }
     }
+}
+
+extension EvaluationError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

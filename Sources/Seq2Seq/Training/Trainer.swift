@@ -111,6 +111,10 @@ public final class Trainer {
             let learned = try trainer.train(lines: train.pairs.lazy.flatMap { [$0.source, $0.target] })
             try learned.save(to: run)
             tokenizer = learned
+            var recorded = options  // run.json says what was learned, not only what was asked
+            recorded.learnedVocabularySize = learned.vocabularySize
+            recorded.model.vocabularySize = learned.vocabularySize
+            try ModelFolder.writeJSON(recorded, to: run.appendingPathComponent("run.json"))
             log(String(format: "learned a %d-token BPE vocabulary from %d pairs in %.1f s", learned.vocabularySize,
                        train.pairs.count, Date().timeIntervalSince(started)))
         }
@@ -205,7 +209,7 @@ public final class Trainer {
                     "learning_rate": Double(optimizer.learningRate), "gradient_norm": window.gradientNorm / Double(window.steps),
                     "target_tokens_per_second": Double(window.tokens) / max(window.seconds, 1e-9),
                     "tokens_per_second": Double(window.tokens + window.sourceTokens) / max(window.seconds, 1e-9),
-                    "epoch": batcher.state.epoch, "elapsed_seconds": state.elapsedSeconds,
+                    "epoch": batcher.state.epoch + 1, "elapsed_seconds": state.elapsedSeconds,
                 ]
                 try metrics.append(record)
                 log(progressLine(record))
@@ -318,7 +322,7 @@ public final class Trainer {
         let eta = remaining >= 3600 ? "\(remaining / 3600)h\(remaining % 3600 / 60)m" : "\(remaining / 60)m\(remaining % 60)s"
         return String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  epoch %d  ETA %@", step, options.maxSteps,
                       record["loss"] as? Double ?? 0, record["learning_rate"] as? Double ?? 0, rate,
-                      (record["epoch"] as? Int ?? 0) + 1, eta)
+                      record["epoch"] as? Int ?? 1, eta)
     }
 }
 

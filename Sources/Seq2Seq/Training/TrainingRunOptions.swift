@@ -11,8 +11,11 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     public var validPath: String?
     /// The model: a preset with every size overridable, dropout, norms, tying.
     public var model: TransformerConfiguration
-    /// Subword vocabulary learned from the training text (joint source + target).
+    /// Subword vocabulary asked for, learned from the training text (joint source + target).
     public var vocabularySize = 8000
+    /// The vocabulary actually learned (the corpus may support fewer tokens than asked);
+    /// recorded once the tokenizer is trained.
+    public var learnedVocabularySize: Int?
     /// Optimiser steps to take in all.
     public var maxSteps = 20_000
     /// Seeds initialisation, dropout and the batch order.
@@ -88,4 +91,9 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
 public struct TrainingRunError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+extension TrainingRunError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

@@ -158,3 +158,8 @@ public struct TranscriptionError: Error, CustomStringConvertible, Sendable {
     /// An error with a one-line message.
     public init(_ description: String) { self.description = description }
 }
+
+extension TranscriptionError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
+}

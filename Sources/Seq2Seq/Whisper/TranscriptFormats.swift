@@ -13,11 +13,12 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
     /// WebVTT subtitles.
     case vtt
 
-    /// The transcription written in this format (ending with a newline, except empty txt).
-    public func render(_ t: Transcription) -> String {
+    /// The transcription written in this format (ending with a newline, except empty txt);
+    /// JSON names the audio `file` when given.
+    public func render(_ t: Transcription, file: String? = nil) -> String {
         switch self {
         case .txt: return t.segments.map { Self.clean($0.text) + "\n" }.joined()
-        case .json: return Self.json(t) + "\n"
+        case .json: return Self.json(t, file: file) + "\n"
         case .srt:
             return t.segments.enumerated().map { i, s in
                 "\(i + 1)\n\(Self.timestamp(s.start, hours: true, separator: ",")) --> \(Self.timestamp(s.end, hours: true, separator: ","))\n\(Self.clean(s.text))\n\n"
@@ -41,7 +42,7 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
         return head + String(format: "%02d:%02d%@%03d", m, s, separator, f)
     }
 
-    private static func json(_ t: Transcription) -> String {
+    private static func json(_ t: Transcription, file: String?) -> String {
         func number(_ x: Double) -> Any { Double(String(format: "%.3f", x)) ?? x }
         let segments: [[String: Any]] = t.segments.map { s in
             var record: [String: Any] = ["start": number(s.start), "end": number(s.end), "text": s.text]
@@ -53,7 +54,8 @@ public enum TranscriptFormat: String, Sendable, CaseIterable {
             }
             return record
         }
-        let object: [String: Any] = ["text": t.text, "language": t.language, "segments": segments]
+        var object: [String: Any] = ["text": t.text, "language": t.language, "segments": segments]
+        if let file { object["file"] = file }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes, .sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

@@ -278,3 +278,8 @@ func shuffle<T>(_ items: inout [T], using random: inout TrainingRandom) {
         items.swapAt(i, j)
     }
 }
+
+extension TokenBatcherError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
+}

@@ -1,5 +1,6 @@
 // The typed error of training data files (parallel corpora, dictd dictionaries). The
 // command-line tool maps it to exit status 3 ("bad input data").
+import Foundation
 
 /// A training data file that cannot be used: missing, unreadable, corrupt, or without a
 /// single valid pair. Its description names the file and the problem.
@@ -38,4 +39,9 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable, Send
 
     /// "PATH: DETAIL", one line.
     public var description: String { "\(path): \(detail)" }
+}
+
+extension TrainingDataError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
 }

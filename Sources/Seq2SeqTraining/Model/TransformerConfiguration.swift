@@ -149,3 +149,8 @@ public struct TransformerConfigurationError: Error, CustomStringConvertible, Sen
     public let description: String
     init(_ description: String) { self.description = description }
 }
+
+extension TransformerConfigurationError: LocalizedError {
+    /// The one-line description, so `localizedDescription` says what is wrong.
+    public var errorDescription: String? { description }
+}
