@@ -109,7 +109,7 @@ def perturb(model, seed):
             elif name == "model.decoder.embed_tokens.weight":
                 p.copy_(torch.randn(p.shape, generator=g))  # logits spread over a few units
             elif "embed_positions" in name:
-                p.copy_(1.0 * torch.randn(p.shape, generator=g))
+                p.copy_(torch.randn(p.shape, generator=g))
             else:
                 fan_in = p[0].numel()
                 p.copy_(0.8 / fan_in ** 0.5 * torch.randn(p.shape, generator=g))
@@ -119,9 +119,9 @@ def perturb(model, seed):
 
 
 def make_eos_reachable(model, input_features, prompt, eos, position=10):
-    """Random Whisper models never stop. EOS takes over the (tied) row of the token greedy search
-    writes first at `position` or later, scaled by 1.01: it wins wherever that token would, so
-    generations end at varied lengths and beams finish."""
+    """Random Whisper models never stop. EOS takes over the (tied) row of the token that a first
+    generation (without suppression) writes first at `position` or later, scaled by 1.01: EOS
+    wins wherever that token would, so generations end at varied lengths and beams finish."""
     with torch.no_grad():
         ids = model.generate(input_features, decoder_input_ids=torch.tensor([prompt]), max_new_tokens=40,
                              begin_suppress_tokens=None, suppress_tokens=None)[0, len(prompt):].tolist()
