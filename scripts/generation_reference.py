@@ -105,6 +105,10 @@ CASES = [
     ("greedy_renormalize", {"renormalize_logits": True, "bad_words_ids": [[3]]}),
     ("greedy_exponential_decay", {"exponential_decay_length_penalty": [3, 1.5]}),
     ("beam4_exponential_decay", {"num_beams": 4, "num_return_sequences": 2, "exponential_decay_length_penalty": [2, 1.3]}),
+    # Settings that read the source (here the single id s of source s).
+    ("greedy_encoder_no_repeat_1", {"encoder_no_repeat_ngram_size": 1}),
+    ("beam4_encoder_no_repeat_1", {"num_beams": 4, "num_return_sequences": 2, "encoder_no_repeat_ngram_size": 1}),
+    ("beam4_encoder_repetition_2", {"num_beams": 4, "num_return_sequences": 2, "encoder_repetition_penalty": 2.0}),
     ("beam4_remove_invalid_values", {"num_beams": 4, "num_return_sequences": 2, "bad_words_ids": [[3]],
                                      "remove_invalid_values": True}),
 ]

@@ -201,6 +201,7 @@ def field_settings(tokenizer, pad, eos, outputs):
         ("suppress_tokens", {"suppress_tokens": common[:2]}),
         ("begin_suppress_tokens", {"begin_suppress_tokens": [common[0], eos]}),
         ("exponential_decay_length_penalty", {"exponential_decay_length_penalty": [2, 1.8]}),
+        ("encoder_repetition_penalty", {"encoder_repetition_penalty": 1.6}),
         ("encoder_no_repeat_ngram_size_1", {"encoder_no_repeat_ngram_size": 1}),
         ("encoder_no_repeat_ngram_size_2", {"encoder_no_repeat_ngram_size": 2}),
         ("encoder_no_repeat_ngram_size_3", {"encoder_no_repeat_ngram_size": 3}),
@@ -208,7 +209,8 @@ def field_settings(tokenizer, pad, eos, outputs):
         ("combined", {"forced_bos_token_id": language, "bad_words_ids": [[pad], list(bigrams)],
                       "suppress_tokens": [common[2]], "begin_suppress_tokens": [eos],
                       "exponential_decay_length_penalty": [3, 1.5], "encoder_no_repeat_ngram_size": 2,
-                      "no_repeat_ngram_size": 3, "repetition_penalty": 1.2, "min_new_tokens": 2}),
+                      "no_repeat_ngram_size": 3, "repetition_penalty": 1.2, "encoder_repetition_penalty": 0.8,
+                      "min_new_tokens": 2}),
     ]
 
 

@@ -40,7 +40,8 @@ public final class Seq2SeqModel: @unchecked Sendable {
         }
         let configURL = directory.appendingPathComponent("config.json")
         config = try JSONConfig(contentsOf: configURL)
-        if kind == .ctranslate2 {
+        let isCTranslate2 = kind == .ctranslate2
+        if isCTranslate2 {
             network = try EncoderDecoderModel.load(ctranslate2: try CTranslate2File(path: directory.appendingPathComponent("model.bin").path))
         } else {
             let checkpoint = try SafetensorsCheckpoint(directory: directory)
@@ -49,7 +50,17 @@ public final class Seq2SeqModel: @unchecked Sendable {
         let generationURL = directory.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path) ? try JSONConfig(contentsOf: generationURL) : nil
         do {
-            generationDefaults = try GenerationConfig(json: generation?.raw, modelConfig: config.raw)
+            var defaults = try GenerationConfig(json: generation?.raw, modelConfig: config.raw)
+            if isCTranslate2 && generation == nil {
+                // A CTranslate2 Whisper folder keeps its suppressed ids in config.json, where its
+                // converter put the Hugging Face generation config's (CTranslate2 applies them by default).
+                let whisper = try WhisperSettings(directory: directory, config: config)
+                defaults.suppressTokens = whisper.suppressTokens ?? []
+                defaults.beginSuppressTokens = whisper.beginSuppressTokens ?? []
+            }
+            generationDefaults = defaults
+        } catch let error as ModelFileError {
+            throw error
         } catch {
             throw ModelFileError(generation == nil ? configURL.path : generationURL.path, "\(error)")
         }

@@ -4,6 +4,7 @@
 // STFT with reflect padding of n_fft/2, power spectrum without the last frame, Slaney mel
 // filters, log10 clamped at 1e-10, floored at max − 8, then (x + 4) / 4.
 import Foundation
+import Seq2SeqIO
 import Seq2SeqTensor
 
 /// Turns 16 kHz mono samples into Whisper's log-mel features [n_mels, F].
@@ -115,4 +116,35 @@ func reflectPadded(_ x: [Float], by pad: Int) -> [Float] {
     out.append(contentsOf: x)
     out.append(contentsOf: (n..<n + pad).map(mirrored))
     return out
+}
+
+extension WhisperFeatureExtractor {
+    /// The extractor a model folder's `preprocessor_config.json` asks for (transformers'
+    /// `WhisperFeatureExtractor` settings, which faster-whisper reads too; absent keys take
+    /// transformers' defaults): `feature_size` must be the model's `melCount`, and the audio and
+    /// STFT settings the ones this extractor computes with (16 kHz, n_fft 400, hop 160, 30 s
+    /// chunks, no dither), else decoding would silently differ from the reference. Throws
+    /// `ModelFileError` naming the file and the setting.
+    public init(preprocessorConfig url: URL, melCount: Int) throws {
+        let config = try JSONConfig(contentsOf: url)
+        let bins = try config.int("feature_size") ?? 80
+        guard bins == melCount else {
+            throw ModelFileError(url.path, "feature_size is \(bins) but the model reads \(melCount) mel bins")
+        }
+        let fixed: [(key: String, value: Int)] = [
+            ("sampling_rate", Self.sampleRate), ("n_fft", Self.fftSize), ("hop_length", Self.hopLength), ("chunk_length", 30),
+            ("n_samples", Self.windowSamples), ("nb_max_frames", Self.windowFrames),
+        ]
+        for (key, value) in fixed {
+            if let given = try config.int(key), given != value {
+                throw ModelFileError(url.path, "\(key) is \(given); Whisper features here are computed with \(key) \(value)")
+            }
+        }
+        for key in ["dither", "padding_value"] {
+            if let given = try config.double(key), given != 0 {
+                throw ModelFileError(url.path, "\(key) is \(given); only 0 is supported")
+            }
+        }
+        self.init(melCount: melCount)
+    }
 }

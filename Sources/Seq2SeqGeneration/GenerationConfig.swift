@@ -56,6 +56,9 @@ public struct GenerationConfig: Sendable, Equatable {
     public var encoderNoRepeatNgramSize: Int = 0
     /// Penalty on tokens already in the decoder sequence (1 disables; HF CTRL-style rule).
     public var repetitionPenalty: Float
+    /// HF `encoder_repetition_penalty`: source tokens' scores are multiplied by it when positive
+    /// and divided when negative, so above 1 the output keeps closer to the source (1 disables).
+    public var encoderRepetitionPenalty: Float = 1
     /// Samples the next token instead of taking the most likely one (or beam-samples).
     public var doSample: Bool
     /// Divides the scores before sampling; only used when `doSample`.
@@ -165,6 +168,7 @@ public struct GenerationConfig: Sendable, Equatable {
         noRepeatNgramSize = try reader.int("no_repeat_ngram_size") ?? noRepeatNgramSize
         encoderNoRepeatNgramSize = try reader.int("encoder_no_repeat_ngram_size") ?? 0
         repetitionPenalty = try reader.float("repetition_penalty") ?? repetitionPenalty
+        encoderRepetitionPenalty = try reader.float("encoder_repetition_penalty") ?? 1
         doSample = try reader.bool("do_sample") ?? doSample
         temperature = try reader.float("temperature") ?? temperature
         topK = try reader.int("top_k") ?? topK
@@ -201,7 +205,6 @@ public struct GenerationConfig: Sendable, Equatable {
             ("force_words_ids", { $0.isSet("force_words_ids") }, "constrained beam search is not supported"),
             ("penalty_alpha", { try ($0.float("penalty_alpha") ?? 0) > 0 && ($0.int("top_k") ?? 50) > 1 }, "contrastive search is not supported"),
             ("dola_layers", { $0.isSet("dola_layers") }, "DoLa decoding is not supported"),
-            ("encoder_repetition_penalty", { try ($0.float("encoder_repetition_penalty") ?? 1) != 1 }, "penalising source tokens is not supported"),
             ("sequence_bias", { $0.isSet("sequence_bias") }, "sequence biases are not supported"),
             ("guidance_scale", { try ($0.float("guidance_scale") ?? 1) != 1 }, "classifier-free guidance is not supported"),
             ("typical_p", { try ($0.float("typical_p") ?? 1) < 1 }, "typical sampling is not supported"),

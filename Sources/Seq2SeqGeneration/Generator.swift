@@ -95,6 +95,9 @@ struct DecodePlan {
         if !(c.repetitionPenalty > 0) {
             throw GenerationConfigError("repetition_penalty must be positive, got \(c.repetitionPenalty)")
         }
+        if !(c.encoderRepetitionPenalty > 0) {
+            throw GenerationConfigError("encoder_repetition_penalty must be positive, got \(c.encoderRepetitionPenalty)")
+        }
         config = c
         prompt = [start] + prefix
         let promptLength = prompt.count

@@ -46,10 +46,38 @@ struct NoRepeatNGram: LogitsProcessor {
     }
 }
 
+/// A rule that also reads the encoder's input ids of the row's source.
+protocol SourceLogitsProcessor {
+    /// Rewrites `scores` of a row of source `source` whose decoder ids so far are `ids`.
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int)
+}
+
+/// HF `EncoderRepetitionPenaltyLogitsProcessor`: each distinct token of the row's source has
+/// its score multiplied by the penalty when positive and divided by it when negative (a
+/// penalty above 1 makes source tokens likelier). Ids are compared as numbers, as HF does.
+struct EncoderRepetitionPenalty: SourceLogitsProcessor {
+    /// HF keeps 1 / penalty and divides (positive) or multiplies (negative) by it, in float32.
+    private let inverse: Float
+    private let tokens: [[Int]]
+
+    init(penalty: Float, sources: [[Int]]) {
+        inverse = Float(1 / Double(penalty))
+        tokens = sources.map { Array(Set($0)) }
+    }
+
+    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int) {
+        guard tokens.indices.contains(source) else { return }
+        for id in tokens[source] where id >= 0 && id < scores.count {
+            let s = scores[id]
+            scores[id] = s < 0 ? s * inverse : s / inverse
+        }
+    }
+}
+
 /// HF `EncoderNoRepeatNGramLogitsProcessor`: bans every token that would make the row's last
 /// `size` ids an n-gram of the row's source (with `size` 1, every source token). Ids are
 /// compared as numbers, as HF does, even when source and target vocabularies differ.
-struct EncoderNoRepeatNGram {
+struct EncoderNoRepeatNGram: SourceLogitsProcessor {
     let size: Int
     /// Per source: each (size − 1)-gram of its ids → the ids that follow it there.
     private let following: [[[Int]: [Int]]]
@@ -237,7 +265,7 @@ struct LogitsProcessorList {
     /// A rule of the list: one that reads only the row, or one that also reads the row's source.
     private enum Entry {
         case row(LogitsProcessor)
-        case source(EncoderNoRepeatNGram)
+        case source(SourceLogitsProcessor)
     }
     private var entries: [Entry] = []
 
@@ -246,11 +274,14 @@ struct LogitsProcessorList {
     ///   - promptLength: decoder prompt length (start token plus forced prefix).
     ///   - maxLength, minLength: the resolved absolute lengths.
     ///   - sourceIds: the encoder's input ids per source (nil for audio encoders: as in HF,
-    ///     `encoder_no_repeat_ngram_size` then has nothing to act on and is ignored).
+    ///     `encoder_repetition_penalty` and `encoder_no_repeat_ngram_size` are then ignored).
     init(config c: GenerationConfig, promptLength: Int, maxLength: Int, minLength: Int,
          sourceIds: [[Int]]? = nil, extra: [LogitsProcessor] = []) {
         var list: [Entry] = []
         func add(_ p: LogitsProcessor) { list.append(.row(p)) }
+        if c.encoderRepetitionPenalty != 1, let sources = sourceIds {
+            list.append(.source(EncoderRepetitionPenalty(penalty: c.encoderRepetitionPenalty, sources: sources)))
+        }
         if c.repetitionPenalty != 1 { add(RepetitionPenalty(penalty: c.repetitionPenalty)) }
         if c.noRepeatNgramSize > 0 { add(NoRepeatNGram(size: c.noRepeatNgramSize)) }
         if c.encoderNoRepeatNgramSize > 0, let sources = sourceIds {

@@ -91,7 +91,6 @@ final class GenerationConfigTests: XCTestCase {
             (#"{"force_words_ids": [[5]]}"#, "force_words_ids"),
             (#"{"constraints": []}"#, "constraints"),
             (#"{"penalty_alpha": 0.6, "top_k": 4}"#, "penalty_alpha"),
-            (#"{"encoder_repetition_penalty": 1.2}"#, "encoder_repetition_penalty"),
             (#"{"sequence_bias": [[[5], 1.0]]}"#, "sequence_bias"),
             (#"{"typical_p": 0.9}"#, "typical_p"),
             (#"{"min_p": 0.1}"#, "min_p"),
@@ -109,6 +108,8 @@ final class GenerationConfigTests: XCTestCase {
         XCTAssertTrue(c.removeInvalidValues)
         XCTAssertEqual(c.exponentialDecayLengthPenalty, .init(start: 4, factor: 1.5))
         XCTAssertEqual(c.encoderNoRepeatNgramSize, 0)
-        XCTAssertEqual(try GenerationConfig(json: parse(#"{"encoder_no_repeat_ngram_size": 3}"#), modelConfig: [:]).encoderNoRepeatNgramSize, 3)
+        let source = try GenerationConfig(json: parse(#"{"encoder_no_repeat_ngram_size": 3, "encoder_repetition_penalty": 1.5}"#), modelConfig: [:])
+        XCTAssertEqual(source.encoderNoRepeatNgramSize, 3)
+        XCTAssertEqual(source.encoderRepetitionPenalty, 1.5)
     }
 }

@@ -125,6 +125,18 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(unread[0][0].ids, [2, 2, 2])
     }
 
+    func testEncoderRepetitionPenaltyMath() throws {
+        // Source tokens 2 (score 3) and 0 (score -1): above 1 they gain, below 1 they lose.
+        let raw: [Float] = [-1, 0.5, 3, 2.8, 0]
+        for (penalty, token, processed) in [(Float(1.5), 2, [-1 / 1.5, 0.5, 4.5, 2.8, 0]), (0.5, 3, [-2, 0.5, 1.5, 2.8, 0])] as [(Float, Int, [Float])] {
+            let session = ScriptedSession(sources: 1, vocabulary: 5) { _, _ in raw }
+            session.sourceIds = [[2, 0, 2]]
+            let result = try Generator(config: config { $0.encoderRepetitionPenalty = penalty; $0.maxNewTokens = 1 }).generate(session: session)
+            XCTAssertEqual(result[0][0].ids, [token], "penalty \(penalty)")
+            XCTAssertEqual(Double(result[0][0].tokenLogProbs[0]), logSoftmax(processed)[token], accuracy: 1e-5)
+        }
+    }
+
     func testRepetitionPenaltyMath() throws {
         // Logits after [0, 2]: token 2 (seen, positive) is divided, token 0 (seen, negative) multiplied.
         let raw: [Float] = [-1, 0.5, 3, 2.8, 0]

@@ -23,6 +23,7 @@ final class ReferenceTests: XCTestCase {
             let session = ScriptedSession(sources: table.count, vocabulary: table[0][0].count) { source, ids in
                 table[source][ids.count - 1][ids[ids.count - 1]]
             }
+            session.sourceIds = (0..<table.count).map { [$0] }  // HF's input_ids: source s is [s]
             let result = try Generator(config: config).generate(session: session, prefix: prefix)
             XCTAssertEqual(result.flatMap { $0.map(\.ids) }, c["ids"] as? [[Int]], "\(name): ids")
             if let scores = c["scores"] as? [Double] {

@@ -64,7 +64,7 @@ final class ReadmeExampleTests: XCTestCase {
         try silence(seconds: 2).write(to: folder.appendingPathComponent("talk.wav"))
         let previous = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(folder.path))
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         try await readmeExample()
     }
 

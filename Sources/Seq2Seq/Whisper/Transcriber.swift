@@ -20,7 +20,7 @@ public final class Transcriber: @unchecked Sendable {
     /// The model's special tokens.
     public let tokens: WhisperTokens
     let extractor: WhisperFeatureExtractor
-    /// `config.json`'s `suppress_ids` (faster-whisper's suppressed set for `-1`) and `suppress_ids_begin`.
+    /// The folder's suppressed ids (faster-whisper's set for `-1`) and blank ids (`WhisperSettings`).
     let configSuppressed: [Int]?
     let configSuppressBlank: [Int]?
     /// (layer, head) pairs whose cross-attention aligns text with audio.
@@ -60,17 +60,16 @@ public final class Transcriber: @unchecked Sendable {
         } catch let error as TokenizerError {
             throw ModelFileError(error.path, error.problem)
         }
-        extractor = WhisperFeatureExtractor(melCount: mels)
-        let raw = model.config.raw
-        configSuppressed = (raw["suppress_ids"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue }
-        configSuppressBlank = (raw["suppress_ids_begin"] as? [Any])?.compactMap { ($0 as? NSNumber)?.intValue }
+        let preprocessor = model.directory.appendingPathComponent("preprocessor_config.json")
+        extractor = FileManager.default.fileExists(atPath: preprocessor.path)
+            ? try WhisperFeatureExtractor(preprocessorConfig: preprocessor, melCount: mels) : WhisperFeatureExtractor(melCount: mels)
+        let settings = try WhisperSettings(directory: model.directory, config: model.config)
+        configSuppressed = settings.suppressTokens
+        configSuppressBlank = settings.beginSuppressTokens
         let layers = model.network.spec.decoderLayers, heads = model.network.spec.heads
-        if let pairs = raw["alignment_heads"] as? [[Any]], !pairs.isEmpty {
-            alignmentHeads = pairs.compactMap { p in
-                guard p.count == 2, let l = (p[0] as? NSNumber)?.intValue, let h = (p[1] as? NSNumber)?.intValue,
-                      l >= 0, l < layers, h >= 0, h < heads else { return nil }
-                return (l, h)
-            }
+        let pairs = (settings.alignmentHeads ?? []).filter { $0[0] >= 0 && $0[0] < layers && $0[1] >= 0 && $0[1] < heads }
+        if !pairs.isEmpty {
+            alignmentHeads = pairs.map { (layer: $0[0], head: $0[1]) }
         } else {  // the reference's default: every head of the last half of the decoder layers
             alignmentHeads = (layers / 2..<layers).flatMap { l in (0..<heads).map { (l, $0) } }
         }

@@ -3,6 +3,8 @@
 // one line (`["▁t", "he"]`, `[1]`), other arrays get one item per line. Non-ASCII text is
 // written as is; only `"`, `\` and control characters are escaped.
 
+import Seq2SeqIO
+
 extension JSONValue {
     /// The value as indented JSON text, ending with a newline.
     func serialized() -> [UInt8] {
@@ -61,20 +63,5 @@ extension JSONValue {
         out.append(UInt8(ascii: close))
     }
 
-    private static func writeString(_ s: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20: out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]]
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    private static func writeString(_ s: String, to out: inout [UInt8]) { JSONText.appendString(s, to: &out) }
 }
