@@ -119,12 +119,14 @@ func reflectPadded(_ x: [Float], by pad: Int) -> [Float] {
 }
 
 extension WhisperFeatureExtractor {
-    /// The extractor a model folder's `preprocessor_config.json` asks for (transformers'
-    /// `WhisperFeatureExtractor` settings, which faster-whisper reads too; absent keys take
-    /// transformers' defaults): `feature_size` must be the model's `melCount`, and the audio and
+    /// The extractor a model folder's `preprocessor_config.json` asks for.
+    ///
+    /// The file holds transformers' `WhisperFeatureExtractor` settings
+    /// (`models/whisper/feature_extraction_whisper.py`; faster-whisper reads them too), absent
+    /// keys taking its defaults. `feature_size` must be the model's `melCount`, and the audio and
     /// STFT settings the ones this extractor computes with (16 kHz, n_fft 400, hop 160, 30 s
-    /// chunks, no dither), else decoding would silently differ from the reference. Throws
-    /// `ModelFileError` naming the file and the setting.
+    /// chunks, no dither, zero padding), else features would silently differ from the
+    /// reference's. Throws `ModelFileError` naming the file and the setting.
     public init(preprocessorConfig url: URL, melCount: Int) throws {
         let config = try JSONConfig(contentsOf: url)
         let bins = try config.int("feature_size") ?? 80
@@ -133,8 +135,7 @@ extension WhisperFeatureExtractor {
         }
         let fixed: [(key: String, value: Int)] = [
             ("sampling_rate", Self.sampleRate), ("n_fft", Self.fftSize), ("hop_length", Self.hopLength), ("chunk_length", 30),
-            ("n_samples", Self.windowSamples), ("nb_max_frames", Self.windowFrames),
-        ]
+        ]  // n_samples and nb_max_frames are derived from these (transformers ignores the stored ones)
         for (key, value) in fixed {
             if let given = try config.int(key), given != value {
                 throw ModelFileError(url.path, "\(key) is \(given); Whisper features here are computed with \(key) \(value)")

@@ -286,11 +286,13 @@ extension CTranslate2File: TensorSource {
     public func dtypeName(of name: String) -> String? { variables[name]?.dtype.name }
 }
 
-/// Whisper's decoding settings that a model folder keeps beside the weights, from either layout:
-/// CTranslate2's `config.json` (`suppress_ids`, `suppress_ids_begin`, `alignment_heads`, as its
-/// converter writes them) or a Hugging Face folder's `generation_config.json` (`suppress_tokens`,
-/// `begin_suppress_tokens`, `alignment_heads`; without that file, the first two from `config.json`)
-/// — the fields CTranslate2's `WhisperLoader.set_config` copies from one to the other.
+/// Whisper's decoding settings that a model folder keeps beside the weights.
+///
+/// They come from either layout: CTranslate2's `config.json` (`suppress_ids`,
+/// `suppress_ids_begin`, `alignment_heads`, as its converter writes them) or a Hugging Face
+/// folder's `generation_config.json` (`suppress_tokens`, `begin_suppress_tokens`,
+/// `alignment_heads`; without that file, the first two from `config.json`) — the fields
+/// CTranslate2's `WhisperLoader.set_config` copies from one to the other.
 public struct WhisperSettings: Sendable {
     /// Ids never generated (faster-whisper's `-1`: the non-speech symbols); nil when the folder does not say.
     public var suppressTokens: [Int]?
@@ -302,8 +304,9 @@ public struct WhisperSettings: Sendable {
     /// No settings: every field nil.
     public init() {}
 
-    /// The settings of the model folder `directory`, whose parsed `config.json` is `config`: a
-    /// Hugging Face folder when `config.json` says `"model_type": "whisper"`, else CTranslate2's
+    /// The settings of the model folder `directory`, whose parsed `config.json` is `config`.
+    ///
+    /// A Hugging Face folder when `config.json` says `"model_type": "whisper"`, else CTranslate2's
     /// layout. Throws `ModelFileError` naming the file when a field has the wrong type.
     public init(directory: URL, config: JSONConfig) throws {
         guard try config.string("model_type") == "whisper" else {
