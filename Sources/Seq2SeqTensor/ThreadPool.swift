@@ -9,7 +9,9 @@ import CSeq2SeqKernels
 /// Runs `parallelFor` loops on all cores: the calling thread plus `threadCount - 1` workers.
 ///
 /// Work items are handed out one at a time from a shared counter, so uneven items balance.
-/// Loops do not nest: a `parallelFor` inside a work item runs serially on that thread.
+/// Loops do not nest: a `parallelFor` inside a work item runs serially on that thread, and so
+/// does a loop started by another thread while the pool is busy with one (a server's models,
+/// each decoding on its own thread, share the one pool safely).
 /// Idle threads spin for a short while (100 µs) before they sleep, so loops that follow each
 /// other closely (the GEMMs of a decode step) do not pay for a wake-up each.
 /// A pool's threads never exit: make pools once (the shared one, a few in benchmarks).
@@ -44,7 +46,8 @@ public final class ThreadPool: @unchecked Sendable {
     private var job: ((Int) -> Void)?
     private var jobCount = 0
     private var workers: [pthread_t] = []
-    private var inLoop = false
+    /// Held by the thread whose loop the workers run; others (and nested loops) run serially.
+    private var owner = pthread_mutex_t()
 
     /// Most threads a pool runs: each holds a stack of several megabytes of address space.
     public static let maximumThreads = 256
@@ -54,6 +57,7 @@ public final class ThreadPool: @unchecked Sendable {
         threadCount = min(max(1, threads), Self.maximumThreads)
         counters.initialize(repeating: 0, count: 24)
         pthread_mutex_init(&mutex, nil)
+        pthread_mutex_init(&owner, nil)
         pthread_cond_init(&wake, nil)
         pthread_cond_init(&done, nil)
         for _ in 1..<threadCount {
@@ -77,13 +81,13 @@ public final class ThreadPool: @unchecked Sendable {
     /// Calls `body(i)` for every `i` in `0..<count`, spread over the pool; returns when all ran.
     public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
         if count <= 0 { return }
-        if count == 1 || threadCount == 1 || inLoop {
+        if count == 1 || threadCount == 1 || pthread_mutex_trylock(&owner) != 0 {
             for i in 0..<count { body(i) }
             return
         }
+        defer { pthread_mutex_unlock(&owner) }
         withoutActuallyEscaping(body) { escaping in
             pthread_mutex_lock(&mutex)
-            inLoop = true
             job = escaping
             jobCount = count
             s2s_atomic_store(nextItem, 0)
@@ -99,7 +103,6 @@ public final class ThreadPool: @unchecked Sendable {
             pthread_mutex_lock(&mutex)
             while s2s_atomic_load(busyWorkers) > 0 { pthread_cond_wait(&done, &mutex) }
             job = nil
-            inLoop = false
             pthread_mutex_unlock(&mutex)
         }
     }

@@ -1,4 +1,5 @@
-// ThreadPool: every work item runs exactly once, chunks tile the range, nesting runs serially.
+// ThreadPool: every work item runs exactly once, chunks tile the range, nesting runs serially,
+// loops from several threads at once each complete.
 import XCTest
 import Seq2SeqTensor
 
@@ -34,5 +35,19 @@ final class ThreadPoolTests: XCTestCase {
         defer { hits.deallocate() }
         pool.parallelFor(8) { i in pool.parallelFor(16) { j in hits[i * 16 + j] += 1 } }
         XCTAssertEqual((0..<128).filter { hits[$0] != 1 }, [])
+    }
+
+    /// Several threads start loops on one pool at once (a server's models, each on its own
+    /// thread): every item of every loop runs exactly once.
+    func testLoopsFromSeveralThreadsEachComplete() {
+        let pool = ThreadPool(threads: 2)
+        let callers = 4, loops = 200, count = 64
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: callers * count)
+        hits.initialize(repeating: 0, count: callers * count)
+        defer { hits.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: callers) { c in
+            for _ in 0..<loops { pool.parallelFor(count) { i in hits[c * count + i] += 1 } }
+        }
+        XCTAssertEqual((0..<callers * count).filter { hits[$0] != loops }, [])
     }
 }
