@@ -7,12 +7,22 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Seq2Seq", targets: ["Seq2Seq"]),
+        .library(name: "Seq2SeqServer", targets: ["Seq2SeqServer"]),
         .executable(name: "seq2seq", targets: ["seq2seq"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // `swift package generate-documentation --target Seq2Seq` builds the DocC catalog.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // `seq2seq serve` (Seq2SeqServer only): HTTP on SwiftNIO, graceful shutdown on SIGTERM,
+        // Prometheus metrics, multipart uploads (the OpenAI audio API).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // 1. Tensor core: micro-kernels in C (runtime CPU dispatch), everything else Swift.
@@ -35,11 +45,23 @@ let package = Package(
         .target(name: "Seq2SeqTraining", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "CZlib"]),
         // Hugging Face Hub: the cache layout huggingface_hub writes, downloads over HTTPS (FoundationNetworking).
         .target(name: "Seq2SeqHub"),
+        // 9. The HTTP server (LibreTranslate, OpenAI audio and native APIs, the attention
+        // explorer page): a library an application can embed; `seq2seq serve` wraps it.
+        .target(name: "Seq2SeqServer", dependencies: [
+            "Seq2Seq",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
         .target(name: "Seq2Seq", dependencies: ["Seq2SeqTensor", "Seq2SeqIO", "Seq2SeqModels", "Seq2SeqGeneration", "Seq2SeqTokenizers", "Seq2SeqAudio", "Seq2SeqTraining", "CZlib"]),
         .executableTarget(
             name: "seq2seq",
-            dependencies: ["Seq2Seq", "Seq2SeqTraining", "Seq2SeqHub", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Seq2Seq", "Seq2SeqTraining", "Seq2SeqHub", "Seq2SeqServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq", "Seq2SeqTraining"], path: "Benchmarks/seq2seq-bench"),
 
@@ -52,6 +74,7 @@ let package = Package(
         .testTarget(name: "Seq2SeqModelsTests", dependencies: ["Seq2Seq", "Seq2SeqTraining", "Seq2SeqHub"]),
         .testTarget(name: "Seq2SeqCLITests", dependencies: ["Seq2Seq", "Seq2SeqHub"]),
         .testTarget(name: "Seq2SeqHubTests", dependencies: ["Seq2SeqHub"]),
+        .testTarget(name: "Seq2SeqServerTests", dependencies: ["Seq2SeqServer", "Seq2Seq"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -75,15 +75,19 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// Generates for each source (token ids); returns each source's hypotheses, best first.
     ///
     /// Sources are decoded together in batches of `batchSize`; `decoderPrefix` ids are forced
-    /// after the decoder start token and are not part of the returned ids.
+    /// after the decoder start token and are not part of the returned ids. `onToken` gets
+    /// (source index, token) as greedy search or sampling chooses each token (`Generator.onToken`).
     public func generate(sources: [[Int]], options: GenerationConfig, decoderPrefix: [Int] = [],
-                         batchSize: Int = 8) throws -> [[Hypothesis]] {
+                         batchSize: Int = 8, onToken: ((_ source: Int, _ token: Int) -> Void)? = nil) throws -> [[Hypothesis]] {
         var results: [[Hypothesis]] = []
         var start = 0
         while start < sources.count {
             let batch = Array(sources[start..<min(start + max(batchSize, 1), sources.count)])
             let decoder = network.makeDecoder(for: try network.encode(batch))
-            results += try Generator(config: options).generate(session: decoder, prefix: decoderPrefix)
+            var generator = Generator(config: options)
+            let offset = start
+            if let onToken { generator.onToken = { onToken(offset + $0, $1) } }
+            results += try generator.generate(session: decoder, prefix: decoderPrefix)
             start += batch.count
         }
         return results

@@ -30,6 +30,10 @@ public struct TranslationOptions: Sendable {
     /// Marian folders: translate a text of several sentences sentence by sentence (the models
     /// were trained on single sentences).
     public var splitSentences = true
+    /// Called with (input index, token id) as each token is chosen, for streaming: Hugging
+    /// Face models under greedy search or sampling (`Generator.onToken`); beam search and
+    /// Firefox (Marian) models do not call it.
+    public var onToken: (@Sendable (_ input: Int, _ token: Int) -> Void)?
     /// Set by `translate` when its task is cancelled; checked between batches.
     var cancellation: CancellationFlag?
 
@@ -221,7 +225,9 @@ public final class Translator: @unchecked Sendable {
         while start < order.count {
             try options.cancellation?.check()
             let batch = Array(order[start..<min(start + max(1, options.batchSize), order.count)])
-            let hypotheses = try model.generate(sources: batch.map { sources[$0] }, options: config, batchSize: batch.count)
+            let onToken = options.onToken.map { report in { (k: Int, token: Int) in report(batch[k], token) } }
+            let hypotheses = try model.generate(sources: batch.map { sources[$0] }, options: config, batchSize: batch.count,
+                                                onToken: onToken)
             for (k, i) in batch.enumerated() {
                 let best = hypotheses[k][0]
                 var result = Translation(text: tokenizer.target.decode(best.ids, skipSpecialTokens: true), ids: best.ids, score: best.score)

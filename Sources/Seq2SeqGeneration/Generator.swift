@@ -37,6 +37,10 @@ public struct Generator {
     public let config: GenerationConfig
     /// Model-specific processors run after the standard ones.
     public let extraProcessors: [LogitsProcessor]
+    /// Called with (source, token) as each token is chosen, for streaming: greedy search and
+    /// sampling call it at every step (sampling with one sequence per source); beam search
+    /// does not (its best hypothesis is known only at the end).
+    public var onToken: ((_ source: Int, _ token: Int) -> Void)?
 
     /// A generator using `config`, and `extraProcessors` after the standard processors.
     public init(config: GenerationConfig, extraProcessors: [LogitsProcessor] = []) {
@@ -58,7 +62,7 @@ public struct Generator {
         if config.numBeams > 1 {
             return try BeamSearch(plan: plan).run(session)
         }
-        return try SamplingSearch(plan: plan).run(session)
+        return try SamplingSearch(plan: plan, onToken: onToken).run(session)
     }
 }
 

@@ -9,6 +9,7 @@ import Seq2SeqTensor
 
 struct SamplingSearch {
     let plan: DecodePlan
+    var onToken: ((_ source: Int, _ token: Int) -> Void)? = nil
 
     private struct Row {
         let source: Int
@@ -38,6 +39,7 @@ struct SamplingSearch {
                 }
                 rows[i].ids.append(token)
                 rows[i].logProbs.append(logProb)
+                if perSource == 1 { onToken?(rows[i].source, token) }
             }
             var keep: [Int] = []
             for (i, row) in rows.enumerated() {

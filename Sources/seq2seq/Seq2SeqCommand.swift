@@ -12,7 +12,7 @@ struct Seq2SeqCommand: ParsableCommand {
         version: Seq2SeqVersion.string,
         subcommands: [GenerateCommand.self, ScoreCommand.self, TranslateCommand.self, SummarizeCommand.self,
                       TokenizeCommand.self, InspectCommand.self, TranscribeCommand.self, EvaluateCommand.self, TrainCommand.self,
-                      DownloadCommand.self])
+                      DownloadCommand.self, ServeCommand.self])
 
     static func main() {
         if let bad = firstArgumentNotUTF8() {

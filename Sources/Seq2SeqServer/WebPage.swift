@@ -1,0 +1,4 @@
+// The page served at `/`. (Replaced by the attention explorer.)
+enum WebPage {
+    static let html = "<!doctype html><title>seq2seq</title>"
+}
