@@ -6,7 +6,7 @@ import Foundation
 import Seq2SeqHub
 import XCTest
 
-private let repositoryRoot = fixtures.deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = fixtures.deletingLastPathComponent().deletingLastPathComponent()
 private let serverScript = repositoryRoot.appendingPathComponent("scripts/hub_fixture_server.py")
 private let repo = "test-org/tiny-bart"
 /// The files a model folder needs from the served repository (it also holds README.md,
