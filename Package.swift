@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "Seq2SeqTokenizersTests", dependencies: ["Seq2SeqTokenizers"]),
         .testTarget(name: "Seq2SeqAudioTests", dependencies: ["Seq2SeqAudio"]),
         .testTarget(name: "Seq2SeqTrainingTests", dependencies: ["Seq2SeqTraining", "Seq2Seq"]),
-        .testTarget(name: "Seq2SeqModelsTests", dependencies: ["Seq2Seq", "Seq2SeqTraining", "Seq2SeqHub"]),
+        .testTarget(name: "Seq2SeqModelsTests", dependencies: ["Seq2Seq", "Seq2SeqTraining", "Seq2SeqHub", "Seq2SeqServer"]),
         .testTarget(name: "Seq2SeqCLITests", dependencies: ["Seq2Seq", "Seq2SeqHub"]),
         .testTarget(name: "Seq2SeqHubTests", dependencies: ["Seq2SeqHub"]),
         .testTarget(name: "Seq2SeqServerTests", dependencies: ["Seq2SeqServer", "Seq2Seq"]),

@@ -6,13 +6,16 @@ import Hummingbird
 import Seq2Seq
 
 /// A request that cannot be served, with the status to answer.
-public struct ServerError: Error, CustomStringConvertible, Sendable {
+public struct ServerError: Error, CustomStringConvertible, LocalizedError, Sendable {
     /// The HTTP status.
     public let status: HTTPResponse.Status
     /// One line saying what went wrong.
     public let description: String
     /// Extra response headers (`Retry-After`, `WWW-Authenticate`).
     public var headers: [(String, String)] = []
+
+    /// The one-line message (`localizedDescription`).
+    public var errorDescription: String? { description }
 
     /// An error answered with `status`.
     public init(_ status: HTTPResponse.Status, _ description: String) {

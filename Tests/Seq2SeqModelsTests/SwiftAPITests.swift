@@ -4,6 +4,7 @@
 import Foundation
 import Seq2Seq
 import Seq2SeqHub
+import Seq2SeqServer
 import Seq2SeqTraining
 import XCTest
 
@@ -31,6 +32,7 @@ final class SwiftAPITests: XCTestCase {
             EvaluationError("2 lines, 3 references"), TrainingRunError("no checkpoint"),
             TrainingDataError(path: "pairs.tsv", code: .noValidPairs, detail: "no valid pairs"),
             HubError(.notFound, "owner/name", "no such model on the Hub"),
+            ServerError(.notFound, "no model named \"xx\""),
             thrown { _ = try Seq2SeqModel(directory: self.fixture("bart")).network.encode(features: []) },
             thrown { _ = try TokenBatcher(pairs: [], options: TokenBatcherOptions(startID: 0, eosID: 1, padID: 0)) },
             thrown { var c = TransformerConfiguration(preset: .tiny, vocabularySize: 100); c.heads = 3; try c.validate() },
