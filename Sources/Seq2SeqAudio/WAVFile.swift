@@ -56,15 +56,16 @@ public struct WAVFile: Sendable {
 
 /// Reading audio files into 16 kHz mono for Whisper.
 public enum AudioDecoder {
-    /// Decodes a WAV file, or a raw 16-bit little-endian PCM file when `rawSampleRate` is given,
-    /// and resamples it to `targetRate` (16 kHz by default). Throws `AudioFileError`.
+    /// Decodes an audio file — WAV, or FLAC, Ogg Vorbis, Opus, MP3 when libsndfile is installed
+    /// (`decode(data:path:)`), or raw 16-bit little-endian PCM when `rawSampleRate` is given;
+    /// `-` reads standard input — and resamples it to `targetRate` (16 kHz by default).
+    /// Throws `AudioFileError`.
     public static func load(path: String, rawSampleRate: Int? = nil, rawChannels: Int = 1, targetRate: Int = 16_000) throws -> [Float] {
         let (samples, rate): ([Float], Int)
         if let rawSampleRate {
             (samples, rate) = (try readRawPCM16(path: path, sampleRate: rawSampleRate, channels: rawChannels), rawSampleRate)
         } else {
-            let wav = try WAVFile(path: path)
-            (samples, rate) = (wav.samples, wav.sampleRate)
+            (samples, rate) = try decode(data: try readWholeFile(path), path: path)
         }
         return Resampler(from: rate, to: targetRate).resample(samples)
     }
@@ -103,7 +104,13 @@ struct WAVFormat {
     var bytesPerFrame: Int { channels * bits / 8 }
 }
 
+/// The whole file at `path`; `-` is standard input.
 func readWholeFile(_ path: String) throws -> Data {
+    if path == "-" {
+        do { return try FileHandle.standardInput.readToEnd() ?? Data() } catch {
+            throw AudioFileError("-", "standard input cannot be read (\(error.localizedDescription))")
+        }
+    }
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
         throw AudioFileError(path, "no such file")

@@ -32,13 +32,14 @@ extension Seq2SeqServer {
         throw ServerError.badRequest("missing \"model\" (this server's speech models: \(speech.joined(separator: ", ")))")
     }
 
-    /// 16 kHz mono samples of an uploaded WAV; 400 naming the upload when it is not one.
+    /// 16 kHz mono samples of an uploaded audio file (WAV, FLAC, Ogg, Opus, MP3); 400 naming the
+    /// upload when it cannot be decoded.
     func samples(_ fields: RequestFields) throws -> [Float] {
         guard let file = fields.files["file"] else { throw ServerError.badRequest("missing \"file\" (the audio, as a multipart upload)") }
         let name = file.filename ?? "file"
         do {
-            let wav = try WAVFile(data: Data(file.bytes), path: name)
-            return Resampler(from: wav.sampleRate, to: WhisperFeatureExtractor.sampleRate).resample(wav.samples)
+            let (samples, rate) = try AudioDecoder.decode(data: Data(file.bytes), path: name)
+            return Resampler(from: rate, to: WhisperFeatureExtractor.sampleRate).resample(samples)
         } catch let error as AudioFileError {
             throw ServerError.badRequest(error.description)
         }

@@ -9,7 +9,7 @@ struct TranscribeCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Argument(help: "Audio files: WAV (any PCM or float format, rate, channels), or raw 16-bit PCM with --sample-rate.")
+    @Argument(help: "Audio files (- for standard input): WAV (any PCM or float format, rate, channels); FLAC, Ogg Vorbis, Opus, MP3 with libsndfile installed; raw 16-bit PCM with --sample-rate.")
     var audio: [String]
 
     @Option(name: .long, help: "Spoken language code (default: detect; English for .en models).") var language: String?
@@ -102,7 +102,8 @@ struct TranscribeCommand: ParsableCommand {
     private func outputFiles(format: TranscriptFormat) throws -> [URL]? {
         guard let outputDir else { return nil }
         let files = audio.map {
-            URL(fileURLWithPath: outputDir).appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + "." + format.rawValue)
+            URL(fileURLWithPath: outputDir).appendingPathComponent(
+                ($0 == "-" ? "stdin" : URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent) + "." + format.rawValue)
         }
         var seen: [String: String] = [:]
         for (path, file) in zip(audio, files) {

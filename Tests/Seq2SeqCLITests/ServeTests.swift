@@ -127,7 +127,7 @@ final class ServeTests: XCTestCase {
     /// Whisper tiny.en and a LibriVox clip (scripts/fetch_whisper_models.sh, Debian's
     /// pocketsphinx-testdata): the random fixture checkpoint writes 448 tokens of noise per
     /// window, seconds a request, too slow for tests that send dozens.
-    func speech() throws -> (folder: String, wav: URL) {
+    static func speech() throws -> (folder: String, wav: URL) {
         let folder = repositoryRoot.appendingPathComponent("models/whisper-tiny.en").path
         let wav = URL(fileURLWithPath: "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0930.wav")
         guard FileManager.default.fileExists(atPath: folder + "/model.bin"), FileManager.default.fileExists(atPath: wav.path) else {
@@ -220,7 +220,7 @@ final class ServeTests: XCTestCase {
     }
 
     func testOpenAIAudioShapesEqualTheCommandLine() throws {
-        let (whisper, wav) = try speech()
+        let (whisper, wav) = try Self.speech()
         let server = try ServerProcess(["--model", "speech=\(whisper)"])
         let audio = try Data(contentsOf: wav)
         let expected = try cli(["transcribe", "--model", whisper, "--format", "json", wav.path]).joined()
@@ -340,7 +340,7 @@ final class ServeTests: XCTestCase {
 
     /// A full queue answers 503 with Retry-After; a request past its deadline 504.
     func testQueueLimitAndDeadline() throws {
-        let (whisper, wav) = try speech()
+        let (whisper, wav) = try Self.speech()
         let server = try ServerProcess(["--model", "speech=\(whisper)", "--max-queue", "1", "--request-timeout", "20"])
         let (body, type) = multipart([("model", "speech")], files: [("file", "clip.wav", try Data(contentsOf: wav))])
         let statuses = LockedAnswers(count: 12)
@@ -364,7 +364,7 @@ final class ServeTests: XCTestCase {
     /// SIGTERM while requests are in flight (all six accepted: five wait in the model's queue,
     /// one runs): every one of them is answered, then exit 0.
     func testSIGTERMFinishesRequestsInFlight() throws {
-        let (whisper, wav) = try speech()
+        let (whisper, wav) = try Self.speech()
         let server = try ServerProcess(["--model", "speech=\(whisper)"])
         let (body, type) = multipart([("model", "speech")], files: [("file", "clip.wav", try Data(contentsOf: wav))])
         let statuses = LockedAnswers(count: 6)
@@ -397,7 +397,7 @@ final class ServeTests: XCTestCase {
         guard try runCLI(["python3", "-c", "import openai, requests"], executable: python).status == 0 else {
             throw XCTSkip("python3 with openai and requests not installed (.ci/run installs them)")
         }
-        let (whisper, wav) = try speech()
+        let (whisper, wav) = try Self.speech()
         let server = try ServerProcess(["--model", "en-de=\(Self.marian)", "--model", "speech=\(whisper)"])
         let script = repositoryRoot.appendingPathComponent("scripts/check_serve_clients.py").path
         let r = try runCLI(["python3", script, "--base-url", server.base, "--speech-model", "speech", "--audio", wav.path,
