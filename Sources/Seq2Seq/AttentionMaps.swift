@@ -32,8 +32,9 @@ public struct AttentionMaps: Sendable {
     public var notes: [(String, String)] = []
     /// Speech: the transcription's words with their times (seconds).
     public var words: [TranscriptionWord]?
-    /// Speech: seconds per column of `cross`, and per block of `encoderSelf`.
+    /// Speech: seconds per column of `cross` (one encoder frame).
     public var secondsPerSourceColumn: Double?
+    /// Speech: seconds per block of `encoderSelf`.
     public var secondsPerEncoderBlock: Double?
 
     /// The JSON object `POST /v1/attention` answers: `source_tokens`, `decoder_input_tokens`,

@@ -87,6 +87,13 @@ public struct AttentionCapture: Sendable, Equatable {
     public var decoderSelf: AttentionWeights
     /// Cross-attention [L, H, T, S].
     public var cross: AttentionWeights
+
+    /// The three kinds' weights.
+    public init(encoderSelf: AttentionWeights, decoderSelf: AttentionWeights, cross: AttentionWeights) {
+        self.encoderSelf = encoderSelf
+        self.decoderSelf = decoderSelf
+        self.cross = cross
+    }
 }
 
 /// Collects each layer's probabilities [1, H, Q, K] into [L, H, Q, K].

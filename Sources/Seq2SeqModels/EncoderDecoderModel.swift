@@ -110,7 +110,7 @@ public final class EncoderDecoderModel: @unchecked Sendable {
                         HeadLayout(base: base + offset, batchStride: s * stride, headStride: self.spec.headWidth, positionStride: stride)
                     }
                     let weights = record == nil ? nil : Tensor(zeros: [b, spec.heads, s, s])
-                    attention(problem, probabilities: weights?.data, probabilityStride: s,
+                    Seq2SeqModels.attention(problem, probabilities: weights?.data, probabilityStride: s,
                               q: view(0, qkv, 3 * inner), k: view(inner, qkv, 3 * inner), v: view(2 * inner, qkv, 3 * inner),
                               out: view(0, context, inner))
                     if let weights { record?(weights) }

@@ -26,7 +26,7 @@ extension Seq2SeqServer {
                 guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
                     throw ServerError.badRequest("\"audio_base64\" is not base64")
                 }
-                fields.files["file"] = ("audio_base64", [UInt8](bytes))
+                fields.files["file"] = (filename: Optional("audio_base64"), bytes: [UInt8](bytes))
             }
             let audio = try samples(fields)
             let maps = try await served.solo(timeout: timeout) { try transcriber.attention(samples: audio) }
