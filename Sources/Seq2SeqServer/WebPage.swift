@@ -171,6 +171,7 @@ function show(j) {
   data = j;
   $("output").textContent = j.text;
   $("explorer").hidden = false;
+  $("rowScale").checked = !!j.words;  // audio: each row's weight is spread over many frames
   const T = j.target_tokens.length;
   $("step").max = Math.max(T, 1); $("step").value = Math.max(T, 1); step = Math.max(T, 1); hoverRow = null;
   const box = $("panels"); box.innerHTML = ""; panels = [];
@@ -182,6 +183,10 @@ function show(j) {
     const canvas = document.createElement("canvas");
     canvas.dataset.attention = k.kind;
     const p = { ...k, w, canvas, div, rowLabels: k.rows(j), colLabels: k.cols(j) };
+    if (k.kind === "encoder-self" && j.seconds_per_encoder_block && w.length) {
+      const blocks = w[0][0].length, per = j.seconds_per_encoder_block;
+      p.rowLabels = p.colLabels = Array.from({ length: blocks }, (_, b) => `${(b * per).toFixed(1)}s`);
+    }
     if (w.length) {
       const [lw, ls] = select("layer", w.length, String(w.length - 1));
       const [hw, hs] = select("head", w[0].length, "mean");
@@ -203,13 +208,16 @@ function show(j) {
   redraw();
 }
 
+// Cell width and height: square cells, unless the audio's many frames need narrow columns.
 function layout(p, q, k) {
-  const cell = Math.max(2, Math.min(24, Math.floor(430 / Math.max(q, k, 1))));
+  const audio = !!data.words, width = audio && p.kind === "cross" ? 760 : 430;
+  let cw = Math.max(2, Math.min(24, Math.floor(width / Math.max(k, 1))));
+  let ch = Math.max(2, Math.min(24, Math.floor(430 / Math.max(q, 1))));
+  if (!(audio && p.kind === "cross")) cw = ch = Math.min(cw, ch);
   const ctx = p.canvas.getContext("2d");
   ctx.font = "12px sans-serif";
   const longest = labels => Math.min(110, Math.max(20, ...labels.map(s => ctx.measureText(s).width)));
-  const every = Math.ceil(10 / cell);
-  return { cell, every, left: longest(p.rowLabels) + 10, top: longest(p.colLabels) * 0.75 + 16 };
+  return { cw, ch, everyX: Math.ceil(14 / cw), everyY: Math.ceil(13 / ch), left: longest(p.rowLabels) + 10, top: longest(p.colLabels) * 0.75 + 16 };
 }
 
 function draw(p) {
@@ -225,17 +233,17 @@ function draw(p) {
   const L = layout(p, q, k);
   p.geometry = L; p.matrix = m;
   const words = p.kind === "cross" && data.words ? data.words : null;
-  c.width = L.left + k * L.cell + 10;
-  c.height = L.top + q * L.cell + (words ? 34 : 8);
+  c.width = L.left + k * L.cw + 10;
+  c.height = L.top + q * L.ch + (words ? 34 : 8);
   const ctx = c.getContext("2d");
   ctx.fillStyle = "white"; ctx.fillRect(0, 0, c.width, c.height);
   ctx.font = "12px sans-serif"; ctx.fillStyle = "#222";
-  for (let j = 0; j < k; j += L.every) {
-    ctx.save(); ctx.translate(L.left + (j + 0.6) * L.cell, L.top - 4); ctx.rotate(-Math.PI / 3);
+  for (let j = 0; j < k; j += L.everyX) {
+    ctx.save(); ctx.translate(L.left + j * L.cw + Math.min(L.cw, 14) * 0.6, L.top - 4); ctx.rotate(-Math.PI / 3);
     ctx.fillText(p.colLabels[j] || "", 0, 0); ctx.restore();
   }
   ctx.textAlign = "right";
-  for (let i = 0; i < q; i += L.every) ctx.fillText(p.rowLabels[i] || "", L.left - 4, L.top + (i + 0.5) * L.cell + 4);
+  for (let i = 0; i < q; i += L.everyY) ctx.fillText(p.rowLabels[i] || "", L.left - 4, L.top + i * L.ch + Math.min(L.ch, 13) * 0.5 + 4);
   const scaled = $("rowScale").checked;
   for (let i = 0; i < q; i++) {
     const future = p.causal && i >= step;
@@ -244,23 +252,23 @@ function draw(p) {
     for (let j = 0; j < k; j++) {
       ctx.fillStyle = color(m[i][j] / max);
       ctx.globalAlpha = future ? 0.12 : 1;
-      ctx.fillRect(L.left + j * L.cell, L.top + i * L.cell, L.cell, L.cell);
+      ctx.fillRect(L.left + j * L.cw, L.top + i * L.ch, L.cw, L.ch);
     }
   }
   ctx.globalAlpha = 1;
-  ctx.strokeStyle = "#ccd"; ctx.strokeRect(L.left, L.top, k * L.cell, q * L.cell);
+  ctx.strokeStyle = "#ccd"; ctx.strokeRect(L.left, L.top, k * L.cw, q * L.ch);
   const row = focusRow();
   if (p.causal && row !== null && row < q) {
     ctx.strokeStyle = "#e07000"; ctx.lineWidth = 2;
-    ctx.strokeRect(L.left, L.top + row * L.cell, k * L.cell, L.cell); ctx.lineWidth = 1;
+    ctx.strokeRect(L.left, L.top + row * L.ch, k * L.cw, L.ch); ctx.lineWidth = 1;
   }
   if (words) {
     ctx.textAlign = "left"; ctx.fillStyle = "#0b2e59";
     const per = data.seconds_per_source_column || 0.02;
     words.forEach((w, n) => {
-      const x = L.left + w.start / per * L.cell;
-      ctx.fillRect(x, L.top + q * L.cell + 2, 1, 8);
-      ctx.fillText(w.word.trim(), x + 2, L.top + q * L.cell + (n % 2 ? 28 : 16));
+      const x = L.left + w.start / per * L.cw;
+      ctx.fillRect(x, L.top + q * L.ch + 2, 1, 8);
+      ctx.fillText(w.word.trim(), x + 2, L.top + q * L.ch + (n % 2 ? 28 : 16));
     });
   }
 }
@@ -312,7 +320,7 @@ function redraw() { for (const p of panels) draw(p); strips(); }
 function hover(p, e) {
   const g = p.geometry; if (!g) return;
   const rect = p.canvas.getBoundingClientRect();
-  const i = Math.floor((e.clientY - rect.top - g.top) / g.cell), j = Math.floor((e.clientX - rect.left - g.left) / g.cell);
+  const i = Math.floor((e.clientY - rect.top - g.top) / g.ch), j = Math.floor((e.clientX - rect.left - g.left) / g.cw);
   const tip = $("tip");
   if (i < 0 || j < 0 || i >= p.matrix.length || j >= p.matrix[0].length) { tip.style.display = "none"; return; }
   tip.textContent = `${p.rowLabels[i]} → ${p.colLabels[j]}: ${p.matrix[i][j].toFixed(4)}`;
