@@ -161,7 +161,7 @@ public final class Translator: @unchecked Sendable {
     }
 
     /// `languages.check`, its message naming the model folder.
-    private func checkLanguages(_ options: TranslationOptions) throws {
+    func checkLanguages(_ options: TranslationOptions) throws {
         do {
             try languages.check(source: options.sourceLanguage, target: options.targetLanguage)
         } catch let error as TranslationError {
@@ -173,6 +173,12 @@ public final class Translator: @unchecked Sendable {
     public func run(_ texts: [String], options: TranslationOptions = .init()) throws -> [Translation] {
         try checkLanguages(options)
         if case .marian = backend, options.splitSentences { return try runSplitting(texts, options: options) }
+        return try run(sourceIds: try sourceIds(texts, options: options), options: options)
+    }
+
+    /// The source ids of each text, with the task prefix, language codes and special tokens
+    /// the model reads (an empty text gives no ids).
+    func sourceIds(_ texts: [String], options: TranslationOptions) throws -> [[Int]] {
         // opus-mt's multilingual models read the target as a `>>code<<` token before the text.
         let prefix = options.prefix + (languages.mechanism == .targetTokens ? options.targetLanguage.map { ">>\($0)<< " } ?? "" : "")
         let sourceCode = languages.mechanism == .languageTokens ? options.sourceLanguage : nil
@@ -182,7 +188,7 @@ public final class Translator: @unchecked Sendable {
         if case .marian(let marian) = backend {  // Marian appends </s> itself; the folder's tokenizer.json does not
             sources = sources.map { $0.isEmpty || $0.last == marian.eosTokenId ? $0 : $0 + [marian.eosTokenId] }
         }
-        return try run(sourceIds: sources, options: options)
+        return sources
     }
 
     /// Texts of several sentences, one result each: every sentence of every text translated

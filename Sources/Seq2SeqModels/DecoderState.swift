@@ -35,6 +35,14 @@ public final class DecoderState: @unchecked Sendable {
     /// Cross-attention weights of the captured layer from the last `forward`: [R, H, T, S]
     /// (columns past a source's length are 0).
     public private(set) var capturedCrossAttention: Tensor?
+    /// Whether `forward` keeps every layer's attention weights (`recordedSelfAttention`,
+    /// `recordedCrossAttention`).
+    var recordsAttention = false
+    /// Self-attention weights per layer from the last `forward`: [R, H, T, length] (0 where
+    /// the causal mask hides a key).
+    private(set) var recordedSelfAttention: [Tensor] = []
+    /// Cross-attention weights per layer from the last `forward`: [R, H, T, S].
+    private(set) var recordedCrossAttention: [Tensor] = []
 
     init(model: EncoderDecoderModel, encoded: EncoderOutput) {
         self.model = model
@@ -149,6 +157,8 @@ public final class DecoderState: @unchecked Sendable {
             for (row, source) in rowSource.enumerated() { rowsOf[source, default: []].append(row) }
             rowGroups = rowsOf.sorted { $0.key < $1.key }.map { (source: $0.key, rows: $0.value) }
         }
+        recordedSelfAttention = []
+        recordedCrossAttention = []
         for (l, layer) in stack.layers.enumerated() {
             model.residual(x, rows: r * t, norm: layer.attention.norm) { input, output in
                 model.selfAttention(layer.attention, input: input, rows: r * t, into: output) { qkv, context in
@@ -186,7 +196,9 @@ public final class DecoderState: @unchecked Sendable {
                                        scale: spec.attentionScale, bias: bias.map { UnsafePointer($0.data) },
                                        biasStride: start + t)
         let cacheView = { (c: Tensor) in HeadLayout(base: c.data, batchStride: spec.heads * cap * dh, headStride: cap * dh, positionStride: dh) }
-        attention(problem,
+        let weights = recordsAttention ? Tensor(zeros: [r, spec.heads, t, start + t]) : nil
+        if let weights { recordedSelfAttention.append(weights) }
+        attention(problem, probabilities: weights?.data, probabilityStride: start + t,
                   q: HeadLayout(base: qkv, batchStride: t * 3 * inner, headStride: dh, positionStride: 3 * inner),
                   k: cacheView(kc), v: cacheView(vc),
                   out: HeadLayout(base: context, batchStride: t * inner, headStride: dh, positionStride: inner))
@@ -204,8 +216,9 @@ public final class DecoderState: @unchecked Sendable {
         let problem = AttentionProblem(batches: r, heads: spec.heads, headWidth: dh, queries: t,
                                        keyBatch: { sources[$0] }, keyCount: { lengths[sources[$0]] }, causalOffset: nil,
                                        scale: spec.attentionScale, bias: nil)
-        let captured = captureCrossAttentionLayer == l ? Tensor(zeros: [r, spec.heads, t, s]) : nil
-        if captured != nil { capturedCrossAttention = captured }
+        let captured = captureCrossAttentionLayer == l || recordsAttention ? Tensor(zeros: [r, spec.heads, t, s]) : nil
+        if captureCrossAttentionLayer == l { capturedCrossAttention = captured }
+        if recordsAttention, let captured { recordedCrossAttention.append(captured) }
         if t == 1 {
             crossAttentionStep(layer: l, queries: q, rows: r, probabilities: captured, into: context)
             w.output.apply(context.data, rows: r, into: output)

@@ -31,7 +31,10 @@ public final class EncoderDecoderModel: @unchecked Sendable {
     public var targetVocabularySize: Int { weights.decoder.embeddings.count }
 
     /// Runs the encoder over `sources` (ids, any lengths; padded internally) → memory [B, S, D].
-    public func encode(_ sources: [[Int]]) throws -> EncoderOutput {
+    public func encode(_ sources: [[Int]]) throws -> EncoderOutput { try encode(sources, record: nil) }
+
+    /// `encode`, handing each layer's self-attention weights [B, H, S, S] to `record`.
+    func encode(_ sources: [[Int]], record: ((Tensor) -> Void)?) throws -> EncoderOutput {
         let lengths = sources.map(\.count)
         let b = sources.count, s = max(lengths.max() ?? 1, 1), d = spec.modelWidth
         try checkIds(sources.flatMap { $0 }, vocabulary: sourceVocabularySize, side: "source")
@@ -44,7 +47,7 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         for (i, ids) in sources.enumerated() {
             embed(weights.encoder, ids: ids, start: 0, into: x.data + i * s * d)
         }
-        var output = try runEncoder(x, batches: b, length: s, lengths: lengths)
+        var output = try runEncoder(x, batches: b, length: s, lengths: lengths, record: record)
         output.sourceIds = sources
         return output
     }
@@ -57,7 +60,10 @@ public final class EncoderDecoderModel: @unchecked Sendable {
 
     /// Runs the audio encoder over log-mel features, each [n_mels, F] (as Whisper's feature
     /// extractor gives them) → memory [B, F/2, D].
-    public func encode(features: [Tensor]) throws -> EncoderOutput {
+    public func encode(features: [Tensor]) throws -> EncoderOutput { try encode(features: features, record: nil) }
+
+    /// `encode(features:)`, handing each layer's self-attention weights [B, H, S, S] to `record`.
+    func encode(features: [Tensor], record: ((Tensor) -> Void)?) throws -> EncoderOutput {
         guard let stem = weights.audioStem else { throw ModelError("this model's encoder reads token ids, not audio features") }
         guard let first = features.first else { throw ModelError("no audio features") }
         let d = spec.modelWidth, frames = first.shape.last ?? 0
@@ -80,11 +86,13 @@ public final class EncoderDecoderModel: @unchecked Sendable {
             (x.data + i * s * d).update(from: h.data, count: s * d)
             for t in 0..<s { K.add(positions.data + t * d, into: x.data + (i * s + t) * d, count: d) }
         }
-        return try runEncoder(x, batches: b, length: s, lengths: Array(repeating: s, count: b))
+        return try runEncoder(x, batches: b, length: s, lengths: Array(repeating: s, count: b), record: record)
     }
 
-    /// The encoder layers over embedded inputs x[B·S, D] → memory [B, S, D].
-    private func runEncoder(_ x: Tensor, batches b: Int, length s: Int, lengths: [Int]) throws -> EncoderOutput {
+    /// The encoder layers over embedded inputs x[B·S, D] → memory [B, S, D]; `record` gets
+    /// each layer's attention weights [B, H, S, S] (padding keys 0).
+    private func runEncoder(_ x: Tensor, batches b: Int, length s: Int, lengths: [Int],
+                            record: ((Tensor) -> Void)?) throws -> EncoderOutput {
         let d = spec.modelWidth
         let stack = weights.encoder
         if let norm = stack.embeddingNorm { norm.apply(x.data, rows: b * s, into: x.data) }
@@ -101,8 +109,11 @@ public final class EncoderDecoderModel: @unchecked Sendable {
                     let view = { (offset: Int, base: UnsafeMutablePointer<Float>, stride: Int) in
                         HeadLayout(base: base + offset, batchStride: s * stride, headStride: self.spec.headWidth, positionStride: stride)
                     }
-                    attention(problem, q: view(0, qkv, 3 * inner), k: view(inner, qkv, 3 * inner), v: view(2 * inner, qkv, 3 * inner),
+                    let weights = record == nil ? nil : Tensor(zeros: [b, spec.heads, s, s])
+                    Seq2SeqModels.attention(problem, probabilities: weights?.data, probabilityStride: s,
+                              q: view(0, qkv, 3 * inner), k: view(inner, qkv, 3 * inner), v: view(2 * inner, qkv, 3 * inner),
                               out: view(0, context, inner))
+                    if let weights { record?(weights) }
                 }
             }
             residual(x, rows: b * s, norm: layer.ffn.norm) { input, output in

@@ -27,6 +27,10 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
     /// Cross-attention weights of the captured layer from the last step: [R, H, S]
     /// (columns past a source's length are 0).
     public private(set) var capturedCrossAttention: Tensor?
+    /// Whether `step` keeps every layer's cross-attention weights (`recordedCrossAttention`).
+    var recordsAttention = false
+    /// Cross-attention weights per layer from the last step: [R, H, S].
+    private(set) var recordedCrossAttention: [Tensor] = []
 
     init(model: MarianNativeModel, encoded: EncoderOutput, allowedTargets: [Int]?, sourceColumns: [[Int]]?) {
         self.model = model
@@ -80,6 +84,7 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
             }
             K.add(model.positions.data + length * d, into: row, count: d)
         }
+        recordedCrossAttention = []
         for (l, layer) in model.layers.enumerated() {
             model.base.residual(x, rows: r, norm: layer.ssruNorm) { input, output in
                 self.ssru(layer: l, input: input, rows: r, into: output)
@@ -136,8 +141,9 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
         let problem = AttentionProblem(batches: r, heads: spec.heads, headWidth: dh, queries: 1,
                                        keyBatch: { sources[$0] }, keyCount: { lengths[sources[$0]] }, causalOffset: nil,
                                        scale: spec.attentionScale, bias: nil)
-        let captured = captureCrossAttentionLayer == l ? Tensor(zeros: [r, spec.heads, s]) : nil
-        if captured != nil { capturedCrossAttention = captured }
+        let captured = captureCrossAttentionLayer == l || recordsAttention ? Tensor(zeros: [r, spec.heads, s]) : nil
+        if captureCrossAttentionLayer == l { capturedCrossAttention = captured }
+        if recordsAttention, let captured { recordedCrossAttention.append(captured) }
         attention(problem, probabilities: captured?.data, probabilityStride: s,
                   q: HeadLayout(base: q.data, batchStride: inner, headStride: dh, positionStride: inner),
                   k: HeadLayout(base: kv.data, batchStride: s * 2 * inner, headStride: dh, positionStride: 2 * inner),

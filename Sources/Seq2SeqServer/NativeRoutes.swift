@@ -10,6 +10,40 @@ extension Seq2SeqServer {
         router.post("/v1/translate") { request, _ in try await self.nativeTranslate(request) }
         router.post("/v1/generate") { request, _ in try await self.generate(request) }
         router.post("/v1/score") { request, _ in try await self.score(request) }
+        router.post("/v1/attention") { request, _ in try await self.attention(request) }
+    }
+
+    /// `{"model","text","source_lang","target_lang","beam_size"}` for a text model, or a
+    /// multipart upload (`model`, `file`: a WAV) or `{"model","audio_base64"}` for a speech
+    /// model → `AttentionMaps.json`: `source_tokens`, `target_tokens`, `encoder_self`
+    /// [L][H][S][S], `decoder_self` [L][H][T][T], `cross` [L][H][T][S] (speech: with the words' times).
+    func attention(_ request: Request) async throws -> Response {
+        var fields = try await fields(request)
+        let served = try model(try fields.requiredString("model"))
+        let timeout = options.requestTimeout
+        if let transcriber = served.transcriber {
+            if fields.files["file"] == nil, let encoded = try fields.string("audio_base64") {
+                guard let bytes = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else {
+                    throw ServerError.badRequest("\"audio_base64\" is not base64")
+                }
+                fields.files["file"] = (filename: Optional("audio_base64"), bytes: [UInt8](bytes))
+            }
+            let audio = try samples(fields)
+            let maps = try await served.solo(timeout: timeout) { try transcriber.attention(samples: audio) }
+            return jsonBytesResponse(maps.json(model: served.name))
+        }
+        guard let text = try fields.string("text"), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ServerError.badRequest("missing \"text\" (one sentence)")
+        }
+        try checkLengths([text])
+        var settings = TranslateRequest()
+        settings.beamSize = try positive(fields, "beam_size")
+        settings.sourceLanguage = try fields.string("source_lang")
+        settings.targetLanguage = try fields.string("target_lang")
+        let translator = served.translator!
+        let translation = settings.options(for: translator, batchSize: 1)
+        let maps = try await served.solo(timeout: timeout) { try translator.attention(text, options: translation) }
+        return jsonBytesResponse(maps.json(model: served.name))
     }
 
     /// `{"model","text": "…"|[…], "source_lang","target_lang","beam_size","max_length",

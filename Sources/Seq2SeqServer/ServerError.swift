@@ -73,6 +73,11 @@ func jsonResponse(_ object: Any, status: HTTPResponse.Status = .ok) -> Response 
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
 }
 
+/// A response whose body is JSON text already written.
+func jsonBytesResponse(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+}
+
 /// A plain-text (or other `type`) response.
 func textResponse(_ text: String, type: String = "text/plain; charset=utf-8", status: HTTPResponse.Status = .ok) -> Response {
     Response(status: status, headers: [.contentType: type], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
