@@ -2,7 +2,7 @@
 # The FreeDict German→English benchmark of BENCHMARKS.md: extracts the sentence pairs
 # (scripts/fetch_freedict.sh), trains a small Transformer from scratch with `seq2seq train`,
 # then scores greedy and beam-4 translations of the held-out test split with sacreBLEU-
-# compatible BLEU and chrF (`seq2seq evaluate`). Extra arguments go to `seq2seq train`
+# compatible BLEU, chrF and TER (`seq2seq evaluate`). Extra arguments go to `seq2seq train`
 # (e.g. --max-steps 3000, --threads 2); the run folder is runs/freedict-de-en (git-ignored).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,7 +22,7 @@ for model in "$run" "$run/averaged"; do
     [ -f "$model/config.json" ] || continue
     for beam in 1 4; do
         echo "$model, beam $beam:"
-        "$bin" evaluate --model "$model" --source "$run/test.de" --reference "$run/test.en" --beam-size "$beam"
-        "$bin" evaluate --model "$model" --source "$run/test.de" --reference "$run/test.en" --beam-size "$beam" --metric chrf
+        "$bin" evaluate --model "$model" --source "$run/test.de" --reference "$run/test.en" --beam-size "$beam" \
+            --metric bleu chrf ter --width 2
     done
 done

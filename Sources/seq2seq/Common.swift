@@ -61,6 +61,11 @@ func readStandardInputLines() throws -> [String] {
 /// Reads a file as lines of UTF-8 text; a missing, unreadable, empty or non-UTF-8 file is bad
 /// input naming it.
 func readTextFileLines(_ path: String) throws -> [String] {
+    if path == "-" {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        if data.isEmpty { throw Failure.badInput("standard input: empty") }
+        return try textLines(data, origin: "standard input")
+    }
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw Failure.badInput("\(path): no such file") }
     if isFolder.boolValue { throw Failure.badInput("\(path): is a folder, not a text file") }

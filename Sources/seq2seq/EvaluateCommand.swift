@@ -1,6 +1,6 @@
 // `seq2seq evaluate`: decode the sources with a model (translation, or Whisper transcription)
-// or take an output file, and score it against references with sacreBLEU-compatible BLEU or
-// chrF, or jiwer-compatible WER (docs/cli.md).
+// or take an output file, and score it against references with sacreBLEU-compatible BLEU,
+// chrF and TER, or jiwer-compatible WER, several in one run (docs/cli.md).
 import ArgumentParser
 import Foundation
 import Seq2Seq
@@ -8,24 +8,29 @@ import Seq2Seq
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
-        abstract: "Score a model's outputs, or a file of outputs, against references: BLEU, chrF or WER.",
+        abstract: "Score a model's outputs, or a file of outputs, against references: BLEU, chrF, TER, WER.",
         discussion: """
             Text models translate each line of --source; Whisper models transcribe each audio file \
             that --source lists (one path a line, relative paths from the list's folder). With \
-            --hypotheses the outputs come from that file and no model is needed. Prints one \
-            sacreBLEU-style line, or one JSON object with --json.
+            --hypotheses the outputs come from that file ('-': standard input) and no model is \
+            needed. Prints sacreBLEU's command-line text: one line a metric with its signature \
+            (aligned on '=' when there are several); --json prints one JSON object a metric \
+            (an array when there are several).
             """)
 
     @Option(name: .long, help: "Model folder or Hub id OWNER/NAME[@REVISION]: text-to-text or Whisper (not needed with --hypotheses).")
     var model: String?
     @Option(name: .long, help: "Sources, one a line: texts, or audio file paths for speech models.")
     var source: String?
-    @Option(name: .long, help: "Outputs to score, one a line, instead of decoding --source.")
+    @Option(name: .long, help: "Outputs to score, one a line, instead of decoding --source ('-': standard input).")
     var hypotheses: String?
     @Option(name: .long, help: "References, one a line; repeat the flag for several references (BLEU, chrF).")
     var reference: [String] = []
-    @Option(name: .long, help: "bleu, chrf, chrf++ or wer (default: bleu; wer for speech models).")
-    var metric: String?
+    @Option(name: .long, parsing: .upToNextOption,
+            help: "bleu, chrf, chrf++, ter or wer; several: --metric bleu chrf ter, or bleu,chrf (default: bleu; wer for speech models).")
+    var metric: [String] = []
+    @Option(name: .long, help: "Decimals of the scores (default 1, as sacreBLEU's command line).")
+    var width = 1
     @Flag(name: .long, help: "WER: lowercase, remove punctuation and collapse whitespace first.")
     var normalize = false
     @Option(name: .long, help: "Beam size (default: the model's, else 4; 5 for Whisper).") var beamSize: Int?
@@ -36,8 +41,16 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Threads to use (default: all cores).") var threads: Int?
     @Flag(name: .long, help: "Print one JSON object with the score and its statistics.") var json = false
 
-    /// The metrics `--metric` accepts.
-    private enum Metric: String { case bleu, chrf, chrfPlusPlus = "chrf++", wer }
+    /// The metrics `--metric` accepts, in the order they are printed (sacreBLEU's: by name).
+    private enum Metric: String, CaseIterable { case bleu, chrf, chrfPlusPlus = "chrf++", ter, wer }
+
+    /// The metrics asked for, each once, in printing order; nil when one is unknown.
+    private var requested: [Metric]? {
+        let names = metric.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+        let metrics = names.map(Metric.init)
+        if metrics.contains(where: { $0 == nil }) { return nil }
+        return Metric.allCases.filter { metrics.contains($0) }
+    }
 
     func validate() throws {
         if reference.isEmpty { throw ValidationError("give the references with --reference FILE") }
@@ -47,9 +60,13 @@ struct EvaluateCommand: ParsableCommand {
         if hypotheses == nil && (model == nil || source == nil) {
             throw ValidationError("give --model and --source to decode, or --hypotheses to score a file of outputs")
         }
-        if let metric, Metric(rawValue: metric) == nil { throw ValidationError("--metric must be bleu, chrf, chrf++ or wer") }
-        if metric == Metric.wer.rawValue && reference.count > 1 { throw ValidationError("WER takes a single --reference") }
-        if normalize, let metric, metric != Metric.wer.rawValue { throw ValidationError("--normalize applies to WER only") }
+        guard let requested else { throw ValidationError("--metric must be bleu, chrf, chrf++, ter or wer (several: --metric bleu chrf ter)") }
+        if requested.contains(.wer) && reference.count > 1 { throw ValidationError("WER takes a single --reference") }
+        if normalize && !requested.isEmpty && !requested.contains(.wer) { throw ValidationError("--normalize applies to WER only") }
+        if !(0...10).contains(width) { throw ValidationError("--width must be 0...10") }
+        if (reference + [hypotheses].compactMap { $0 }).filter({ $0 == "-" }).count > 1 {
+            throw ValidationError("only one of --hypotheses and --reference can read standard input ('-')")
+        }
         if let b = beamSize, b < 1 { throw ValidationError("--beam-size must be at least 1") }
         if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
@@ -66,16 +83,21 @@ struct EvaluateCommand: ParsableCommand {
         let decoder = try hypotheses == nil ? model.map { try load(modelFolder($0)) } : nil
         var isSpeech = false
         if case .speech = decoder { isSpeech = true }
-        let metric = self.metric.flatMap(Metric.init) ?? (isSpeech ? .wer : .bleu)
-        if metric == .wer && references.count > 1 { throw Failure.usage("WER takes a single --reference") }
-        if normalize && metric != .wer { throw Failure.usage("--normalize applies to WER only") }
+        let metrics = requested?.isEmpty == false ? requested ?? [] : [isSpeech ? .wer : .bleu]
+        if metrics.contains(.wer) && references.count > 1 { throw Failure.usage("WER takes a single --reference") }
+        if normalize && !metrics.contains(.wer) { throw Failure.usage("--normalize applies to WER only") }
         let outputs: [String]
         switch decoder {
         case .text(let translator)?: outputs = try translate(inputs, with: translator)
         case .speech(let transcriber)?: outputs = try transcribe(inputs, with: transcriber)
         case nil: outputs = inputs
         }
-        try report(metric, outputs: outputs, references: references)
+        let results = try metrics.map { try score($0, outputs: outputs, references: references) }
+        if json {
+            results.count == 1 ? printJSON(results[0].record) : printJSONArray(results.map(\.record))
+        } else {
+            print(Self.aligned(results.map(\.line)).joined(separator: "\n"))
+        }
     }
 
     private func lineCount(_ n: Int) -> String { n == 1 ? "1 line" : "\(n) lines" }
@@ -111,31 +133,51 @@ struct EvaluateCommand: ParsableCommand {
         }
     }
 
-    private func report(_ metric: Metric, outputs: [String], references: [[String]]) throws {
+    /// One metric's line (with its sacreBLEU signature) and JSON record.
+    private func score(_ metric: Metric, outputs: [String], references: [[String]]) throws -> (line: String, record: JSONObject) {
         let line: String
         var record: JSONObject
         switch metric {
         case .bleu:
-            let s = try BLEU().corpusScore(hypotheses: outputs, references: references)
-            line = s.description
+            let bleu = BLEU()
+            let s = try bleu.corpusScore(hypotheses: outputs, references: references)
+            line = s.line(width: width, signature: bleu.signature(references: references.count))
             record = JSONObject(["name": "BLEU", "score": s.score, "precisions": s.precisions, "counts": s.counts, "totals": s.totals,
                       "bp": s.brevityPenalty, "ratio": s.ratio, "hyp_len": s.hypothesisLength, "ref_len": s.referenceLength])
+            record.append("signature", bleu.signature(references: references.count))
         case .chrf, .chrfPlusPlus:
-            let s = try (metric == .chrf ? ChrF() : ChrF.plusPlus).corpusScore(hypotheses: outputs, references: references)
-            line = s.description
+            let chrF = metric == .chrf ? ChrF() : ChrF.plusPlus
+            let s = try chrF.corpusScore(hypotheses: outputs, references: references)
+            line = s.line(width: width, signature: chrF.signature(references: references.count))
             record = JSONObject(["name": s.name, "score": s.score, "char_order": s.characterOrder, "word_order": s.wordOrder, "beta": s.beta])
+            record.append("signature", chrF.signature(references: references.count))
+        case .ter:
+            let ter = TER()
+            let s = try ter.corpusScore(hypotheses: outputs, references: references)
+            line = s.line(width: width, signature: ter.signature(references: references.count))
+            record = JSONObject(["name": "TER", "score": s.score, "num_edits": s.edits, "ref_length": s.referenceLength])
+            record.append("signature", ter.signature(references: references.count))
         case .wer:
             let s = try WordErrorRate(normalize: normalize).corpusScore(hypotheses: outputs, references: references[0])
-            line = s.description
+            line = s.line(width: width)
             record = JSONObject(["name": "WER", "score": s.score, "wer": s.errorRate, "substitutions": s.substitutions,
                       "deletions": s.deletions, "insertions": s.insertions, "hits": s.hits,
                       "ref_words": s.referenceWords, "hyp_words": s.hypothesisWords, "normalized": normalize])
         }
-        guard json else { return print(line) }
         record.append("metric", metric.rawValue)
         record.append("line", line)
         record.append("segments", outputs.count)
         record.append("references", references.count)
-        printJSON(record)
+        return (line, record)
+    }
+
+    /// Several lines right-aligned on their " = ", as sacreBLEU's command line prints them.
+    static func aligned(_ lines: [String]) -> [String] {
+        guard lines.count > 1 else { return lines }
+        let heads = lines.map { $0.range(of: " = ").map { $0.lowerBound } ?? $0.endIndex }
+        let width = zip(lines, heads).map { $0.0.distance(from: $0.0.startIndex, to: $0.1) }.max() ?? 0
+        return zip(lines, heads).map { line, head in
+            String(repeating: " ", count: width - line.distance(from: line.startIndex, to: head)) + line
+        }
     }
 }

@@ -13,3 +13,14 @@ func printJSON(_ object: JSONObject) {
     out.append(0x0A)
     out.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
 }
+
+/// Prints `objects` as one JSON array on one line.
+func printJSONArray(_ objects: [JSONObject]) {
+    var out: [UInt8] = [UInt8(ascii: "[")]
+    for (k, object) in objects.enumerated() {
+        if k > 0 { out.append(UInt8(ascii: ",")) }
+        out += object.utf8
+    }
+    out += [UInt8(ascii: "]"), 0x0A]
+    out.withUnsafeBufferPointer { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+}

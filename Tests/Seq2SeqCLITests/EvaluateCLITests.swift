@@ -52,16 +52,19 @@ final class EvaluateCLITests: XCTestCase {
     func testHypothesesFileMatchesSacreBLEUAndJiwer() throws {
         let files = ["--hypotheses", path("hyp.txt"), "--reference", path("ref.txt")]
         let bleu = try expected("bleu", "corpus") as? [String: Any]
-        XCTAssertEqual(try evaluate(files), "\(bleu?["line"] as? String ?? "?")\n")
         let json = try evaluateJSON(files)
+        XCTAssertEqual(json["signature"] as? String, "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0")
         for key in ["score", "bp", "ratio"] { assertClose(json[key], bleu?[key], "BLEU \(key)") }
         XCTAssertEqual(json["counts"] as? [Int], bleu?["counts"] as? [Int])
         XCTAssertEqual(json["hyp_len"] as? Int, bleu?["hyp_len"] as? Int)
         XCTAssertEqual(json["ref_len"] as? Int, bleu?["ref_len"] as? Int)
 
         let two = files + ["--reference", path("ref2.txt")]
-        XCTAssertEqual(try evaluate(two), "\(try expected("bleu", "corpus_two_refs", "line"))\n")
-        XCTAssertEqual(try evaluate(files + ["--metric", "chrf"]), "\(try expected("chrf", "chrf", "corpus", "line"))\n")
+        assertClose(try evaluateJSON(two)["score"], try expected("bleu", "corpus_two_refs", "score"), "BLEU with two references")
+        assertClose(try evaluateJSON(files + ["--metric", "chrf"])["score"], try expected("chrf", "chrf", "corpus", "score"), "chrF")
+        let ter = try evaluateJSON(two + ["--metric", "ter"])
+        assertClose(ter["score"], try expected("ter", "corpus_two_refs", "score"), "TER with two references")
+        XCTAssertEqual(ter["num_edits"] as? Int, try expected("ter", "corpus_two_refs", "num_edits") as? Int)
         assertClose(try evaluateJSON(two + ["--metric", "chrf++"])["score"], try expected("chrf", "chrf++", "corpus_two_refs", "score"),
                     "chrF++ with two references")
 
@@ -76,19 +79,58 @@ final class EvaluateCLITests: XCTestCase {
         }
     }
 
+    /// sacreBLEU's own command line (`sacrebleu REF… -i hyp.txt -m … -f text`, recorded by
+    /// scripts/make_metric_reference.py) and `seq2seq evaluate` print the same bytes.
+    func testOutputIsWhatSacreBLEUsCommandLinePrints() throws {
+        let cases = try XCTUnwrap(try expected("cli") as? [[String: Any]])
+        XCTAssertGreaterThanOrEqual(cases.count, 6)
+        for c in cases {
+            let refs = try XCTUnwrap(c["references"] as? [String]), sacre = try XCTUnwrap(c["arguments"] as? [String])
+            var arguments = ["--hypotheses", path("hyp.txt")] + refs.flatMap { ["--reference", path($0)] }
+            var k = 0, metrics: [String] = []
+            while k < sacre.count {
+                switch sacre[k] {
+                case "-m":
+                    k += 1
+                    while k < sacre.count && !sacre[k].hasPrefix("-") { metrics.append(sacre[k]); k += 1 }
+                    continue
+                case "-w": arguments += ["--width", sacre[k + 1]]; k += 2
+                case "--chrf-word-order": metrics = metrics.map { $0 == "chrf" ? "chrf++" : $0 }; k += 2
+                default: XCTFail("unexpected sacrebleu argument \(sacre[k])"); k += 1
+                }
+            }
+            // One --metric with several values, and comma-separated, give the same.
+            XCTAssertEqual(try evaluate(arguments + ["--metric"] + metrics), c["stdout"] as? String, "\(sacre)")
+            XCTAssertEqual(try evaluate(arguments + ["--metric", metrics.reversed().joined(separator: ",")]), c["stdout"] as? String)
+        }
+        // Several metrics with --json: an array, one object a metric, in the printed order.
+        let out = try evaluate(["--hypotheses", path("hyp.txt"), "--reference", path("ref.txt"), "--metric", "ter", "bleu", "wer", "--json"])
+        let records = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]], out)
+        XCTAssertEqual(records.map { $0["name"] as? String }, ["BLEU", "TER", "WER"])
+        XCTAssertNil(records[2]["signature"])
+        // Hypotheses from standard input.
+        let piped = try runCLI(["evaluate", "--hypotheses", "-", "--reference", path("ref.txt")],
+                               stdin: try Data(contentsOf: metrics.appendingPathComponent("hyp.txt")))
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertEqual(piped.stdout, try evaluate(["--hypotheses", path("hyp.txt"), "--reference", path("ref.txt")]))
+        let empty = try runCLI(["evaluate", "--hypotheses", "-", "--reference", path("ref.txt")], stdin: Data())
+        XCTAssertEqual(empty.status, 3, empty.stderr)
+        XCTAssertTrue(empty.stderr.contains("standard input"), empty.stderr)
+    }
+
     func testTextModelScoresItsTranslations() throws {
         let model = fixtures.appendingPathComponent("marian").path
         let source = try write("source.txt", Data("The house is green.\nHello world\n\nA small cat sleeps.\n".utf8))
         let reference = try write("reference.txt", Data("Das Haus ist grün.\nHallo Welt\n\nEine kleine Katze schläft.\n".utf8))
         let decoding = ["--beam-size", "2", "--max-length", "8"]
         let out = try evaluate(["--model", model, "--source", source, "--reference", reference] + decoding)
-        let pattern = #"^BLEU = \d+\.\d\d \d+\.\d/\d+\.\d/\d+\.\d/\d+\.\d \(BP = \d\.\d{3} ratio = \d+\.\d{3} hyp_len = \d+ ref_len = 12\)\n$"#
+        let pattern = #"^BLEU\|nrefs:1\|case:mixed\|eff:no\|tok:13a\|smooth:exp\|version:2\.6\.0 = \d+\.\d \d+\.\d/\d+\.\d/\d+\.\d/\d+\.\d \(BP = \d\.\d{3} ratio = \d+\.\d{3} hyp_len = \d+ ref_len = 12\)\n$"#
         XCTAssertNotNil(out.range(of: pattern, options: .regularExpression), out)
 
         let translated = try runCLI(["translate", "--model", model] + decoding, stdin: try Data(contentsOf: URL(fileURLWithPath: source)))
         XCTAssertEqual(translated.status, 0, translated.stderr)
         let hypotheses = try write("hypotheses.txt", Data(translated.stdout.utf8))
-        for metric in ["bleu", "chrf"] {
+        for metric in ["bleu", "chrf", "ter"] {
             XCTAssertEqual(try evaluate(["--model", model, "--source", source, "--reference", reference, "--metric", metric] + decoding),
                            try evaluate(["--hypotheses", hypotheses, "--reference", reference, "--metric", metric]), metric)
         }
@@ -147,7 +189,10 @@ final class EvaluateCLITests: XCTestCase {
         let hyp = path("hyp.txt"), ref = path("ref.txt")
         for arguments in [["--hypotheses", hyp], ["--reference", ref], ["--model", "m", "--reference", ref],
                           ["--hypotheses", hyp, "--model", "m", "--source", hyp, "--reference", ref],
-                          ["--hypotheses", hyp, "--reference", ref, "--metric", "ter"],
+                          ["--hypotheses", hyp, "--reference", ref, "--metric", "meteor"],
+                          ["--hypotheses", hyp, "--reference", ref, "--metric", "bleu,rouge"],
+                          ["--hypotheses", hyp, "--reference", ref, "--width", "11"],
+                          ["--hypotheses", "-", "--reference", "-"],
                           ["--hypotheses", hyp, "--reference", ref, "--reference", ref, "--metric", "wer"],
                           ["--hypotheses", hyp, "--reference", ref, "--metric", "bleu", "--normalize"],
                           ["--model", "m", "--source", hyp, "--reference", ref, "--beam-size", "0"]] {

@@ -36,7 +36,7 @@ final class JSONOutputTests: XCTestCase {
             (["tokenize", "--model", path("opus-mt"), "--json", "Hello"], ["ids", "tokens"]),
             (["inspect", "--model", path("bart"), "--json"], ["family", "parameters", "weights_dtypes", "d_model"]),
             (["evaluate", "--hypotheses", hypotheses.path, "--reference", hypotheses.path, "--json"],
-             ["name", "score", "precisions", "counts", "totals", "bp", "ratio", "hyp_len", "ref_len", "metric", "line", "segments", "references"]),
+             ["name", "score", "precisions", "counts", "totals", "bp", "ratio", "hyp_len", "ref_len", "signature", "metric", "line", "segments", "references"]),
         ]
         for (arguments, keys) in cases {
             let output = try stableOutput(arguments)

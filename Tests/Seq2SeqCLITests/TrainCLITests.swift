@@ -78,7 +78,7 @@ final class TrainCLITests: XCTestCase {
         try pairs.map { String($0[1]) }.joined(separator: "\n").write(to: references, atomically: true, encoding: .utf8)
         let evaluated = try runCLI(["evaluate", "--model", run.path, "--source", sources.path, "--reference", references.path])
         XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
-        XCTAssertTrue(evaluated.stdout.hasPrefix("BLEU = "), evaluated.stdout)
+        XCTAssertTrue(evaluated.stdout.hasPrefix("BLEU|nrefs:1|"), evaluated.stdout)
     }
 
     /// A run killed with SIGKILL after a checkpoint and resumed logs exactly the losses of an

@@ -1,4 +1,4 @@
-// BLEU, chrF and WER against sacreBLEU 2.6.0 and jiwer 4.0.0 on the hand-written corpus in
+// BLEU, chrF, TER and WER against sacreBLEU 2.6.0 and jiwer 4.0.0 on the hand-written corpus in
 // Fixtures/metrics (scripts/make_metric_reference.py): the 13a tokens of every line, corpus
 // and sentence scores with their statistics, and the printed lines. The metrics are exact
 // counts, so every number agrees to 1e-9 relative (the reference is read with JSONDecoder,
@@ -26,6 +26,12 @@ private struct MetricReference: Decodable {
     struct ChrFCases: Decodable {
         let corpus: ChrFRecord, corpus_two_refs: ChrFRecord, sentences: [ChrFRecord], sentences_two_refs: [ChrFRecord]
     }
+    struct TERRecord: Decodable { let score: Double, num_edits: Int, ref_length: Double, line: String }
+    struct TERShiftCase: Decodable { let hypothesis: String, reference: String, num_edits: Int, ref_length: Double }
+    struct TERCases: Decodable {
+        let corpus: TERRecord, corpus_two_refs: TERRecord, corpus_case_sensitive: TERRecord
+        let sentences: [TERRecord], sentences_two_refs: [TERRecord], shift_cases: [TERShiftCase]
+    }
     struct WERCases: Decodable { let corpus: WERRecord, sentences: [WERRecord] }
     struct WER: Decodable { let `default`: WERCases, normalized: WERCases, alignment_cases: [WERRecord] }
 
@@ -33,7 +39,10 @@ private struct MetricReference: Decodable {
     let tokenized_13a: [String: [String]]
     let bleu: BLEUCases
     let chrf: [String: ChrFCases]
+    let ter: TERCases
     let wer: WER
+    struct CLICase: Decodable { let references: [String], arguments: [String], stdout: String }
+    let cli: [CLICase]
 }
 
 final class MetricsTests: XCTestCase {
@@ -147,6 +156,57 @@ final class MetricsTests: XCTestCase {
                       expected.sentences_two_refs[i].score, "\(name) line \(i + 1), two references")
             }
         }
+    }
+
+    private func checkTER(_ score: TERScore, _ e: MetricReference.TERRecord, _ what: String, line: UInt = #line) {
+        close(score.score, e.score, "\(what) score", line: line)
+        XCTAssertEqual(score.edits, e.num_edits, "\(what) edits", line: line)
+        close(score.referenceLength, e.ref_length, "\(what) reference length", line: line)
+        XCTAssertEqual(score.description, e.line, what, line: line)
+    }
+
+    func testTERMatchesSacreBLEU() throws {
+        let ter = reference.ter
+        checkTER(try TER().corpusScore(hypotheses: hypotheses, references: [references]), ter.corpus, "corpus")
+        checkTER(try TER().corpusScore(hypotheses: hypotheses, references: [references, secondReferences]),
+                 ter.corpus_two_refs, "two references")
+        checkTER(try TER(caseSensitive: true).corpusScore(hypotheses: hypotheses, references: [references]),
+                 ter.corpus_case_sensitive, "case-sensitive")
+        XCTAssertEqual(ter.sentences.count, hypotheses.count)
+        for i in hypotheses.indices {
+            checkTER(TER().sentenceScore(hypothesis: hypotheses[i], references: [references[i]]), ter.sentences[i], "line \(i + 1)")
+            checkTER(TER().sentenceScore(hypothesis: hypotheses[i], references: [references[i], secondReferences[i]]),
+                     ter.sentences_two_refs[i], "line \(i + 1), two references")
+        }
+        XCTAssertThrowsError(try TER().corpusScore(hypotheses: ["a"], references: [["a", "b"]]))
+    }
+
+    /// Random sequences with moved blocks, up to 130 words: Tercom's shift search (distance
+    /// and size limits, candidate ranking, the 1,000-candidate limit) and the beam.
+    func testTERShiftSearchMatchesSacreBLEU() throws {
+        let cases = reference.ter.shift_cases
+        XCTAssertGreaterThan(cases.count, 200)
+        var shifted = 0
+        for (k, c) in cases.enumerated() {
+            let score = TER().sentenceScore(hypothesis: c.hypothesis, references: [c.reference])
+            XCTAssertEqual(score.edits, c.num_edits, "case \(k): '\(c.reference)' → '\(c.hypothesis)'")
+            close(score.referenceLength, c.ref_length, "case \(k) reference length")
+            let plain = WordErrorRate().sentenceScore(hypothesis: c.hypothesis.lowercased(), reference: c.reference)
+            if score.edits < plain.substitutions + plain.deletions + plain.insertions { shifted += 1 }
+        }
+        XCTAssertGreaterThan(shifted, 50, "cases where shifting beats the plain edit distance")
+    }
+
+    func testSignaturesAndLinesAsSacreBLEUPrintsThem() throws {
+        XCTAssertEqual(BLEU().signature(references: 1), "nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:2.6.0")
+        XCTAssertEqual(BLEU(smoothing: .floor(), effectiveOrder: true).signature(references: 2),
+                       "nrefs:2|case:mixed|eff:yes|tok:13a|smooth:floor[0.10]|version:2.6.0")
+        XCTAssertEqual(ChrF.plusPlus.signature(references: 1), "nrefs:1|case:mixed|eff:yes|nc:6|nw:2|space:no|version:2.6.0")
+        XCTAssertEqual(TER().signature(references: 3), "nrefs:3|case:lc|tok:tercom|norm:no|punct:yes|asian:no|version:2.6.0")
+        let score = try BLEU().corpusScore(hypotheses: hypotheses, references: [references])
+        XCTAssertEqual(score.line(width: 2), reference.bleu.corpus.line)
+        XCTAssertEqual(score.line(width: 1, signature: BLEU().signature(references: 1)) + "\n",
+                       reference.cli.first { $0.arguments == ["-m", "bleu"] }?.stdout)
     }
 
     private func checkWER(_ score: WordErrorRateScore, _ e: MetricReference.WERRecord, _ what: String, line: UInt = #line) {

@@ -24,9 +24,12 @@ public struct BLEUScore: Sendable, Equatable, CustomStringConvertible {
 
     /// As sacreBLEU prints it:
     /// `BLEU = 23.45 56.1/30.2/18.0/11.0 (BP = 1.000 ratio = 1.012 hyp_len = 123 ref_len = 121)`.
-    public var description: String {
-        let precisionText = precisions.map { String(format: "%.1f", $0) }.joined(separator: "/")
-        return String(format: "BLEU = %.2f ", score) + precisionText
+    public var description: String { line() }
+
+    /// The precisions and the brevity penalty: `56.1/30.2/18.0/11.0 (BP = 1.000 ratio = 1.012
+    /// hyp_len = 123 ref_len = 121)`.
+    public var details: String {
+        precisions.map { String(format: "%.1f", $0) }.joined(separator: "/")
             + String(format: " (BP = %.3f ratio = %.3f ", brevityPenalty, ratio)
             + "hyp_len = \(hypothesisLength) ref_len = \(referenceLength))"
     }

@@ -17,5 +17,5 @@ public struct ChrFScore: Sendable, Equatable, CustomStringConvertible {
     public var name: String { "chrF\(beta)" + String(repeating: "+", count: wordOrder) }
 
     /// As sacreBLEU prints it: `chrF2 = 57.12`.
-    public var description: String { name + String(format: " = %.2f", score) }
+    public var description: String { line() }
 }

@@ -27,8 +27,10 @@ public struct WordErrorRateScore: Sendable, Equatable, CustomStringConvertible {
     public var score: Double { 100 * errorRate }
 
     /// `WER = 12.50 (S = 3 D = 1 I = 0 H = 28 ref_words = 32 hyp_words = 31)`, in percent.
-    public var description: String {
-        String(format: "WER = %.2f ", score)
-            + "(S = \(substitutions) D = \(deletions) I = \(insertions) H = \(hits) ref_words = \(referenceWords) hyp_words = \(hypothesisWords))"
+    public var description: String { line() }
+
+    /// The alignment counts: `(S = 3 D = 1 I = 0 H = 28 ref_words = 32 hyp_words = 31)`.
+    public var details: String {
+        "(S = \(substitutions) D = \(deletions) I = \(insertions) H = \(hits) ref_words = \(referenceWords) hyp_words = \(hypothesisWords))"
     }
 }
