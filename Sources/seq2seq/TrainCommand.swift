@@ -21,6 +21,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .long, help: "Continue the run in --out from its last checkpoint, with its options.") var resume = false
     @Option(name: .long, help: "Model size: tiny, small or base (the paper's base).") var preset = "small"
     @Option(name: .long, help: "Optimiser steps in all.") var maxSteps: Int?
+    @Option(name: .long, help: "Stop after this many passes over the training pairs, if that comes before --max-steps.") var maxEpochs: Int?
     @Option(name: .long, help: "Seed of initialisation, dropout and batch order.") var seed: UInt64 = 1
     @Option(name: .long, help: "Steps between checkpoints.") var saveEvery = 1000
     @Option(name: .long, help: ArgumentHelp("Steps between validations; 0 validates at every checkpoint.", valueName: "steps")) var validateEvery = 0
@@ -57,6 +58,8 @@ struct TrainCommand: ParsableCommand {
 
     func validate() throws {
         if !resume && train == nil { throw ValidationError("--train is required (or --resume)") }
+        if resume && maxEpochs != nil { throw ValidationError("--max-epochs applies to a new run; --resume takes --max-steps") }
+        if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1") }
         try validateThreads(threads)
         if TransformerConfiguration.Preset(rawValue: preset) == nil { throw ValidationError("--preset must be tiny, small or base") }
         if let activation, TransformerConfiguration.Activation(rawValue: activation) == nil {
@@ -107,6 +110,7 @@ struct TrainCommand: ParsableCommand {
         var options = TrainingRunOptions(trainPath: train ?? "", validPath: valid, model: model)
         options.vocabularySize = vocabSize
         options.maxSteps = maxSteps ?? 20_000
+        options.maxEpochs = maxEpochs
         options.seed = seed
         options.batchTokens = batchTokens
         options.accumulation = accumulate

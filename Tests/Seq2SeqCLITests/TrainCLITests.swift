@@ -153,6 +153,35 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(progress.contains("epoch \(record["epoch"] as? Int ?? -1) "), "\(progress) vs \(record)")
     }
 
+    /// `--max-epochs N` ends the run after N passes over the pairs (the steps of N epochs,
+    /// rounded up over `--accumulate`), before `--max-steps`.
+    func testMaxEpochsEndsAfterThatManyPasses() throws {
+        let train = try reversalCorpus("train.tsv", count: 300, seed: 7)
+        for accumulate in [1, 2] {
+            let run = scratch.appendingPathComponent("epochs-\(accumulate)")
+            let result = try runCLI(["train", "--train", train.path, "--out", run.path, "--preset", "tiny", "--vocab-size", "400",
+                                     "--max-steps", "1000", "--max-epochs", "2", "--accumulate", String(accumulate),
+                                     "--log-every", "1", "--batch-tokens", "512", "--threads", "2"])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let match = try XCTUnwrap(result.stderr.range(of: #"2 epochs of (\d+) batches: (\d+) steps"#, options: .regularExpression),
+                                      result.stderr)
+            let numbers = result.stderr[match].split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            let (batches, steps) = (numbers[1], numbers[2])
+            XCTAssertGreaterThan(batches, 3)
+            XCTAssertEqual(steps, (2 * batches + accumulate - 1) / accumulate)
+            XCTAssertTrue(result.stdout.hasPrefix("trained \(steps) steps (max epochs)"), result.stdout)
+            let progress = try records(run).filter { $0["loss"] != nil }
+            XCTAssertEqual(progress.last?["step"] as? Int, steps)
+            XCTAssertEqual(progress.last?["epoch"] as? Int, 2, "the last step is in the second epoch")
+            if accumulate == 1 {
+                XCTAssertEqual(progress.first { $0["step"] as? Int == batches }?["epoch"] as? Int, 1)
+                XCTAssertEqual(progress.first { $0["step"] as? Int == batches + 1 }?["epoch"] as? Int, 2)
+            }
+        }
+        let refused = try runCLI(["train", "--resume", "--out", scratch.appendingPathComponent("epochs-1").path, "--max-epochs", "3"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+    }
+
     func testBadInputIsOneLineAndExitThree() throws {
         let run = scratch.appendingPathComponent("run")
         let empty = scratch.appendingPathComponent("empty.tsv")

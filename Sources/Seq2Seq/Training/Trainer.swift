@@ -32,7 +32,9 @@ public struct TrainingSummary: Sendable {
 
 /// One training run in a folder: `start` a new one or `resume` the one there, then `train()`.
 public final class Trainer {
-    public let options: TrainingRunOptions
+    public private(set) var options: TrainingRunOptions
+    /// Whether `maxEpochs` set the step count (the run ends after that many epochs).
+    private var stopsAtEpochs = false
     /// The run folder.
     public let run: URL
     /// Progress and notices, one line each (standard error in the command-line tool).
@@ -82,6 +84,7 @@ public final class Trainer {
         }
         if let maxSteps {
             options.maxSteps = maxSteps
+            options.maxEpochs = nil  // a new step count says how much further to train
             try options.validate()
             try ModelFolder.writeJSON(options, to: url)
         }
@@ -147,6 +150,16 @@ public final class Trainer {
         } catch {
             throw TrainingRunError("\(options.trainPath): \(error)")
         }
+        if let epochs = options.maxEpochs {
+            // Every epoch has the same number of batches: they are cut from the pairs sorted by
+            // length, and only the order among equal lengths changes from epoch to epoch.
+            let steps = (epochs * batcher.batchesInEpoch + options.accumulation - 1) / options.accumulation
+            if steps < options.maxSteps {
+                self.options.maxSteps = steps
+                stopsAtEpochs = true
+                if !resuming { log("\(epochs) \(epochs == 1 ? "epoch" : "epochs") of \(batcher.batchesInEpoch) batches: \(steps) steps (--max-epochs)") }
+            }
+        }
         let dropped = batcher.statistics.droppedTooLong + batcher.statistics.droppedEmptySource + batcher.statistics.droppedOverBudget
         if dropped > 0 && !resuming {
             log("left out \(dropped) of \(pairs.count) training pairs (longer than \(options.maxLength) tokens, empty, or over the batch budget alone)")
@@ -168,7 +181,7 @@ public final class Trainer {
     public func train() throws -> TrainingSummary {
         let schedule = options.learningRateSchedule
         var window = (loss: 0.0, tokens: 0, sourceTokens: 0, seconds: 0.0, steps: 0, gradientNorm: 0.0)
-        var reason = "max steps"
+        var reason = stopsAtEpochs ? "max epochs" : "max steps"
         while state.step < options.maxSteps {
             let started = DispatchTime.now().uptimeNanoseconds
             model.isTraining = true

@@ -18,6 +18,9 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     public var learnedVocabularySize: Int?
     /// Optimiser steps to take in all.
     public var maxSteps = 20_000
+    /// Passes over the training pairs to stop after, when that comes before `maxSteps`
+    /// (as Hugging Face's `num_train_epochs`: the steps of that many epochs, rounded up).
+    public var maxEpochs: Int?
     /// Seeds initialisation, dropout and the batch order.
     public var seed: UInt64 = 1
     /// Tokens per batch, padding included (source + target).
@@ -69,6 +72,7 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     public func validate() throws {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw TrainingRunError(message) } }
         try check(maxSteps >= 1, "max steps must be at least 1")
+        try check(maxEpochs.map { $0 >= 1 } ?? true, "max epochs must be at least 1")
         try check(batchTokens >= 16, "batch tokens must be at least 16")
         try check(accumulation >= 1, "accumulation must be at least 1")
         try check(maxLength >= 2, "max length must be at least 2")
