@@ -29,7 +29,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption,
             help: "bleu, chrf, chrf++, ter or wer; several: --metric bleu chrf ter, or bleu,chrf (default: bleu; wer for speech models).")
     var metric: [String] = []
-    @Option(name: .long, help: "Decimals of the scores (default 1, as sacreBLEU's command line).")
+    @Option(name: .long, help: "Decimals of the scores, as sacreBLEU's command line -w.")
     var width = 1
     @Flag(name: .long, help: "WER: lowercase, remove punctuation and collapse whitespace first.")
     var normalize = false
