@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Validation pairs (loss and greedy BLEU at checkpoints).") var valid: String?
     @Option(name: .long, help: "Run folder.") var out: String
     @Flag(name: .long, help: "Continue the run in --out from its last checkpoint, with its options.") var resume = false
-    @Option(name: .long, help: "Model size: tiny, small or base (the paper's base).") var preset = "small"
+    @Option(name: .long, help: ArgumentHelp("Model size: tiny, small, base (the paper's base) or auto; without it (and without size flags), auto: chosen from the corpus and the learned vocabulary, and printed.", valueName: "name")) var preset: String?
     @Option(name: .long, help: "Optimiser steps in all.") var maxSteps: Int?
     @Option(name: .long, help: "Stop after this many passes over the training pairs, if that comes before --max-steps.") var maxEpochs: Int?
     @Option(name: .long, help: "Seed of initialisation, dropout and batch order.") var seed: UInt64 = 1
@@ -28,12 +28,14 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Steps between progress lines.") var logEvery = 50
     @Option(name: .long, help: "Tokens per batch, padding included.") var batchTokens = 4096
     @Option(name: .long, help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
-    @Option(name: .long, help: "Subword vocabulary size (BPE learned from the training text).") var vocabSize = 8000
-    @Option(name: .long, help: "Peak learning rate.") var lr: Float = 5e-4
-    @Option(name: .long, help: "Warmup steps.") var warmup = 4000
+    @Option(name: .long, help: "Subword vocabulary size (BPE learned from the training text); without it, sized from the corpus: merges while a new piece occurs at least 100 times.") var vocabSize: Int?
+    @Option(name: .long, help: ArgumentHelp("Tokenizer learned from the training text: bpe, or char (one token per character).", valueName: "kind")) var tokenizer = "bpe"
+    @Option(name: .long, help: "Peak learning rate; without it, 1e-3 for models up to 256 wide, 5e-4 above.") var lr: Float?
+    @Option(name: .long, help: "Warmup steps; without it (or --warmup-ratio), a tenth of the run, at most 4000.") var warmup: Int?
+    @Option(name: .long, help: ArgumentHelp("Warmup as a share of the run's steps (0.1: a tenth).", valueName: "ratio")) var warmupRatio: Double?
     @Option(name: .long, help: "Learning-rate schedule: inverse-sqrt or cosine.") var schedule = "inverse-sqrt"
     @Option(name: .long, help: "Label smoothing.") var labelSmoothing: Float = 0.1
-    @Option(name: .long, help: "Dropout on residual connections.") var dropout: Float?
+    @Option(name: .long, help: "Dropout on residual connections; without it, 0.3 on corpora under a million target tokens (0.1 for the tiny width), else 0.1.") var dropout: Float?
     @Option(name: .long, help: "Dropout on attention weights.") var attentionDropout: Float?
     @Option(name: .long, help: "Dropout after the feed-forward activation.") var activationDropout: Float?
     @Option(name: .long, help: "Weight decay (AdamW).") var weightDecay: Float = 0
@@ -61,10 +63,24 @@ struct TrainCommand: ParsableCommand {
         if resume && maxEpochs != nil { throw ValidationError("--max-epochs applies to a new run; --resume takes --max-steps") }
         if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1") }
         try validateThreads(threads)
-        if TransformerConfiguration.Preset(rawValue: preset) == nil { throw ValidationError("--preset must be tiny, small or base") }
+        if let preset, preset != "auto" && TransformerConfiguration.Preset(rawValue: preset) == nil {
+            throw ValidationError("--preset must be tiny, small, base or auto")
+        }
+        if preset == "auto" && hasSizeFlags {
+            throw ValidationError("--preset auto chooses the sizes; name a preset (tiny, small, base) to change them with --d-model, --heads, --ffn or the layer counts")
+        }
+        if !["bpe", "char"].contains(tokenizer) { throw ValidationError("--tokenizer must be bpe or char") }
+        if tokenizer == "char" && vocabSize != nil { throw ValidationError("--tokenizer char takes no --vocab-size: one token per character") }
+        if warmup != nil && warmupRatio != nil { throw ValidationError("give --warmup or --warmup-ratio, not both") }
+        if let warmupRatio, !(warmupRatio >= 0 && warmupRatio < 1) { throw ValidationError("--warmup-ratio must be at least 0 and below 1") }
         if let activation, TransformerConfiguration.Activation(rawValue: activation) == nil {
             throw ValidationError("--activation must be relu, gelu or swish")
         }
+    }
+
+    /// Whether any flag sets a model size (then the preset is not chosen automatically).
+    private var hasSizeFlags: Bool {
+        dModel != nil || heads != nil || ffn != nil || encoderLayers != nil || decoderLayers != nil
     }
 
     func run() throws {
@@ -82,6 +98,7 @@ struct TrainCommand: ParsableCommand {
                 + String(format: "%.0f target tokens/s", summary.targetTokensPerSecond)
             if let bleu = summary.bestBLEU, let step = summary.bestStep { line += String(format: "; best validation BLEU %.2f at step %d", bleu, step) }
             print(line + "; model in \(out)")
+            if let trend = summary.validationTrend { print(trend.replacingOccurrences(of: "--out RUN", with: "--out \(out)")) }
         } catch let error as TrainingDataError {
             throw Failure.badInput(error.description)
         } catch let error as TrainingRunError {
@@ -91,7 +108,9 @@ struct TrainCommand: ParsableCommand {
 
     /// The run's options from the flags.
     private func runOptions() throws -> TrainingRunOptions {
-        var model = TransformerConfiguration(preset: TransformerConfiguration.Preset(rawValue: preset) ?? .small, vocabularySize: vocabSize)
+        let automaticModel = (preset == nil || preset == "auto") && !hasSizeFlags
+        var model = TransformerConfiguration(preset: preset.flatMap(TransformerConfiguration.Preset.init(rawValue:)) ?? .small,
+                                             vocabularySize: vocabSize ?? 8000)
         if let dModel { model.modelWidth = dModel }
         if let heads { model.heads = heads }
         if let ffn { model.feedForwardWidth = ffn }
@@ -109,14 +128,19 @@ struct TrainCommand: ParsableCommand {
         model.maxPositions = max(model.maxPositions, maxLength + 2)
         var options = TrainingRunOptions(trainPath: train ?? "", validPath: valid, model: model)
         options.vocabularySize = vocabSize
+        options.tokenizer = tokenizer
+        options.automaticModel = automaticModel
+        options.automaticDropout = dropout == nil
+        options.automaticLearningRate = lr == nil
         options.maxSteps = maxSteps ?? 20_000
         options.maxEpochs = maxEpochs
         options.seed = seed
         options.batchTokens = batchTokens
         options.accumulation = accumulate
         options.maxLength = maxLength
-        options.learningRate = lr
+        options.learningRate = lr ?? 5e-4
         options.warmupSteps = warmup
+        options.warmupRatio = warmupRatio
         options.schedule = schedule
         options.weightDecay = weightDecay
         options.clipNorm = clipNorm

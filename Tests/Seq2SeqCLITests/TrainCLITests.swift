@@ -182,6 +182,107 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(refused.status, 2, refused.stderr)
     }
 
+    /// With no flag but --train/--valid/--out/--max-steps the run chooses its warmup (a tenth
+    /// of the steps), its vocabulary (from the corpus), its model (tiny for 20 words), dropout
+    /// and learning rate, says so, records them in run.json, and the learning rate peaks at the
+    /// end of that warmup; the end says whether validation was still improving, and loss.svg
+    /// carries the validation BLEU and exact-match curves.
+    func testDefaultsFitTheRun() throws {
+        let train = try reversalCorpus("train.tsv", count: 1500, seed: 11), valid = try reversalCorpus("valid.tsv", count: 40, seed: 12)
+        let run = scratch.appendingPathComponent("defaults")
+        let result = try runCLI(["train", "--train", train.path, "--valid", valid.path, "--out", run.path, "--max-steps", "120",
+                                 "--log-every", "12", "--save-every", "60", "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        for fragment in ["warmup: 12 steps (10% of 120 steps", "chose tiny model (20 words recur 10+ times",
+                         "dropout 0.1", "learning rate 0.001 (width 64)", "-token BPE vocabulary (merges while a new piece occurs at least 100 times"] {
+            XCTAssertTrue(result.stderr.contains(fragment), "\(fragment) not in \(result.stderr)")
+        }
+        XCTAssertFalse(result.stderr.contains("warning"), result.stderr)
+        let options = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("run.json"))) as? [String: Any])
+        XCTAssertEqual(options["warmupSteps"] as? Int, 12)
+        XCTAssertEqual((options["learningRate"] as? Double).map { Float($0) }, 1e-3)
+        XCTAssertEqual((options["model"] as? [String: Any])?["modelWidth"] as? Int, 64)
+        XCTAssertNil(options["vocabularySize"] as? Int)
+        let rates = try records(run).filter { $0["loss"] != nil }.reduce(into: [Int: Double]()) {
+            $0[$1["step"] as? Int ?? 0] = $1["learning_rate"] as? Double
+        }
+        XCTAssertEqual(try XCTUnwrap(rates[12]), 1e-3, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(rates[48]), 1e-3 * (12.0 / 48).squareRoot(), accuracy: 1e-9)
+        let validation = try records(run).filter { $0["valid_loss"] != nil }
+        XCTAssertEqual(validation.count, 2)
+        XCTAssertTrue(validation.allSatisfy { ($0["valid_exact_match"] as? Double).map { $0 >= 0 && $0 <= 100 } ?? false }, "\(validation)")
+        let trend = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(trend.hasPrefix("validation was still improving at the end") || trend.hasPrefix("validation stopped improving"), result.stdout)
+        let plot = try String(contentsOf: run.appendingPathComponent("loss.svg"), encoding: .utf8)
+        XCTAssertTrue(plot.contains("validation BLEU (right)") && plot.contains("exact match % (right)"), plot)
+        // A resumed run keeps what was chosen.
+        let resumed = try runCLI(["train", "--resume", "--out", run.path, "--max-steps", "130", "--threads", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertFalse(resumed.stderr.contains("chose") || resumed.stderr.contains("warmup:"), resumed.stderr)
+        let rate130 = try XCTUnwrap(try records(run).last { $0["loss"] != nil }?["learning_rate"] as? Double)
+        XCTAssertEqual(rate130, 1e-3 * (12.0 / 130).squareRoot(), accuracy: 1e-9)
+    }
+
+    /// --warmup-ratio, and the flags that cannot go together.
+    func testWarmupRatioAndRefusedCombinations() throws {
+        let train = try reversalCorpus("train.tsv", count: 300, seed: 13)
+        let run = scratch.appendingPathComponent("ratio")
+        let result = try runCLI(["train", "--train", train.path, "--out", run.path, "--max-steps", "40", "--warmup-ratio", "0.25",
+                                 "--preset", "tiny", "--batch-tokens", "512", "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("warmup: 10 steps (25% of 40 steps (--warmup-ratio))"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("chose dropout 0.1"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("chose tiny model"), "an explicit preset is not chosen: \(result.stderr)")
+        for extra in [["--warmup", "5", "--warmup-ratio", "0.1"], ["--preset", "auto", "--d-model", "32"],
+                      ["--tokenizer", "char", "--vocab-size", "400"], ["--warmup-ratio", "1.5"], ["--tokenizer", "words"]] {
+            let refused = try runCLI(["train", "--train", train.path, "--out", scratch.appendingPathComponent("no").path] + extra)
+            XCTAssertEqual(refused.status, 2, "\(extra): \(refused.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("no").path))
+        }
+    }
+
+    /// A --vocab-size the corpus cannot fill with frequent pieces gets a warning; the default
+    /// size does not.
+    func testRareVocabularyIsWarnedAbout() throws {
+        var state: UInt64 = 3
+        func letter() -> Character {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Character(Unicode.Scalar(UInt8(97 + (state >> 33) % 26)))
+        }
+        let lines = (0..<400).map { _ in
+            let words = (0..<4).map { _ in String((0..<6).map { _ in letter() }) }
+            return words.joined(separator: " ") + "\t" + words.reversed().joined(separator: " ")
+        }
+        let train = scratch.appendingPathComponent("random.tsv")
+        try (lines.joined(separator: "\n") + "\n").write(to: train, atomically: true, encoding: .utf8)
+        let asked = try runCLI(["train", "--train", train.path, "--out", scratch.appendingPathComponent("big").path, "--max-steps", "2",
+                                "--vocab-size", "1500", "--preset", "tiny", "--threads", "2"])
+        XCTAssertEqual(asked.status, 0, asked.stderr)
+        XCTAssertTrue(asked.stderr.contains("warning:") && asked.stderr.contains("occur fewer than 100 times"), asked.stderr)
+        let sized = try runCLI(["train", "--train", train.path, "--out", scratch.appendingPathComponent("sized").path, "--max-steps", "2",
+                                "--preset", "tiny", "--threads", "2"])
+        XCTAssertEqual(sized.status, 0, sized.stderr)
+        XCTAssertFalse(sized.stderr.contains("warning"), sized.stderr)
+    }
+
+    /// --tokenizer char: one token per character, a tokenizer.json without merges that the
+    /// trained model's folder uses like any other.
+    func testCharacterTokenizer() throws {
+        let train = try reversalCorpus("train.tsv", count: 300, seed: 17)
+        let run = scratch.appendingPathComponent("chars")
+        let result = try runCLI(["train", "--train", train.path, "--out", run.path, "--max-steps", "4", "--tokenizer", "char",
+                                 "--batch-tokens", "1024", "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("learned a character vocabulary of"), result.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("tokenizer.json"))) as? [String: Any])
+        let model = try XCTUnwrap(json["model"] as? [String: Any])
+        XCTAssertEqual((model["merges"] as? [Any])?.count, 0)
+        let tokens = try runCLI(["tokenize", "--model", run.path, "beta alpha"])
+        XCTAssertEqual(tokens.status, 0, tokens.stderr)
+        XCTAssertEqual(tokens.stdout.split(whereSeparator: \.isWhitespace), ["▁", "b", "e", "t", "a", "▁", "a", "l", "p", "h", "a", "</s>"],
+                       tokens.stdout)
+    }
+
     func testBadInputIsOneLineAndExitThree() throws {
         let run = scratch.appendingPathComponent("run")
         let empty = scratch.appendingPathComponent("empty.tsv")

@@ -232,6 +232,43 @@ final class BPETrainerTests: XCTestCase {
         print("bpe-training parity: \(expected.count) cases, \(mismatches.count) mismatches")
     }
 
+    // MARK: The character vocabulary (`seq2seq train --tokenizer char`)
+
+    private var characterFixtures: URL { bpeTrainingFixtures.deletingLastPathComponent().appendingPathComponent("bpe-training-char") }
+
+    func testCharacterTrainingReproducesTheFixture() throws {
+        let trained = try BPETrainer.characters().train(lines: try corpusLines())
+        if ProcessInfo.processInfo.environment["BPE_TRAINING_WRITE_FIXTURE"] == "1" {
+            try trained.save(to: characterFixtures)
+            print("wrote \(characterFixtures.path)")
+        }
+        XCTAssertTrue(trained.merges.isEmpty)
+        // Every token past the special and byte tokens is one character.
+        XCTAssertTrue(trained.vocabulary[260...].allSatisfy { $0.unicodeScalars.count == 1 }, "\(trained.vocabulary[260...].prefix(20))")
+        XCTAssertEqual(try trained.tokens("ab c"), ["▁", "a", "b", "▁", "c", "</s>"])
+        let committed = try Data(contentsOf: characterFixtures.appendingPathComponent("tokenizer.json"))
+        XCTAssert(trained.tokenizerJSON == committed, "training no longer reproduces Tests/Fixtures/bpe-training-char/tokenizer.json")
+    }
+
+    /// The character tokenizer's ids and decoded text equal `tokenizers`' and `AutoTokenizer`'s
+    /// on every corpus line and the extra cases (unseen scripts through byte fallback).
+    func testCharacterTokenizerEncodesAsHuggingFace() throws {
+        let tokenizer = try HuggingFaceTokenizer(contentsOf: characterFixtures.appendingPathComponent("tokenizer.json"))
+        let expected = try jsonLines(characterFixtures.appendingPathComponent("expected.jsonl"))
+        XCTAssertGreaterThan(expected.count, try corpusLines().count)
+        var mismatches: [String] = []
+        for (i, want) in expected.enumerated() {
+            let text = try XCTUnwrap(want["text"] as? String)
+            let ids = try tokenizer.encode(text)
+            if ids != ints(want["ids"]) {
+                mismatches.append("case \(i + 1) ids \(ids.prefix(12)) want \(ints(want["ids"]).prefix(12))")
+            } else if !sameScalars(tokenizer.decode(ids), want["decoded"] as? String ?? "?") {
+                mismatches.append("case \(i + 1) decoded \(tokenizer.decode(ids).debugDescription.prefix(80))")
+            }
+        }
+        XCTAssert(mismatches.isEmpty, "\(mismatches.count) of \(expected.count) cases differ; first: \(mismatches.prefix(3).joined(separator: " | "))")
+    }
+
     // MARK: Speed
 
     /// Trains an 8,000-token vocabulary on the files in BPE_TRAINING_CORPUS (":"-separated).

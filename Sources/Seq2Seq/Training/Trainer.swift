@@ -28,6 +28,9 @@ public struct TrainingSummary: Sendable {
     public var seconds: Double
     /// Target tokens per second over all sessions.
     public var targetTokensPerSecond: Double
+    /// Whether validation was still improving when the run ended, as a sentence (nil without
+    /// validation): "still improving … train longer" or "stopped improving … best at step N".
+    public var validationTrend: String?
 }
 
 /// One training run in a folder: `start` a new one or `resume` the one there, then `train()`.
@@ -109,29 +112,19 @@ public final class Trainer {
             tokenizer = try HuggingFaceTokenizer(contentsOf: tokenizerURL)
         } else {
             let started = Date()
-            var trainer = BPETrainer(vocabularySize: options.vocabularySize)
-            trainer.specialTokens = ["<pad>", "</s>", "<unk>", "<s>"]
-            let learned = try trainer.train(lines: train.pairs.lazy.flatMap { [$0.source, $0.target] })
+            let learned = try Self.learnTokenizer(options, from: train.pairs)
             try learned.save(to: run)
             tokenizer = learned
-            var recorded = options  // run.json says what was learned, not only what was asked
-            recorded.learnedVocabularySize = learned.vocabularySize
-            recorded.model.vocabularySize = learned.vocabularySize
-            try ModelFolder.writeJSON(recorded, to: run.appendingPathComponent("run.json"))
-            log(String(format: "learned a %d-token BPE vocabulary from %d pairs in %.1f s", learned.vocabularySize,
-                       train.pairs.count, Date().timeIntervalSince(started)))
+            let how = options.tokenizer == "char" ? "a character vocabulary of \(learned.vocabularySize) tokens"
+                : options.vocabularySize == nil
+                ? "a \(learned.vocabularySize)-token BPE vocabulary (merges while a new piece occurs at least "
+                    + "\(TrainingDefaults.minimumPieceFrequency) times, at most \(TrainingDefaults.vocabularyCeiling) tokens; --vocab-size to choose)"
+                : "a \(learned.vocabularySize)-token BPE vocabulary"
+            log(String(format: "learned %@ from %d pairs in %.1f s", how, train.pairs.count, Date().timeIntervalSince(started)))
         }
         guard tokenizer.id(for: "<pad>") == 0, tokenizer.id(for: "</s>") == 1 else {
             throw TrainingRunError("\(tokenizerURL.path): <pad> must be id 0 and </s> id 1")
         }
-
-        var configuration = options.model
-        configuration.vocabularySize = tokenizer.vocabularySize
-        (configuration.padTokenId, configuration.eosTokenId, configuration.decoderStartTokenId) = (0, 1, 0)
-        model = TransformerModel(configuration: configuration, seed: options.seed)
-        optimizer = AdamW(parameters: model.parameters, learningRate: options.learningRate, beta1: options.beta1,
-                          beta2: options.beta2, epsilon: options.epsilon, weightDecay: options.weightDecay,
-                          withoutWeightDecay: model.parametersWithoutWeightDecay)
 
         let tokenize = { [tokenizer] (pair: TextPair) throws -> TokenizedPair in
             TokenizedPair(source: try tokenizer.encode(pair.source, addSpecialTokens: true).map(Int32.init),
@@ -139,6 +132,17 @@ public final class Trainer {
         }
         let pairs = try train.pairs.map(tokenize)
         validPairs = try validTexts.map(tokenize)
+        if !resuming {
+            self.options = Self.chooseDefaults(self.options, texts: train.pairs, pairs: pairs, vocabularySize: tokenizer.vocabularySize, log: log)
+        }
+        var configuration = self.options.model
+        configuration.vocabularySize = tokenizer.vocabularySize
+        (configuration.padTokenId, configuration.eosTokenId, configuration.decoderStartTokenId) = (0, 1, 0)
+        self.options.model = configuration
+        model = TransformerModel(configuration: configuration, seed: options.seed)
+        optimizer = AdamW(parameters: model.parameters, learningRate: self.options.learningRate, beta1: options.beta1,
+                          beta2: options.beta2, epsilon: options.epsilon, weightDecay: options.weightDecay,
+                          withoutWeightDecay: model.parametersWithoutWeightDecay)
         let batching = TokenBatcherOptions(maxTokens: options.batchTokens, maxLength: options.maxLength, startID: 0, eosID: 1,
                                            padID: 0, labelPadID: 0, seed: options.seed)
         var resumed: (state: TrainerState, checkpoint: URL)?
@@ -160,6 +164,17 @@ public final class Trainer {
                 if !resuming { log("\(epochs) \(epochs == 1 ? "epoch" : "epochs") of \(batcher.batchesInEpoch) batches: \(steps) steps (--max-epochs)") }
             }
         }
+        if !resuming {
+            if self.options.warmupSteps == nil {
+                let warmup = TrainingDefaults.warmup(maxSteps: self.options.maxSteps, ratio: options.warmupRatio)
+                self.options.warmupSteps = warmup.steps
+                log("warmup: \(warmup.steps) steps (\(warmup.reason))")
+            }
+            var recorded = self.options  // run.json says what was chosen, not only what was asked
+            recorded.maxSteps = options.maxSteps  // --max-epochs is worked out again on resuming
+            recorded.learnedVocabularySize = tokenizer.vocabularySize
+            try ModelFolder.writeJSON(recorded, to: run.appendingPathComponent("run.json"))
+        }
         let dropped = batcher.statistics.droppedTooLong + batcher.statistics.droppedEmptySource + batcher.statistics.droppedOverBudget
         if dropped > 0 && !resuming {
             log("left out \(dropped) of \(pairs.count) training pairs (longer than \(options.maxLength) tokens, empty, or over the batch budget alone)")
@@ -175,6 +190,69 @@ public final class Trainer {
                 + "width \(configuration.modelWidth)); \(pairs.count) training pairs, \(batcher.batchesInEpoch) batches per epoch")
         }
         metrics = try TrainingMetricsLog(run: run, keepingUpTo: state.step)
+    }
+
+    /// The run's tokenizer learned from the training pairs: characters, BPE of the size asked,
+    /// or BPE sized from the corpus.
+    private static func learnTokenizer(_ options: TrainingRunOptions, from pairs: [TextPair]) throws -> TrainedBPETokenizer {
+        var trainer: BPETrainer
+        if options.tokenizer == "char" {
+            trainer = BPETrainer.characters()
+        } else if let size = options.vocabularySize {
+            trainer = BPETrainer(vocabularySize: size)
+        } else {
+            trainer = BPETrainer(vocabularySize: TrainingDefaults.vocabularyCeiling)
+            trainer.minimumFrequency = TrainingDefaults.minimumPieceFrequency
+        }
+        trainer.specialTokens = ["<pad>", "</s>", "<unk>", "<s>"]
+        return try trainer.train(lines: pairs.lazy.flatMap { [$0.source, $0.target] })
+    }
+
+    /// `options` with the model, dropout and learning rate chosen where the run asks for them
+    /// (`automatic…`), from the tokenized pairs; warns when a chosen vocabulary is mostly rare pieces.
+    private static func chooseDefaults(_ options: TrainingRunOptions, texts: [TextPair], pairs: [TokenizedPair], vocabularySize: Int,
+                                       log: (String) -> Void) -> TrainingRunOptions {
+        var options = options
+        let reserved = 4 + 256  // special and byte tokens
+        var counts = [Int](repeating: 0, count: vocabularySize)
+        var targetTokens = 0
+        for pair in pairs {
+            for id in pair.source where Int(id) < vocabularySize { counts[Int(id)] += 1 }
+            for id in pair.target where Int(id) < vocabularySize { counts[Int(id)] += 1 }
+            targetTokens += pair.target.count + 1
+        }
+        let pieces = max(vocabularySize - reserved, 0)
+        if options.vocabularySize != nil && pieces > 0 {
+            let threshold = TrainingDefaults.minimumPieceFrequency
+            let rare = counts[reserved...].filter { $0 < threshold }.count
+            if rare * 2 > pieces {
+                log("warning: \(rare) of the \(pieces) learned pieces (\(rare * 100 / pieces)%) occur fewer than \(threshold) times "
+                    + "in the training pairs, too rarely to learn their embeddings well; a smaller --vocab-size (or none: sized "
+                    + "from the corpus) usually trains better")
+            }
+        }
+        var chosen: [String] = []
+        if options.automaticModel == true {
+            let choice = TrainingDefaults.preset(recurringWords: TrainingDefaults.recurringWords(texts), targetTokens: targetTokens, maxSteps: options.maxSteps,
+                                                 batchTokens: options.batchTokens)
+            let sizes = TransformerConfiguration(preset: choice.preset, vocabularySize: vocabularySize)
+            options.model.modelWidth = sizes.modelWidth
+            options.model.heads = sizes.heads
+            options.model.feedForwardWidth = sizes.feedForwardWidth
+            options.model.encoderLayers = sizes.encoderLayers
+            options.model.decoderLayers = sizes.decoderLayers
+            chosen.append("\(choice.preset.rawValue) model (\(choice.reason))")
+        }
+        if options.automaticDropout == true {
+            options.model.dropout = TrainingDefaults.dropout(modelWidth: options.model.modelWidth, targetTokens: targetTokens)
+            chosen.append(String(format: "dropout %.1f (%d target tokens)", options.model.dropout, targetTokens))
+        }
+        if options.automaticLearningRate == true {
+            options.learningRate = TrainingDefaults.learningRate(modelWidth: options.model.modelWidth)
+            chosen.append(String(format: "learning rate %g (width %d)", options.learningRate, options.model.modelWidth))
+        }
+        if !chosen.isEmpty { log("chose " + chosen.joined(separator: ", ") + "; --preset, --dropout, --lr to choose") }
+        return options
     }
 
     /// Trains until `maxSteps` or early stopping; checkpoints every `saveEvery` steps and at the end.
@@ -235,7 +313,8 @@ public final class Trainer {
         if options.averageLast >= 2 { try writeAverage() }
         return TrainingSummary(steps: state.step, reason: reason, bestBLEU: options.validationBLEULines > 0 ? state.bestScore : nil,
                                bestStep: state.bestStep, seconds: state.elapsedSeconds,
-                               targetTokensPerSecond: Double(state.targetTokens) / max(state.elapsedSeconds, 1e-9))
+                               targetTokensPerSecond: Double(state.targetTokens) / max(state.elapsedSeconds, 1e-9),
+                               validationTrend: metrics.validationTrend(bestStep: state.bestStep))
     }
 
     /// Saves a checkpoint, validates when due, keeps the root model current; returns whether
@@ -248,9 +327,10 @@ public final class Trainer {
         var improved = false
         var record: [String: Any] = ["step": state.step]
         if validating {
-            let (loss, bleu) = try validate()
+            let (loss, bleu, exact) = try validate()
             record["valid_loss"] = loss
             if let bleu { record["valid_bleu"] = bleu }
+            if let exact { record["valid_exact_match"] = exact }
             let score = bleu ?? -loss
             improved = state.bestScore.map { score > $0 } ?? true
             if improved {
@@ -265,6 +345,7 @@ public final class Trainer {
             try metrics.append(record)
             log("validation at step \(state.step): loss \(String(format: "%.4f", record["valid_loss"] as? Double ?? 0))"
                 + ((record["valid_bleu"] as? Double).map { String(format: ", BLEU %.2f", $0) } ?? "")
+                + ((record["valid_exact_match"] as? Double).map { String(format: ", exact match %.1f%%", $0) } ?? "")
                 + (improved ? " (best)" : ""))
         }
         if improved || validPairs.isEmpty { try ModelFolder.copyModel(from: url, to: run) }
@@ -277,10 +358,10 @@ public final class Trainer {
         return false
     }
 
-    /// Teacher-forced loss per target token over the validation pairs, and greedy BLEU on the
-    /// first `validationBLEULines` of them (decoded by the inference engine from the newest
-    /// export of the model).
-    private func validate() throws -> (loss: Double, bleu: Double?) {
+    /// Teacher-forced loss per target token over the validation pairs, and greedy BLEU and
+    /// exact-match percentage on the first `validationBLEULines` of them (decoded by the
+    /// inference engine from the newest export of the model).
+    private func validate() throws -> (loss: Double, bleu: Double?, exactMatch: Double?) {
         model.isTraining = false
         defer { model.isTraining = true }
         var batches = try TokenBatcher(pairs: validPairs, options: TokenBatcherOptions(
@@ -298,7 +379,7 @@ public final class Trainer {
         }
         let loss = lossSum / Double(max(tokens, 1))
         let lines = min(options.validationBLEULines, validTexts.count)
-        guard lines > 0 else { return (loss, nil) }
+        guard lines > 0 else { return (loss, nil, nil) }
         let scratch = run.appendingPathComponent(".validation")
         try? FileManager.default.removeItem(at: scratch)
         try model.export(to: scratch)
@@ -310,8 +391,10 @@ public final class Trainer {
         var decoding = TranslationOptions(beamSize: 1, maxLength: options.maxLength, batchSize: 32)
         decoding.splitSentences = false
         let outputs = try translator.run(validTexts.prefix(lines).map(\.source), options: decoding).map(\.text)
-        let bleu = try BLEU().corpusScore(hypotheses: outputs, references: [validTexts.prefix(lines).map(\.target)])
-        return (loss, bleu.score)
+        let references = validTexts.prefix(lines).map(\.target)
+        let bleu = try BLEU().corpusScore(hypotheses: outputs, references: [references])
+        let exact = zip(outputs, references).filter { $0 == $1 }.count
+        return (loss, bleu.score, 100 * Double(exact) / Double(lines))
     }
 
     /// `averaged/`: the parameter-wise mean of the last `averageLast` checkpoints.

@@ -35,7 +35,30 @@ final class TrainingMetricsLog {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// Writes `loss.svg`: training loss as a line, validation loss as dots, over the steps.
+    /// Whether the last validation was the best so far, as a sentence for the end of the run.
+    func validationTrend(bestStep: Int?) -> String? {
+        let validations = records.filter { $0["valid_loss"] != nil }
+        guard let last = validations.last, let lastStep = last["step"] as? Int else { return nil }
+        let usesBLEU = last["valid_bleu"] != nil
+        func value(_ record: [String: Any]) -> String {
+            usesBLEU ? String(format: "BLEU %.2f", record["valid_bleu"] as? Double ?? 0)
+                     : String(format: "loss %.4f", record["valid_loss"] as? Double ?? 0)
+        }
+        if bestStep == lastStep {
+            let change = validations.count >= 2
+                ? " (\(value(validations[validations.count - 2])) at step \(validations[validations.count - 2]["step"] as? Int ?? 0) → "
+                    + "\(value(last)) at step \(lastStep))" : ""
+            return "validation was still improving at the end\(change): more steps would likely help "
+                + "(seq2seq train --resume --out RUN --max-steps N)"
+        }
+        let best = validations.first { ($0["step"] as? Int) == bestStep }
+        let since = validations.filter { ($0["step"] as? Int ?? 0) > (bestStep ?? 0) }.count
+        return "validation stopped improving: best \(best.map(value) ?? "?") at step \(bestStep ?? 0), "
+            + "\(since) \(since == 1 ? "validation" : "validations") since without a better one"
+    }
+
+    /// Writes `loss.svg`: training loss as a line and validation loss as dots over the steps;
+    /// validation BLEU and exact match (0–100, right axis) as lines with dots.
     func plot() throws {
         let train = records.compactMap { r -> (Double, Double)? in
             guard let s = r["step"] as? Int, let l = r["loss"] as? Double, l.isFinite else { return nil }
@@ -45,19 +68,31 @@ final class TrainingMetricsLog {
             guard let s = r["step"] as? Int, let l = r["valid_loss"] as? Double, l.isFinite else { return nil }
             return (Double(s), l)
         }
-        try ModelFolder.writeAtomically(Data(LossPlot(train: train, valid: valid).svg.utf8), to: plotURL)
+        func series(_ key: String) -> [(Double, Double)] {
+            records.compactMap { r in
+                guard let s = r["step"] as? Int, let v = r[key] as? Double, v.isFinite else { return nil }
+                return (Double(s), v)
+            }
+        }
+        let plot = LossPlot(train: train, valid: valid, bleu: series("valid_bleu"), exactMatch: series("valid_exact_match"))
+        try ModelFolder.writeAtomically(Data(plot.svg.utf8), to: plotURL)
     }
 }
 
-/// A line chart of loss against step as a standalone SVG.
+/// A line chart of loss against step as a standalone SVG, with the validation scores (0–100)
+/// on a right-hand axis.
 struct LossPlot {
     var train: [(Double, Double)]
     var valid: [(Double, Double)]
-    let width = 720.0, height = 400.0, left = 60.0, right = 20.0, top = 30.0, bottom = 45.0
+    var bleu: [(Double, Double)] = []
+    var exactMatch: [(Double, Double)] = []
+    let width = 720.0, height = 400.0, left = 60.0, right = 50.0, top = 30.0, bottom = 45.0
+
+    private var scored: Bool { !bleu.isEmpty || !exactMatch.isEmpty }
 
     var svg: String {
         let points = train + valid
-        let maxStep = max(points.map(\.0).max() ?? 1, 1)
+        let maxStep = max((points + bleu + exactMatch).map(\.0).max() ?? 1, 1)
         var low = points.map(\.1).min() ?? 0, high = points.map(\.1).max() ?? 1
         if high - low < 1e-6 { (low, high) = (low - 0.5, high + 0.5) }
         let x = { (s: Double) in self.left + s / maxStep * (self.width - self.left - self.right) }
@@ -65,7 +100,7 @@ struct LossPlot {
         var out = """
         <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
         <rect width="100%" height="100%" fill="white"/>
-        <text x="\(Int(width / 2))" y="18" text-anchor="middle" font-size="14">Loss per target token</text>
+        <text x="\(Int(width / 2))" y="18" text-anchor="middle" font-size="14">\(scored ? "Loss per target token and validation scores" : "Loss per target token")</text>
 
         """
         for i in 0...4 {
@@ -85,10 +120,31 @@ struct LossPlot {
         for (s, l) in valid {
             out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" fill=\"#d62728\"/>\n", x(s), y(l))
         }
+        if scored {
+            let score = { (v: Double) in self.top + (100 - min(max(v, 0), 100)) / 100 * (self.height - self.top - self.bottom) }
+            for i in 0...4 {
+                out += String(format: "<text x=\"%.1f\" y=\"%.1f\" fill=\"#2ca02c\">%d</text>\n", width - right + 6, score(Double(i * 25)) + 4, i * 25)
+            }
+            for (series, color, dash) in [(bleu, "#2ca02c", ""), (exactMatch, "#9467bd", " stroke-dasharray=\"5,3\"")] where !series.isEmpty {
+                let path = series.map { String(format: "%.1f,%.1f", x($0.0), score($0.1)) }.joined(separator: " ")
+                out += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\"\(dash) points=\"\(path)\"/>\n"
+                for (s, v) in series {
+                    out += String(format: "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%@\"/>\n", x(s), score(v), color)
+                }
+            }
+        }
         out += String(format: "<line x1=\"%.1f\" y1=\"42\" x2=\"%.1f\" y2=\"42\" stroke=\"#1f77b4\" stroke-width=\"2\"/>", width - 190, width - 170)
         out += String(format: "<text x=\"%.1f\" y=\"46\">training</text>", width - 165)
         out += String(format: "<circle cx=\"%.1f\" cy=\"60\" r=\"3.5\" fill=\"#d62728\"/>", width - 180)
-        out += String(format: "<text x=\"%.1f\" y=\"64\">validation</text>\n", width - 165)
+        out += String(format: "<text x=\"%.1f\" y=\"64\">validation loss</text>\n", width - 165)
+        if !bleu.isEmpty {
+            out += String(format: "<line x1=\"%.1f\" y1=\"78\" x2=\"%.1f\" y2=\"78\" stroke=\"#2ca02c\" stroke-width=\"2\"/>", width - 190, width - 170)
+            out += String(format: "<text x=\"%.1f\" y=\"82\">validation BLEU (right)</text>\n", width - 165)
+        }
+        if !exactMatch.isEmpty {
+            out += String(format: "<line x1=\"%.1f\" y1=\"96\" x2=\"%.1f\" y2=\"96\" stroke=\"#9467bd\" stroke-width=\"2\" stroke-dasharray=\"5,3\"/>", width - 190, width - 170)
+            out += String(format: "<text x=\"%.1f\" y=\"100\">exact match %% (right)</text>\n", width - 165)
+        }
         return out + "</svg>\n"
     }
 }

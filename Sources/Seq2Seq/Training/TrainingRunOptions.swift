@@ -11,8 +11,11 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     public var validPath: String?
     /// The model: a preset with every size overridable, dropout, norms, tying.
     public var model: TransformerConfiguration
-    /// Subword vocabulary asked for, learned from the training text (joint source + target).
-    public var vocabularySize = 8000
+    /// Subword vocabulary asked for, learned from the training text (joint source + target);
+    /// nil: sized from the corpus (`TrainingDefaults.minimumPieceFrequency`).
+    public var vocabularySize: Int?
+    /// "bpe" (the default, also when nil) or "char": one token per character (BPE without merges).
+    public var tokenizer: String?
     /// The vocabulary actually learned (the corpus may support fewer tokens than asked);
     /// recorded once the tokenizer is trained.
     public var learnedVocabularySize: Int?
@@ -31,8 +34,17 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     public var maxLength = 256
     /// Peak learning rate.
     public var learningRate: Float = 5e-4
-    /// Steps of linear warmup.
-    public var warmupSteps = 4000
+    /// Steps of linear warmup; nil: `warmupRatio` of the steps, or the default of
+    /// `TrainingDefaults.warmup` (recorded in run.json once chosen).
+    public var warmupSteps: Int?
+    /// Warmup as a share of `maxSteps`, when `warmupSteps` is nil.
+    public var warmupRatio: Double?
+    /// Whether the model's sizes (preset), its dropout and the learning rate are chosen from
+    /// the corpus and the learned vocabulary when the run starts (`TrainingDefaults`); the
+    /// run's `model` and `learningRate` are replaced by the choice and recorded in run.json.
+    public var automaticModel: Bool?
+    public var automaticDropout: Bool?
+    public var automaticLearningRate: Bool?
     /// `inverse-sqrt` (the paper's decay after warmup) or `cosine` (to 0 at `maxSteps`).
     public var schedule = "inverse-sqrt"
     /// AdamW decay rates, ε and decoupled weight decay (biases and norms are not decayed).
@@ -63,9 +75,10 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
 
     /// The learning rate of each step.
     var learningRateSchedule: LearningRateSchedule {
-        schedule == "cosine"
-            ? .cosine(peak: learningRate, warmupSteps: warmupSteps, totalSteps: maxSteps)
-            : .inverseSquareRoot(peak: learningRate, warmupSteps: warmupSteps)
+        let warmup = warmupSteps ?? TrainingDefaults.warmup(maxSteps: maxSteps, ratio: warmupRatio).steps
+        return schedule == "cosine"
+            ? .cosine(peak: learningRate, warmupSteps: warmup, totalSteps: maxSteps)
+            : .inverseSquareRoot(peak: learningRate, warmupSteps: warmup)
     }
 
     /// Checks the values a user can get wrong.
@@ -76,8 +89,12 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
         try check(batchTokens >= 16, "batch tokens must be at least 16")
         try check(accumulation >= 1, "accumulation must be at least 1")
         try check(maxLength >= 2, "max length must be at least 2")
-        try check(vocabularySize >= 300, "the vocabulary needs at least 300 tokens (4 special, 256 bytes and some merges)")
-        try check(learningRate > 0 && warmupSteps >= 0, "the learning rate must be positive and warmup not negative")
+        try check(vocabularySize.map { $0 >= 300 } ?? true, "the vocabulary needs at least 300 tokens (4 special, 256 bytes and some merges)")
+        try check(["bpe", "char"].contains(tokenizer ?? "bpe"), "tokenizer must be bpe or char")
+        try check(tokenizer != "char" || vocabularySize == nil, "a character tokenizer takes no vocabulary size (one token per character)")
+        try check(learningRate > 0 && (warmupSteps ?? 0) >= 0, "the learning rate must be positive and warmup not negative")
+        try check(warmupRatio.map { $0 >= 0 && $0 < 1 } ?? true, "the warmup ratio must be at least 0 and below 1")
+        try check(warmupSteps == nil || warmupRatio == nil, "give warmup steps or a warmup ratio, not both")
         try check(["inverse-sqrt", "cosine"].contains(schedule), "schedule must be inverse-sqrt or cosine")
         try check(logEvery >= 1 && saveEvery >= 1 && validateEvery >= 0, "log and save intervals must be at least 1")
         try check(keepCheckpoints >= 1, "keep at least one checkpoint")

@@ -70,6 +70,17 @@ public struct BPETrainer: Sendable {
         self.vocabularySize = vocabularySize
     }
 
+    /// A trainer of a character vocabulary (`seq2seq train --tokenizer char`): no merge, so every
+    /// character of the text is one token and `▁` one more before each word; the alphabet keeps
+    /// every character seen, and byte fallback covers the rest. The file is the same
+    /// `tokenizer.json` pipeline (a BPE model without merges).
+    public static func characters() -> BPETrainer {
+        var trainer = BPETrainer(vocabularySize: 1 << 20)
+        trainer.maximumTokenLength = 1
+        trainer.characterCoverage = 1
+        return trainer
+    }
+
     /// Learns a tokenizer from lines of text.
     public func train<Lines: Sequence>(lines: Lines) throws -> TrainedBPETokenizer where Lines.Element: StringProtocol {
         try validate()

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# The "Training with its defaults" table of BENCHMARKS.md: trains each task of
+# scripts/make_training_tasks.py twice — with no flag but --train/--valid/--out/--max-steps
+# (the defaults choose the model, vocabulary, warmup, dropout and learning rate), and with
+# flags tuned by hand — then scores greedy decoding of the held-out test split: exact match
+# (the whole output equal to the reference) and sacreBLEU-compatible BLEU / chrF.
+#
+#   scripts/train_tasks.sh [--threads N] [default|tuned] [normalization reversal freedict]
+#
+# Runs go to runs/tasks/<task>-<default|tuned> (git-ignored); one summary line per run.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+threads=()
+kinds=()
+tasks=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --threads) threads=(--threads "$2"); shift 2 ;;
+        default|tuned) kinds+=("$1"); shift ;;
+        *) tasks+=("$1"); shift ;;
+    esac
+done
+[ ${#kinds[@]} -gt 0 ] || kinds=(default tuned)
+[ ${#tasks[@]} -gt 0 ] || tasks=(normalization reversal freedict)
+for task in "${tasks[@]}"; do
+    if [ "$task" = freedict ]; then scripts/fetch_freedict.sh; fi
+done
+python3 scripts/make_training_tasks.py --out data/tasks
+swift build -c release --product seq2seq
+bin=.build/release/seq2seq
+
+# Steps of each task, and the flags a user would tune by hand (the issue's and BENCHMARKS.md's).
+steps() { case "$1" in normalization) echo 4000 ;; reversal) echo 3000 ;; freedict) echo 4000 ;; esac; }
+tuned() {
+    case "$1" in
+        normalization) echo --preset tiny --vocab-size 600 --warmup 400 ;;
+        reversal) echo --preset tiny --tokenizer char --warmup 300 --lr 1e-3 ;;
+        freedict) echo --preset small --vocab-size 4000 --lr 1e-3 --warmup 400 --dropout 0.3 ;;
+    esac
+}
+
+for task in "${tasks[@]}"; do
+    data=data/tasks/$task
+    for kind in "${kinds[@]}"; do
+        run=runs/tasks/$task-$kind
+        rm -rf "$run"
+        flags=()
+        if [ "$kind" = tuned ]; then read -r -a flags <<< "$(tuned "$task")"; fi
+        start=$(date +%s)
+        "$bin" train --train "$data/train.tsv" --valid "$data/valid.tsv" --out "$run" --max-steps "$(steps "$task")" \
+            ${flags[@]+"${flags[@]}"} ${threads[@]+"${threads[@]}"} 2> "$run.log" > "$run.summary" || { cat "$run.log"; exit 1; }
+        seconds=$(( $(date +%s) - start ))
+        cut -f1 "$data/test.tsv" > "$run.test.src"
+        cut -f2 "$data/test.tsv" > "$run.test.ref"
+        "$bin" translate --model "$run" --beam-size 1 --batch-size 64 ${threads[@]+"${threads[@]}"} < "$run.test.src" > "$run.test.hyp"
+        exact=$(paste "$run.test.hyp" "$run.test.ref" | awk -F'\t' '$1 == $2 { n++ } END { printf "%.1f", 100 * n / NR }')
+        scores=$("$bin" evaluate --hypotheses "$run.test.hyp" --reference "$run.test.ref" --metric bleu chrf --json |
+            python3 -c 'import json,sys; print(" ".join("%s %.2f" % (m["name"], m["score"]) for m in json.load(sys.stdin)))')
+        chose=$(grep -E '^(learned|chose|warmup)' "$run.log" | tr '\n' ' ')
+        echo "$task $kind: test exact match $exact%, $scores; ${seconds} s; flags: ${flags[*]:-none}; $chose"
+        cat "$run.summary"
+    done
+done
