@@ -34,7 +34,7 @@ bin=.build/release/seq2seq
 steps() { case "$1" in normalization) echo 4000 ;; reversal) echo 3000 ;; freedict) echo 4000 ;; esac; }
 tuned() {
     case "$1" in
-        normalization) echo --preset tiny --vocab-size 600 --warmup 400 ;;
+        normalization) echo --preset tiny --vocab-size 600 --warmup 400 --lr 5e-4 ;;
         reversal) echo --preset tiny --tokenizer char --warmup 300 --lr 1e-3 ;;
         freedict) echo --preset small --vocab-size 4000 --lr 1e-3 --warmup 400 --dropout 0.3 ;;
     esac

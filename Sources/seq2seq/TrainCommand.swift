@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Steps between checkpoints.") var saveEvery = 1000
     @Option(name: .long, help: ArgumentHelp("Steps between validations; 0 validates at every checkpoint.", valueName: "steps")) var validateEvery = 0
     @Option(name: .long, help: "Steps between progress lines.") var logEvery = 50
-    @Option(name: .long, help: "Tokens per batch, padding included.") var batchTokens = 4096
+    @Option(name: .long, help: "Tokens per batch, padding included; without it, 4096, or fewer when the corpus would make fewer than 32 batches an epoch.") var batchTokens: Int?
     @Option(name: .long, help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
     @Option(name: .long, help: "Subword vocabulary size (BPE learned from the training text); without it, sized from the corpus: merges while a new piece occurs at least 100 times.") var vocabSize: Int?
     @Option(name: .long, help: ArgumentHelp("Tokenizer learned from the training text: bpe, or char (one token per character).", valueName: "kind")) var tokenizer = "bpe"
@@ -135,7 +135,8 @@ struct TrainCommand: ParsableCommand {
         options.maxSteps = maxSteps ?? 20_000
         options.maxEpochs = maxEpochs
         options.seed = seed
-        options.batchTokens = batchTokens
+        options.batchTokens = batchTokens ?? TrainingDefaults.batchTokens
+        options.automaticBatch = batchTokens == nil
         options.accumulation = accumulate
         options.maxLength = maxLength
         options.learningRate = lr ?? 5e-4

@@ -203,6 +203,9 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual((options["learningRate"] as? Double).map { Float($0) }, 1e-3)
         XCTAssertEqual((options["model"] as? [String: Any])?["modelWidth"] as? Int, 64)
         XCTAssertNil(options["vocabularySize"] as? Int)
+        let batch = try XCTUnwrap(options["batchTokens"] as? Int)
+        XCTAssertTrue(batch < 4096 && batch >= 512 && batch % 256 == 0, "a 1,500-pair corpus gets smaller batches: \(batch)")
+        XCTAssertTrue(result.stderr.contains("batches of \(batch) tokens"), result.stderr)
         let rates = try records(run).filter { $0["loss"] != nil }.reduce(into: [Int: Double]()) {
             $0[$1["step"] as? Int ?? 0] = $1["learning_rate"] as? Double
         }

@@ -143,7 +143,7 @@ public final class Trainer {
         optimizer = AdamW(parameters: model.parameters, learningRate: self.options.learningRate, beta1: options.beta1,
                           beta2: options.beta2, epsilon: options.epsilon, weightDecay: options.weightDecay,
                           withoutWeightDecay: model.parametersWithoutWeightDecay)
-        let batching = TokenBatcherOptions(maxTokens: options.batchTokens, maxLength: options.maxLength, startID: 0, eosID: 1,
+        let batching = TokenBatcherOptions(maxTokens: self.options.batchTokens, maxLength: options.maxLength, startID: 0, eosID: 1,
                                            padID: 0, labelPadID: 0, seed: options.seed)
         var resumed: (state: TrainerState, checkpoint: URL)?
         if resuming, let latest = store.all().last {
@@ -215,8 +215,9 @@ public final class Trainer {
         var options = options
         let reserved = 4 + 256  // special and byte tokens
         var counts = [Int](repeating: 0, count: vocabularySize)
-        var targetTokens = 0
+        var targetTokens = 0, sourceTokens = 0
         for pair in pairs {
+            sourceTokens += pair.source.count
             for id in pair.source where Int(id) < vocabularySize { counts[Int(id)] += 1 }
             for id in pair.target where Int(id) < vocabularySize { counts[Int(id)] += 1 }
             targetTokens += pair.target.count + 1
@@ -251,7 +252,11 @@ public final class Trainer {
             options.learningRate = TrainingDefaults.learningRate(modelWidth: options.model.modelWidth)
             chosen.append(String(format: "learning rate %g (width %d)", options.learningRate, options.model.modelWidth))
         }
-        if !chosen.isEmpty { log("chose " + chosen.joined(separator: ", ") + "; --preset, --dropout, --lr to choose") }
+        if options.automaticBatch == true {
+            options.batchTokens = TrainingDefaults.batchTokens(corpusTokens: sourceTokens + targetTokens)
+            chosen.append("batches of \(options.batchTokens) tokens (\(sourceTokens + targetTokens) in the corpus)")
+        }
+        if !chosen.isEmpty { log("chose " + chosen.joined(separator: ", ") + "; --preset, --dropout, --lr, --batch-tokens to choose") }
         return options
     }
 

@@ -14,6 +14,7 @@
 //   pays for itself on a large corpus trained long).
 // - Dropout 0.3 on corpora under a million target tokens (fairseq's IWSLT recipes, Sennrich &
 //   Zhang 2019 on low-resource NMT), else the paper's 0.1; the tiny model keeps 0.1.
+// - Batches of 4,096 tokens, fewer on a corpus too small for 32 of them an epoch.
 // - Peak learning rate 1e-3 for widths up to 256, 5e-4 above (fairseq's base recipe).
 import Foundation
 import Seq2SeqTraining
@@ -79,6 +80,17 @@ public enum TrainingDefaults {
             return (.base, "\(words), \(targetTokens) target tokens, \(maxSteps) steps: a large corpus trained long")
         }
         return (.small, "\(words): natural language; \(targetTokens) target tokens")
+    }
+
+    /// The default tokens per batch, and the fewest batches an epoch should have.
+    public static let batchTokens = 4096
+    public static let minimumBatchesPerEpoch = 32
+
+    /// Tokens per batch for a corpus of `corpusTokens` source and target tokens: 4,096, or
+    /// fewer (a multiple of 256, at least 512) when that would cut an epoch into fewer than
+    /// `minimumBatchesPerEpoch` batches — a tiny corpus then still gets many updates an epoch.
+    public static func batchTokens(corpusTokens: Int) -> Int {
+        min(batchTokens, max(512, corpusTokens / minimumBatchesPerEpoch / 256 * 256))
     }
 
     /// The dropout of a model `modelWidth` wide on a corpus of `targetTokens` target tokens

@@ -45,6 +45,8 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     public var automaticModel: Bool?
     public var automaticDropout: Bool?
     public var automaticLearningRate: Bool?
+    /// Whether `batchTokens` is chosen from the corpus size when the run starts.
+    public var automaticBatch: Bool?
     /// `inverse-sqrt` (the paper's decay after warmup) or `cosine` (to 0 at `maxSteps`).
     public var schedule = "inverse-sqrt"
     /// AdamW decay rates, ε and decoupled weight decay (biases and norms are not decayed).
