@@ -10,6 +10,10 @@ import Foundation
 /// A Marian folder's tokenizer: source and target SentencePiece models over `vocab.json`.
 public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
     private let source: SentencePieceTokenizer
+    /// `target.spm`, and the vocabulary of target text (`target_vocab.json` with separate
+    /// vocabularies, else `vocab.json`): what `text_target=` encodes with.
+    private let target: SentencePieceTokenizer
+    private let targetIds: [String: Int]
     /// The model whose `decode_pieces` joins decoded pieces.
     private let joiner: SentencePieceTokenizer
     private let ids: [String: Int]
@@ -34,6 +38,8 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
         let ids = try Self.vocabulary(file("vocab.json"))
         let decoding = separate ? try Self.vocabulary(file("target_vocab.json")) : ids
         self.ids = ids
+        self.target = target
+        targetIds = decoding
         joiner = separate ? target : source
         pieces = Dictionary(decoding.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         guard let eos = ids["</s>"], let unk = ids["<unk>"] else {
@@ -76,6 +82,17 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
 
     /// Source pieces mapped through `vocab.json`, `</s>` appended when adding special tokens.
     public func encode(_ text: String, addSpecialTokens: Bool) throws -> [Int] {
+        encode(text, addSpecialTokens: addSpecialTokens, model: source, ids: ids)
+    }
+
+    /// Target text as transformers encodes `text_target=` (labels for training): `target.spm`
+    /// pieces through the target vocabulary, `</s>` appended when adding special tokens.
+    public func encodeTarget(_ text: String, addSpecialTokens: Bool) -> [Int] {
+        encode(text, addSpecialTokens: addSpecialTokens, model: target, ids: targetIds)
+    }
+
+    private func encode(_ text: String, addSpecialTokens: Bool, model: SentencePieceTokenizer, ids: [String: Int]) -> [Int] {
+        let unknownID = ids["<unk>"] ?? self.unknownID
         var out: [Int] = []
         var rest = Substring(text)
         // Special tokens written in the text stand for themselves; the text between them is
@@ -89,26 +106,26 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
                 next = (token, range)
             }
             guard let (token, range) = next else {
-                out += segment(rest)
+                out += segment(rest, model: model, ids: ids, unknownID: unknownID)
                 break
             }
-            if range.lowerBound > rest.startIndex { out += segment(rest[..<range.lowerBound]) }
+            if range.lowerBound > rest.startIndex { out += segment(rest[..<range.lowerBound], model: model, ids: ids, unknownID: unknownID) }
             out.append(ids[token] ?? unknownID)
             rest = rest[range.upperBound...]
         }
-        return addSpecialTokens ? out + [eosID] : out
+        return addSpecialTokens ? out + [ids["</s>"] ?? eosID] : out
     }
 
     /// `_tokenize` of one stretch without special tokens: a leading `>>xx<<` language code
     /// as one token, the rest SentencePiece pieces.
-    private func segment(_ text: Substring) -> [Int] {
+    private func segment(_ text: Substring, model: SentencePieceTokenizer, ids: [String: Int], unknownID: Int) -> [Int] {
         var rest = text
         var out: [Int] = []
         if rest.hasPrefix(">>"), let end = rest.range(of: "<<") {
             out.append(ids[String(rest[..<end.upperBound])] ?? unknownID)
             rest = rest[end.upperBound...]
         }
-        return out + source.pieces(String(rest)).map { ids[$0] ?? unknownID }
+        return out + model.pieces(String(rest)).map { ids[$0] ?? unknownID }
     }
 
     /// Text of `ids` as transformers' `decode`: pieces joined by `decode_pieces`, kept special

@@ -19,6 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Validation pairs (loss and greedy BLEU at checkpoints).") var valid: String?
     @Option(name: .long, help: "Run folder.") var out: String
     @Flag(name: .long, help: "Continue the run in --out from its last checkpoint, with its options.") var resume = false
+    @Option(name: .long, help: ArgumentHelp("Fine-tune this model folder (MarianMT, or one written by seq2seq train): its weights, architecture and tokenizer.", valueName: "folder")) var initFrom: String?
     @Option(name: .long, help: ArgumentHelp("Model size: tiny, small, base (the paper's base) or auto; without it (and without size flags), auto: chosen from the corpus and the learned vocabulary, and printed.", valueName: "name")) var preset: String?
     @Option(name: .long, help: "Optimiser steps in all.") var maxSteps: Int?
     @Option(name: .long, help: "Stop after this many passes over the training pairs, if that comes before --max-steps.") var maxEpochs: Int?
@@ -69,6 +70,10 @@ struct TrainCommand: ParsableCommand {
         if preset == "auto" && hasSizeFlags {
             throw ValidationError("--preset auto chooses the sizes; name a preset (tiny, small, base) to change them with --d-model, --heads, --ffn or the layer counts")
         }
+        if initFrom != nil && (preset != nil || hasSizeFlags || vocabSize != nil || tokenizer != "bpe" || preNorm || activation != nil) {
+            throw ValidationError("--init-from keeps the model's architecture and tokenizer: no --preset, sizes, --vocab-size, --tokenizer, --pre-norm or --activation")
+        }
+        if initFrom != nil && resume { throw ValidationError("--init-from starts a run; --resume continues one") }
         if !["bpe", "char"].contains(tokenizer) { throw ValidationError("--tokenizer must be bpe or char") }
         if tokenizer == "char" && vocabSize != nil { throw ValidationError("--tokenizer char takes no --vocab-size: one token per character") }
         if warmup != nil && warmupRatio != nil { throw ValidationError("give --warmup or --warmup-ratio, not both") }
@@ -108,7 +113,7 @@ struct TrainCommand: ParsableCommand {
 
     /// The run's options from the flags.
     private func runOptions() throws -> TrainingRunOptions {
-        let automaticModel = (preset == nil || preset == "auto") && !hasSizeFlags
+        let automaticModel = (preset == nil || preset == "auto") && !hasSizeFlags && initFrom == nil
         var model = TransformerConfiguration(preset: preset.flatMap(TransformerConfiguration.Preset.init(rawValue:)) ?? .small,
                                              vocabularySize: vocabSize ?? 8000)
         if let dModel { model.modelWidth = dModel }
@@ -128,7 +133,8 @@ struct TrainCommand: ParsableCommand {
         model.maxPositions = max(model.maxPositions, maxLength + 2)
         var options = TrainingRunOptions(trainPath: train ?? "", validPath: valid, model: model)
         options.vocabularySize = vocabSize
-        options.tokenizer = tokenizer
+        options.tokenizer = initFrom == nil ? tokenizer : nil
+        options.initFrom = initFrom.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         options.automaticModel = automaticModel
         options.automaticDropout = dropout == nil
         options.automaticLearningRate = lr == nil

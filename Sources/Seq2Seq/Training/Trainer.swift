@@ -107,8 +107,24 @@ public final class Trainer {
         if let summary = valid?.report.summary(listing: 5) { log(summary) }
         validTexts = valid?.pairs ?? []
 
+        var pretrained: TransformerModel?
+        if let initFrom = options.initFrom, !resuming {
+            let folder = URL(fileURLWithPath: initFrom)
+            pretrained = try Self.loadPretrained(folder, options: options)
+            try ModelFolder.copyPretrainedFiles(from: folder, to: run)
+            let c = pretrained!.configuration
+            log("fine-tuning \(folder.path): \(pretrained!.parameterCount) parameters (\(c.encoderLayers)+\(c.decoderLayers) layers, "
+                + "width \(c.modelWidth), vocabulary \(c.vocabularySize)) with its tokenizer")
+        }
         let tokenizerURL = run.appendingPathComponent("tokenizer.json")
-        if FileManager.default.fileExists(atPath: tokenizerURL.path) {
+        var targetEncoder: MarianTokenizer?
+        if options.initFrom != nil {
+            guard let loaded = try ModelTokenizer.load(directory: run) else {
+                throw TrainingRunError("\(options.initFrom ?? run.path): no tokenizer (tokenizer.json, or source.spm + target.spm + vocab.json)")
+            }
+            tokenizer = loaded.source
+            targetEncoder = loaded.source as? MarianTokenizer
+        } else if FileManager.default.fileExists(atPath: tokenizerURL.path) {
             tokenizer = try HuggingFaceTokenizer(contentsOf: tokenizerURL)
         } else {
             let started = Date()
@@ -122,29 +138,50 @@ public final class Trainer {
                 : "a \(learned.vocabularySize)-token BPE vocabulary"
             log(String(format: "learned %@ from %d pairs in %.1f s", how, train.pairs.count, Date().timeIntervalSince(started)))
         }
-        guard tokenizer.id(for: "<pad>") == 0, tokenizer.id(for: "</s>") == 1 else {
-            throw TrainingRunError("\(tokenizerURL.path): <pad> must be id 0 and </s> id 1")
+        if options.initFrom == nil {
+            guard tokenizer.id(for: "<pad>") == 0, tokenizer.id(for: "</s>") == 1 else {
+                throw TrainingRunError("\(tokenizerURL.path): <pad> must be id 0 and </s> id 1")
+            }
         }
 
-        let tokenize = { [tokenizer] (pair: TextPair) throws -> TokenizedPair in
-            TokenizedPair(source: try tokenizer.encode(pair.source, addSpecialTokens: true).map(Int32.init),
-                          target: try tokenizer.encode(pair.target, addSpecialTokens: false).map(Int32.init))
+        // Sources as the tokenizer encodes them; targets as transformers encodes `text_target=`
+        // (Marian: target.spm), without the final </s> that the batcher appends.
+        let eos = Int32(pretrained?.configuration.eosTokenId ?? self.options.model.eosTokenId)
+        let tokenize = { [tokenizer, targetEncoder, initFrom = options.initFrom] (pair: TextPair) throws -> TokenizedPair in
+            var target: [Int32]
+            if initFrom == nil {
+                target = try tokenizer.encode(pair.target, addSpecialTokens: false).map(Int32.init)
+            } else {
+                target = try (targetEncoder?.encodeTarget(pair.target, addSpecialTokens: true)
+                    ?? tokenizer.encode(pair.target, addSpecialTokens: true)).map(Int32.init)
+                if target.last == eos { target.removeLast() }
+            }
+            return TokenizedPair(source: try tokenizer.encode(pair.source, addSpecialTokens: true).map(Int32.init), target: target)
         }
         let pairs = try train.pairs.map(tokenize)
         validPairs = try validTexts.map(tokenize)
         if !resuming {
             self.options = Self.chooseDefaults(self.options, texts: train.pairs, pairs: pairs, vocabularySize: tokenizer.vocabularySize, log: log)
         }
-        var configuration = self.options.model
-        configuration.vocabularySize = tokenizer.vocabularySize
-        (configuration.padTokenId, configuration.eosTokenId, configuration.decoderStartTokenId) = (0, 1, 0)
-        self.options.model = configuration
-        model = TransformerModel(configuration: configuration, seed: options.seed)
+        if let pretrained {
+            model = pretrained
+            self.options.model = pretrained.configuration
+        } else {
+            var configuration = self.options.model
+            if options.initFrom == nil {  // a fine-tuning run resumed keeps the pretrained model's ids
+                configuration.vocabularySize = tokenizer.vocabularySize
+                (configuration.padTokenId, configuration.eosTokenId, configuration.decoderStartTokenId) = (0, 1, 0)
+            }
+            self.options.model = configuration
+            model = TransformerModel(configuration: configuration, seed: options.seed)
+        }
+        let configuration = self.options.model
         optimizer = AdamW(parameters: model.parameters, learningRate: self.options.learningRate, beta1: options.beta1,
                           beta2: options.beta2, epsilon: options.epsilon, weightDecay: options.weightDecay,
                           withoutWeightDecay: model.parametersWithoutWeightDecay)
-        let batching = TokenBatcherOptions(maxTokens: self.options.batchTokens, maxLength: options.maxLength, startID: 0, eosID: 1,
-                                           padID: 0, labelPadID: 0, seed: options.seed)
+        let batching = TokenBatcherOptions(maxTokens: self.options.batchTokens, maxLength: options.maxLength,
+                                           startID: Int32(configuration.decoderStartTokenId), eosID: Int32(configuration.eosTokenId),
+                                           padID: Int32(configuration.padTokenId), labelPadID: Int32(configuration.padTokenId), seed: options.seed)
         var resumed: (state: TrainerState, checkpoint: URL)?
         if resuming, let latest = store.all().last {
             resumed = (try store.restore(latest.url, into: model, optimizer: optimizer), latest.url)
@@ -192,6 +229,22 @@ public final class Trainer {
         metrics = try TrainingMetricsLog(run: run, keepingUpTo: state.step)
     }
 
+    /// The model a fine-tuning run starts from, with the dropout and label smoothing of
+    /// `options` where the user set them.
+    private static func loadPretrained(_ folder: URL, options: TrainingRunOptions) throws -> TransformerModel {
+        do {
+            return try TransformerModel.load(from: folder) { c in
+                if options.automaticDropout != true { c.dropout = options.model.dropout }
+                c.attentionDropout = options.model.attentionDropout == 0 ? c.attentionDropout : options.model.attentionDropout
+                c.activationDropout = options.model.activationDropout == 0 ? c.activationDropout : options.model.activationDropout
+                c.labelSmoothing = options.model.labelSmoothing
+            }
+        } catch {
+            throw TrainingRunError("\(folder.path): cannot fine-tune this model: \(error) (fine-tuning reads MarianMT folders and "
+                + "folders written by seq2seq train; BART and mBART with learned positions, and T5, are not trainable yet)")
+        }
+    }
+
     /// The run's tokenizer learned from the training pairs: characters, BPE of the size asked,
     /// or BPE sized from the corpus.
     private static func learnTokenizer(_ options: TrainingRunOptions, from pairs: [TextPair]) throws -> TrainedBPETokenizer {
@@ -213,6 +266,14 @@ public final class Trainer {
     private static func chooseDefaults(_ options: TrainingRunOptions, texts: [TextPair], pairs: [TokenizedPair], vocabularySize: Int,
                                        log: (String) -> Void) -> TrainingRunOptions {
         var options = options
+        if options.initFrom != nil {
+            if options.automaticLearningRate == true {
+                options.learningRate = TrainingDefaults.fineTuningLearningRate
+                log(String(format: "chose learning rate %g for fine-tuning (as the Hugging Face Trainer); --lr to choose", options.learningRate))
+            }
+            if options.automaticBatch == true { options.batchTokens = TrainingDefaults.batchTokens }
+            return options
+        }
         let reserved = 4 + 256  // special and byte tokens
         var counts = [Int](repeating: 0, count: vocabularySize)
         var targetTokens = 0, sourceTokens = 0
@@ -370,7 +431,8 @@ public final class Trainer {
         model.isTraining = false
         defer { model.isTraining = true }
         var batches = try TokenBatcher(pairs: validPairs, options: TokenBatcherOptions(
-            maxTokens: options.batchTokens, maxLength: nil, startID: 0, eosID: 1, padID: 0, labelPadID: 0, seed: 0))
+            maxTokens: options.batchTokens, maxLength: nil, startID: Int32(options.model.decoderStartTokenId),
+            eosID: Int32(options.model.eosTokenId), padID: Int32(options.model.padTokenId), labelPadID: Int32(options.model.padTokenId), seed: 0))
         var lossSum = 0.0, tokens = 0
         try Autograd.withoutGradients {
             for _ in 0..<batches.batchesInEpoch {
@@ -388,9 +450,7 @@ public final class Trainer {
         let scratch = run.appendingPathComponent(".validation")
         try? FileManager.default.removeItem(at: scratch)
         try model.export(to: scratch)
-        for name in ModelFolder.tokenizerFiles {
-            try FileManager.default.copyItem(at: run.appendingPathComponent(name), to: scratch.appendingPathComponent(name))
-        }
+        try ModelFolder.copyTokenizerFiles(from: run, to: scratch)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let translator = try Translator(try Seq2SeqModel(directory: scratch))
         var decoding = TranslationOptions(beamSize: 1, maxLength: options.maxLength, batchSize: 32)
@@ -409,9 +469,7 @@ public final class Trainer {
         let averaged = try CheckpointAverage.average(last.map(\.url))
         let folder = run.appendingPathComponent("averaged")
         try averaged.export(to: folder)
-        for name in ModelFolder.tokenizerFiles {
-            try ModelFolder.writeAtomically(try Data(contentsOf: run.appendingPathComponent(name)), to: folder.appendingPathComponent(name))
-        }
+        try ModelFolder.copyTokenizerFiles(from: run, to: folder)
         log("averaged/: mean of \(last.map { "step \($0.step)" }.joined(separator: ", "))")
     }
 

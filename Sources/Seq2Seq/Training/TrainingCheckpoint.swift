@@ -65,9 +65,7 @@ struct CheckpointStore {
         try? files.removeItem(at: partial)
         try files.createDirectory(at: partial, withIntermediateDirectories: true)
         try model.export(to: partial)
-        for name in ModelFolder.tokenizerFiles {
-            try files.copyItem(at: tokenizerFolder.appendingPathComponent(name), to: partial.appendingPathComponent(name))
-        }
+        try ModelFolder.copyTokenizerFiles(from: tokenizerFolder, to: partial)
         var moments: [SafetensorsWriter.Item] = []
         for (index, (name, variable)) in model.namedParameters.enumerated() {
             let shape = variable.value.shape
@@ -147,8 +145,36 @@ struct CheckpointStore {
 
 /// Files of a model folder the trainer writes.
 enum ModelFolder {
-    /// The tokenizer, in every model folder (transformers and `Seq2SeqModel` read it there).
-    static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json"]
+    /// The tokenizer, in every model folder (transformers and `Seq2SeqModel` read it there):
+    /// `tokenizer.json` and its config, or a Marian model's SentencePiece files (fine-tuning).
+    static let tokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                 "source.spm", "target.spm", "vocab.json", "target_vocab.json"]
+    /// The generation settings of the model a fine-tuning run started from, kept in the run
+    /// folder and written as every checkpoint's `generation_config.json`.
+    static let pretrainedGenerationConfig = "generation_config.pretrained.json"
+
+    /// Copies the tokenizer files `source` has (and the pretrained generation settings, as
+    /// `generation_config.json`) into `destination`.
+    static func copyTokenizerFiles(from source: URL, to destination: URL) throws {
+        let files = FileManager.default
+        for name in tokenizerFiles where files.fileExists(atPath: source.appendingPathComponent(name).path) {
+            try writeAtomically(try Data(contentsOf: source.appendingPathComponent(name)), to: destination.appendingPathComponent(name))
+        }
+        let generation = source.appendingPathComponent(pretrainedGenerationConfig)
+        if files.fileExists(atPath: generation.path) {
+            try writeAtomically(try Data(contentsOf: generation), to: destination.appendingPathComponent("generation_config.json"))
+        }
+    }
+
+    /// A fine-tuning run's start: the pretrained folder's tokenizer files and generation settings.
+    static func copyPretrainedFiles(from pretrained: URL, to run: URL) throws {
+        try copyTokenizerFiles(from: pretrained, to: run)
+        try? FileManager.default.removeItem(at: run.appendingPathComponent("generation_config.json"))
+        let generation = pretrained.appendingPathComponent("generation_config.json")
+        if FileManager.default.fileExists(atPath: generation.path) {
+            try writeAtomically(try Data(contentsOf: generation), to: run.appendingPathComponent(pretrainedGenerationConfig))
+        }
+    }
     /// The model's own files (what `TransformerModel.export` writes).
     static let modelFiles = ["config.json", "generation_config.json", "model.safetensors"]
 
@@ -173,7 +199,10 @@ enum ModelFolder {
     /// through temporary files and renames.
     static func copyModel(from source: URL, to destination: URL) throws {
         try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
-        for name in tokenizerFiles + modelFiles {
+        for name in modelFiles {
+            try writeAtomically(try Data(contentsOf: source.appendingPathComponent(name)), to: destination.appendingPathComponent(name))
+        }
+        for name in tokenizerFiles where FileManager.default.fileExists(atPath: source.appendingPathComponent(name).path) {
             try writeAtomically(try Data(contentsOf: source.appendingPathComponent(name)), to: destination.appendingPathComponent(name))
         }
     }

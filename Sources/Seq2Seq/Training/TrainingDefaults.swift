@@ -99,6 +99,9 @@ public enum TrainingDefaults {
         modelWidth > 64 && targetTokens < smallCorpusTargetTokens ? 0.3 : 0.1
     }
 
+    /// The peak learning rate of a fine-tuning run (`--init-from`), as the Hugging Face Trainer's default.
+    public static let fineTuningLearningRate: Float = 5e-5
+
     /// The peak learning rate of a model `modelWidth` wide.
     public static func learningRate(modelWidth: Int) -> Float {
         modelWidth <= 256 ? 1e-3 : 5e-4

@@ -11,6 +11,9 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     public var validPath: String?
     /// The model: a preset with every size overridable, dropout, norms, tying.
     public var model: TransformerConfiguration
+    /// A model folder to start from (fine-tuning): its weights, architecture and tokenizer;
+    /// nil: a new model and vocabulary learned from the training text.
+    public var initFrom: String?
     /// Subword vocabulary asked for, learned from the training text (joint source + target);
     /// nil: sized from the corpus (`TrainingDefaults.minimumPieceFrequency`).
     public var vocabularySize: Int?
@@ -94,6 +97,8 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
         try check(vocabularySize.map { $0 >= 300 } ?? true, "the vocabulary needs at least 300 tokens (4 special, 256 bytes and some merges)")
         try check(["bpe", "char"].contains(tokenizer ?? "bpe"), "tokenizer must be bpe or char")
         try check(tokenizer != "char" || vocabularySize == nil, "a character tokenizer takes no vocabulary size (one token per character)")
+        try check(initFrom == nil || (vocabularySize == nil && tokenizer != "char"),
+                  "a fine-tuning run uses the model's own tokenizer: no vocabulary size or tokenizer kind")
         try check(learningRate > 0 && (warmupSteps ?? 0) >= 0, "the learning rate must be positive and warmup not negative")
         try check(warmupRatio.map { $0 >= 0 && $0 < 1 } ?? true, "the warmup ratio must be at least 0 and below 1")
         try check(warmupSteps == nil || warmupRatio == nil, "give warmup steps or a warmup ratio, not both")

@@ -53,10 +53,14 @@ extension TransformerModel {
     /// Reads a folder written by `export(to:)`, or a Marian, BART or mBART folder of the same
     /// shape written by transformers (sinusoidal positions only). Strict: every stored tensor
     /// must be used, have the expected shape, and tied copies must be equal.
-    public static func load(from directory: URL) throws -> TransformerModel {
+    /// `adjust` may change the regularisation (dropout, label smoothing) before the model is built.
+    public static func load(from directory: URL,
+                            adjusting adjust: (inout TransformerConfiguration) -> Void = { _ in }) throws -> TransformerModel {
         let configURL = directory.appendingPathComponent("config.json")
         let config = try JSONConfig(contentsOf: configURL)
-        let configuration = try TransformerConfiguration(huggingFace: config)
+        var configuration = try TransformerConfiguration(huggingFace: config)
+        adjust(&configuration)
+        do { try configuration.validate() } catch { throw ModelFileError(configURL.path, "\(error)") }
         let model = TransformerModel(configuration: configuration, seed: 0)
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
         try model.read(checkpoint, modelType: try configuration.huggingFaceModelType())

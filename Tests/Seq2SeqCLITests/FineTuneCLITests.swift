@@ -1,0 +1,102 @@
+// `seq2seq train --init-from`: fine-tuning a Hugging Face MarianMT folder laid out as the Hub's
+// opus-mt models are (Tests/Fixtures/opus-mt: source.spm, target.spm, vocab.json in Marian's
+// order). One step on the pairs of Tests/Fixtures/training/finetune equals PyTorch's step of
+// transformers' MarianMTModel with MarianTokenizer's `text_target=` labels
+// (scripts/make_finetune_reference.py); the run folder keeps the pretrained tokenizer and
+// generation settings and loads in every command; models that cannot be fine-tuned are one line.
+import Foundation
+import Seq2SeqIO
+import XCTest
+
+final class FineTuneCLITests: XCTestCase {
+    private var scratch: URL!
+    private let reference = fixtures.appendingPathComponent("training/finetune")
+    private let pretrained = fixtures.appendingPathComponent("opus-mt")
+
+    override func setUpWithError() throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seq2seq-finetune-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
+
+    func testOneStepMatchesPyTorch() throws {
+        let run = scratch.appendingPathComponent("run")
+        let result = try runCLI(["train", "--init-from", pretrained.path, "--train", reference.appendingPathComponent("pairs.tsv").path,
+                                 "--out", run.path, "--max-steps", "1", "--lr", "1e-3", "--warmup", "0", "--dropout", "0",
+                                 "--label-smoothing", "0.1", "--weight-decay", "0", "--clip-norm", "1", "--batch-tokens", "100000",
+                                 "--log-every", "1", "--threads", "2"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stderr.contains("fine-tuning \(pretrained.path)"), result.stderr)
+        let expected = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: reference.appendingPathComponent("reference.json"))) as? [String: Any])
+        let record = try XCTUnwrap(String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").first)
+        let metrics = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(record.utf8)) as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(metrics["loss"] as? Double), try XCTUnwrap(expected["loss"] as? Double), accuracy: 1e-5,
+                       "the loss of the same batch: sources and text_target labels tokenized as MarianTokenizer does")
+        XCTAssertEqual(try XCTUnwrap(metrics["gradient_norm"] as? Double), try XCTUnwrap(expected["grad_norm"] as? Double), accuracy: 1e-4)
+
+        let ours = try SafetensorsFile(path: run.appendingPathComponent("checkpoints/step-000001/model.safetensors").path)
+        let theirs = try SafetensorsFile(path: reference.appendingPathComponent("updated.safetensors").path)
+        let before = try SafetensorsFile(path: pretrained.appendingPathComponent("model.safetensors").path)
+        var compared = 0, worst: Float = 0, moved: Float = 0
+        for name in theirs.entries.keys.sorted() {
+            let want = try theirs.floatTensor(name), got = try ours.floatTensor(name), old = try before.floatTensor(name)
+            XCTAssertEqual(got.count, want.count, name)
+            for i in 0..<min(got.count, want.count) {
+                moved = max(moved, abs(want.data[i] - old.data[i]))
+                if name.contains("k_proj.bias") {
+                    // Its true gradient is 0 (a key bias shifts every score of a query alike), so
+                    // AdamW's first step turns rounding noise into a step of up to lr either way.
+                    XCTAssertLessThanOrEqual(abs(got.data[i] - old.data[i]), 1e-3 * 1.0001, name)
+                    continue
+                }
+                let d = abs(got.data[i] - want.data[i]) / max(1, abs(want.data[i]))
+                worst = max(worst, d)
+            }
+            compared += 1
+        }
+        XCTAssertEqual(compared, 85)
+        XCTAssertGreaterThan(moved, 5e-4, "the step moved the parameters")
+        XCTAssertLessThanOrEqual(worst, 1e-5, "parameters after the step")
+        print("fine-tuning step: \(compared) tensors, largest difference from PyTorch \(worst), largest move \(moved)")
+
+        // The run folder is the pretrained model's kind: its tokenizer files and generation settings.
+        for name in ["source.spm", "target.spm", "vocab.json", "tokenizer_config.json"] {
+            XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent(name)), try Data(contentsOf: pretrained.appendingPathComponent(name)), name)
+        }
+        XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("generation_config.json")),
+                       try Data(contentsOf: pretrained.appendingPathComponent("generation_config.json")))
+        let translated = try runCLI(["translate", "--model", run.path, "--beam-size", "1", "--max-length", "8", "Thank you."])
+        XCTAssertEqual(translated.status, 0, translated.stderr)
+    }
+
+    /// A fine-tuning run resumes like any other; it keeps the pretrained ids (pad 250, eos 0).
+    func testFineTuningResumes() throws {
+        let run = scratch.appendingPathComponent("resumed")
+        let pairs = reference.appendingPathComponent("pairs.tsv").path
+        let first = try runCLI(["train", "--init-from", pretrained.path, "--train", pairs, "--valid", pairs, "--out", run.path,
+                                "--max-steps", "3", "--save-every", "3", "--threads", "2"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stderr.contains("chose learning rate 5e-05 for fine-tuning"), first.stderr)
+        let resumed = try runCLI(["train", "--resume", "--out", run.path, "--max-steps", "5", "--threads", "2"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stdout.hasPrefix("trained 5 steps"), resumed.stdout)
+        let config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as? [String: Any])
+        XCTAssertEqual(config["pad_token_id"] as? Int, 250)
+        XCTAssertEqual(config["vocab_size"] as? Int, 251)
+    }
+
+    func testModelsThatCannotBeFineTunedAreOneLine() throws {
+        let pairs = reference.appendingPathComponent("pairs.tsv").path
+        for model in ["t5-v1_0", "whisper-hf"] {
+            let result = try runCLI(["train", "--init-from", fixtures.appendingPathComponent(model).path, "--train", pairs,
+                                     "--out", scratch.appendingPathComponent(model).path, "--max-steps", "1"])
+            XCTAssertEqual(result.status, 3, "\(model): \(result.stderr)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.contains("cannot fine-tune this model"), result.stderr)
+        }
+        let refused = try runCLI(["train", "--init-from", pretrained.path, "--train", pairs, "--out", scratch.appendingPathComponent("x").path,
+                                  "--preset", "small"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+    }
+}
