@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """PyTorch reference for `seq2seq train --init-from`: one fine-tuning step of a Hugging Face
 MarianMT folder laid out as the Hub's opus-mt models are (Tests/Fixtures/opus-mt: source.spm,
-target.spm, vocab.json in Marian's order, random weights), on the pairs of
+target.spm, vocab.json in Marian's order, random weights) and of a BART folder with learned
+positions and a byte-level BPE tokenizer.json (Tests/Fixtures/bart), on the pairs of
 Tests/Fixtures/training/finetune/pairs.tsv, as the Hugging Face Trainer would take it:
 
-  batch  = MarianTokenizer(sources, text_target=targets, padding=True); label padding → -100
+  batch  = tokenizer(sources, text_target=targets, padding=True); label padding → -100
   loss   = cross_entropy(logits, labels, ignore_index=-100, label_smoothing=0.1) (mean over tokens)
   loss.backward(); clip_grad_norm_(parameters, 1.0)
   AdamW(lr 1e-3, betas (0.9, 0.98), eps 1e-9, weight_decay 0), model in training mode
   (the fixture's dropout is 0); the sinusoidal positions frozen, as Marian and seq2seq keep them
 
-Writes Tests/Fixtures/training/finetune/: pairs.tsv, updated.safetensors (every trainable
-parameter after the step, transformers' names) and reference.json (the batch's ids, the loss).
+Writes Tests/Fixtures/training/finetune/pairs.tsv and, per variant (marian, bart),
+updated.safetensors (every trainable parameter after the step, transformers' names),
+gradients.safetensors (the clipped gradients: where one is within rounding noise of 0, AdamW's
+first step of lr·g/(|g| + 1e-9) is that noise, anywhere within ±lr) and reference.json (the batch's ids, the loss, the clipped norm).
 The Swift test runs the real binary on the same folder and pairs and compares.
 
     python3 scripts/make_finetune_reference.py      # torch, transformers 5.24, sentencepiece
@@ -22,11 +25,15 @@ import os
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
-from transformers import MarianMTModel, MarianTokenizer
+from transformers import AutoTokenizer, BartForConditionalGeneration, MarianMTModel, MarianTokenizer
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
-MODEL = os.path.join(ROOT, "opus-mt")
 OUT = os.path.join(ROOT, "training", "finetune")
+# variant → (pretrained folder, model class, tokenizer class)
+VARIANTS = {
+    "marian": ("opus-mt", MarianMTModel, MarianTokenizer),
+    "bart": ("bart", BartForConditionalGeneration, AutoTokenizer),
+}
 PAIRS = [
     ("The green house is by the river.", "A casa verde fica junto ao rio."),
     ("I like tea.", "Eu gosto de chá."),
@@ -38,19 +45,19 @@ PAIRS = [
 LR, BETAS, EPS, MAX_NORM, SMOOTHING = 1e-3, (0.9, 0.98), 1e-9, 1.0, 0.1
 
 
-def main():
-    os.makedirs(OUT, exist_ok=True)
-    with open(os.path.join(OUT, "pairs.tsv"), "w", encoding="utf-8", newline="\n") as f:
-        for source, target in PAIRS:
-            f.write(f"{source}\t{target}\n")
+def step(variant):
+    folder, model_class, tokenizer_class = VARIANTS[variant]
+    model_dir = os.path.join(ROOT, folder)
+    out = os.path.join(OUT, variant)
+    os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
-    tokenizer = MarianTokenizer.from_pretrained(MODEL)
-    model = MarianMTModel.from_pretrained(MODEL)
+    tokenizer = tokenizer_class.from_pretrained(model_dir)
+    model = model_class.from_pretrained(model_dir)
     # Marian's positions are fixed sinusoids (Marian itself never trains them; transformers 5.24
     # leaves requires_grad on): frozen here as in seq2seq's model, so they also stay out of the
-    # clipped norm.
+    # clipped norm. BART's positions are learned, and trained by both.
     for name, parameter in model.named_parameters():
-        if "embed_positions" in name:
+        if variant == "marian" and "embed_positions" in name:
             parameter.requires_grad_(False)
     assert model.config.dropout == 0 and model.config.attention_dropout == 0 and model.config.activation_dropout == 0
     batch = tokenizer([s for s, _ in PAIRS], text_target=[t for _, t in PAIRS], padding=True, return_tensors="pt")
@@ -63,19 +70,30 @@ def main():
     loss.backward()
     trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     norm = torch.nn.utils.clip_grad_norm_([p for _, p in trainable], MAX_NORM)
+    save_file({n: p.grad.detach().contiguous().clone() for n, p in trainable}, os.path.join(out, "gradients.safetensors"))
     optimizer = torch.optim.AdamW([p for _, p in trainable], lr=LR, betas=BETAS, eps=EPS, weight_decay=0.0)
     optimizer.step()
-    save_file({n: p.detach().contiguous().clone() for n, p in trainable}, os.path.join(OUT, "updated.safetensors"))
+    save_file({n: p.detach().contiguous().clone() for n, p in trainable}, os.path.join(out, "updated.safetensors"))
     reference = {
+        "model": folder,
         "source_ids": [[int(i) for i, m in zip(row, mask) if m] for row, mask in zip(batch["input_ids"], batch["attention_mask"])],
         "target_ids": [[int(i) for i in row if i != tokenizer.pad_token_id] for row in batch["labels"]],
         "loss": float(loss.detach()), "grad_norm": float(norm), "lr": LR, "label_smoothing": SMOOTHING,
         "trainable": [n for n, _ in trainable],
     }
-    with open(os.path.join(OUT, "reference.json"), "w", encoding="utf-8", newline="\n") as f:
+    with open(os.path.join(out, "reference.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(reference, f, indent=1)
         f.write("\n")
-    print(f"loss {float(loss):.6f}, grad norm {float(norm):.6f}, {len(trainable)} trainable tensors → {OUT}")
+    print(f"{variant}: loss {float(loss):.6f}, grad norm {float(norm):.6f}, {len(trainable)} trainable tensors → {out}")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, "pairs.tsv"), "w", encoding="utf-8", newline="\n") as f:
+        for source, target in PAIRS:
+            f.write(f"{source}\t{target}\n")
+    for variant in VARIANTS:
+        step(variant)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ same bytes on every machine for the same seed (Python's `random.Random`, no othe
 - normalization: dates written many ways (month names, abbreviations, ordinals, case, slashes,
   dots, ISO) → one canonical form YYYY-MM-DD; 30,000 train / 1,000 valid / 1,000 test, no
   input in two splits.
+- normalization-shifted: the same kind of inputs → DD.MM.YYYY; 3,000 / 500 / 500 — the
+  shifted task a normalization model is fine-tuned on (`--init-from`).
 - reversal: "copy" or "reverse" then 20–80 symbols from an alphabet of 26 letters and 10
   digits, space-separated → the symbols as they are or reversed; 20,000 / 500 / 500.
 - freedict: the FreeDict German→English sentence pairs of scripts/fetch_freedict.sh
@@ -57,7 +59,7 @@ def written_date(rng, year, month, day):
     return text
 
 
-def normalization(rng, sizes):
+def normalization(rng, sizes, canonical="{year:04d}-{month:02d}-{day:02d}"):
     seen, rows = set(), []
     total = sum(sizes)
     while len(rows) < total:
@@ -68,7 +70,7 @@ def normalization(rng, sizes):
         if source in seen:
             continue
         seen.add(source)
-        rows.append((source, f"{year:04d}-{month:02d}-{day:02d}"))
+        rows.append((source, canonical.format(year=year, month=month, day=day)))
     return rows
 
 
@@ -105,6 +107,11 @@ def main():
     args = parser.parse_args()
     sizes = (30000, 1000, 1000)
     write(os.path.join(args.out, "normalization"), normalization(random.Random(args.seed), sizes), sizes)
+    # The shifted task for fine-tuning: the same kind of inputs, another canonical form
+    # (DD.MM.YYYY), and far fewer pairs.
+    sizes = (3000, 500, 500)
+    write(os.path.join(args.out, "normalization-shifted"),
+          normalization(random.Random(args.seed + 2), sizes, canonical="{day:02d}.{month:02d}.{year:04d}"), sizes)
     sizes = (20000, 500, 500)
     write(os.path.join(args.out, "reversal"), reversal(random.Random(args.seed + 1), sizes), sizes)
     freedict = "data/freedict"

@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Validation pairs (loss and greedy BLEU at checkpoints).") var valid: String?
     @Option(name: .long, help: "Run folder.") var out: String
     @Flag(name: .long, help: "Continue the run in --out from its last checkpoint, with its options.") var resume = false
-    @Option(name: .long, help: ArgumentHelp("Fine-tune this model folder (MarianMT, or one written by seq2seq train): its weights, architecture and tokenizer.", valueName: "folder")) var initFrom: String?
+    @Option(name: .long, help: ArgumentHelp("Fine-tune this model folder (MarianMT, BART, or one written by seq2seq train): its weights, architecture, tokenizer and generation settings.", valueName: "folder")) var initFrom: String?
     @Option(name: .long, help: ArgumentHelp("Model size: tiny, small, base (the paper's base) or auto; without it (and without size flags), auto: chosen from the corpus and the learned vocabulary, and printed.", valueName: "name")) var preset: String?
     @Option(name: .long, help: "Optimiser steps in all.") var maxSteps: Int?
     @Option(name: .long, help: "Stop after this many passes over the training pairs, if that comes before --max-steps.") var maxEpochs: Int?
@@ -135,6 +135,13 @@ struct TrainCommand: ParsableCommand {
         options.vocabularySize = vocabSize
         options.tokenizer = initFrom == nil ? tokenizer : nil
         options.initFrom = initFrom.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        if initFrom != nil {
+            var rates: [String: Float] = [:]
+            rates["dropout"] = dropout
+            rates["attention"] = attentionDropout
+            rates["activation"] = activationDropout
+            options.pretrainedDropout = rates
+        }
         options.automaticModel = automaticModel
         options.automaticDropout = dropout == nil
         options.automaticLearningRate = lr == nil

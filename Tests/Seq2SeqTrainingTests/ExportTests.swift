@@ -129,7 +129,7 @@ final class ExportTests: XCTestCase {
         let directory = temporaryDirectory("inconsistent")
         let model = Self.trained(Self.configuration { $0.embeddingNorm = true }, steps: 1)
         try model.export(to: directory)
-        // Learned positions that are not the sinusoids.
+        // Position tables that are not the sinusoids …
         let file = directory.appendingPathComponent("model.safetensors")
         let stored = try SafetensorsCheckpoint(directory: directory)
         var items = try stored.names.map { SafetensorsWriter.Item(name: $0, shape: stored.shape(of: $0)!, values: try stored.floatTensor($0).values) }
@@ -138,9 +138,15 @@ final class ExportTests: XCTestCase {
         values[3 * 64] += 0.5
         items[index] = .init(name: items[index].name, shape: items[index].shape, values: values)
         try SafetensorsWriter.write(items, to: file)
-        XCTAssertThrowsError(try TransformerModel.load(from: directory)) { error in
-            XCTAssertTrue("\(error)".contains("learned positions"), "\(error)")
-        }
+        // … are read as learned positions (a pretrained BART), trained and exported as they are.
+        let learned = try TransformerModel.load(from: directory)
+        XCTAssertEqual(learned.configuration.learnedPositions, true)
+        let table = try XCTUnwrap(learned.namedParameters.first { $0.name == "model.encoder.embed_positions.weight" })
+        XCTAssertEqual(table.variable.value.values[3 * 64], values[3 * 64])
+        let again = temporaryDirectory("learned-again")
+        try learned.export(to: again)
+        XCTAssertEqual(try SafetensorsCheckpoint(directory: again).floatTensor("model.encoder.embed_positions.weight").values, values)
+        try FileManager.default.removeItem(at: again)
         // An unexpected tensor.
         items[index] = .init(name: items[index].name, shape: items[index].shape, values: values.enumerated().map { $0.offset == 3 * 64 ? $0.element - 0.5 : $0.element })
         try SafetensorsWriter.write(items + [.init(name: "extra.weight", shape: [1], values: [0])], to: file)

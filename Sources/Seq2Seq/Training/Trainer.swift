@@ -122,6 +122,10 @@ public final class Trainer {
             guard let loaded = try ModelTokenizer.load(directory: run) else {
                 throw TrainingRunError("\(options.initFrom ?? run.path): no tokenizer (tokenizer.json, or source.spm + target.spm + vocab.json)")
             }
+            if loaded.tokenizerClass?.hasPrefix("MBart") == true || loaded.tokenizerClass?.hasPrefix("NllbTokenizer") == true {
+                throw TrainingRunError("\(options.initFrom ?? run.path): fine-tuning with language codes (\(loaded.tokenizerClass ?? "")) "
+                    + "is not supported yet: MarianMT, BART and seq2seq-trained folders are")
+            }
             tokenizer = loaded.source
             targetEncoder = loaded.source as? MarianTokenizer
         } else if FileManager.default.fileExists(atPath: tokenizerURL.path) {
@@ -233,10 +237,11 @@ public final class Trainer {
     /// `options` where the user set them.
     private static func loadPretrained(_ folder: URL, options: TrainingRunOptions) throws -> TransformerModel {
         do {
+            let rates = options.pretrainedDropout ?? [:]
             return try TransformerModel.load(from: folder) { c in
-                if options.automaticDropout != true { c.dropout = options.model.dropout }
-                c.attentionDropout = options.model.attentionDropout == 0 ? c.attentionDropout : options.model.attentionDropout
-                c.activationDropout = options.model.activationDropout == 0 ? c.activationDropout : options.model.activationDropout
+                c.dropout = rates["dropout"] ?? c.dropout
+                c.attentionDropout = rates["attention"] ?? c.attentionDropout
+                c.activationDropout = rates["activation"] ?? c.activationDropout
                 c.labelSmoothing = options.model.labelSmoothing
             }
         } catch {

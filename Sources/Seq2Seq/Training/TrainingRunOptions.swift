@@ -14,6 +14,9 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     /// A model folder to start from (fine-tuning): its weights, architecture and tokenizer;
     /// nil: a new model and vocabulary learned from the training text.
     public var initFrom: String?
+    /// Dropout rates given for a fine-tuning run ("dropout", "attention", "activation"); the
+    /// pretrained model's own rates stay where none is given.
+    public var pretrainedDropout: [String: Float]?
     /// Subword vocabulary asked for, learned from the training text (joint source + target);
     /// nil: sized from the corpus (`TrainingDefaults.minimumPieceFrequency`).
     public var vocabularySize: Int?

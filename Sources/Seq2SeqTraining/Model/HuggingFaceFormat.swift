@@ -59,10 +59,23 @@ extension TransformerModel {
         let configURL = directory.appendingPathComponent("config.json")
         let config = try JSONConfig(contentsOf: configURL)
         var configuration = try TransformerConfiguration(huggingFace: config)
+        let checkpoint = try SafetensorsCheckpoint(directory: directory)
+        if try configuration.huggingFaceModelType() != "marian" {
+            // BART and mBART learn their positions: a table that is not the sinusoids is trained.
+            let sinusoids = sinusoidalPositions(count: configuration.maxPositions, width: configuration.modelWidth)
+            for stack in ["encoder", "decoder"] {
+                let name = "model.\(stack).embed_positions.weight"
+                guard checkpoint.shape(of: name) == [configuration.maxPositions + 2, configuration.modelWidth] else { continue }
+                let stored = try checkpoint.floatTensor(name)
+                let D = configuration.modelWidth
+                if (0..<sinusoids.count).contains(where: { abs(stored.data[2 * D + $0] - sinusoids.data[$0]) > 1e-6 }) {
+                    configuration.learnedPositions = true
+                }
+            }
+        }
         adjust(&configuration)
         do { try configuration.validate() } catch { throw ModelFileError(configURL.path, "\(error)") }
         let model = TransformerModel(configuration: configuration, seed: 0)
-        let checkpoint = try SafetensorsCheckpoint(directory: directory)
         try model.read(checkpoint, modelType: try configuration.huggingFaceModelType())
         return model
     }
@@ -79,7 +92,7 @@ extension TransformerModel {
             copy("model.decoder.embed_tokens.weight", decoderEmbeddings)
         }
         items.append(.init(name: "final_logits_bias", shape: [1, V], values: finalLogitsBias.value.values))
-        if modelType != "marian" {
+        if modelType != "marian" && c.learnedPositions != true {  // learned tables are parameters, written above
             let table = learnedPositionTable()
             for stack in ["encoder", "decoder"] {
                 items.append(.init(name: "model.\(stack).embed_positions.weight", shape: [c.maxPositions + 2, D], values: table.values))
@@ -123,9 +136,11 @@ extension TransformerModel {
             expected += [("model.encoder.embed_tokens.weight", encoderEmbeddings.value, 0), ("model.decoder.embed_tokens.weight", decoderEmbeddings.value, 0)]
         }
         if configuration.tiedOutput { expected.append(("lm_head.weight", outputWeight.value, 0)) }
-        let positionTable = modelType == "marian" ? positions : learnedPositionTable()
+        if configuration.learnedPositions != true {
+            let positionTable = modelType == "marian" ? positions : learnedPositionTable()
+            for stack in ["encoder", "decoder"] { expected.append(("model.\(stack).embed_positions.weight", positionTable, 1e-6)) }
+        }
         let firstRow = modelType == "marian" ? 0 : 2
-        for stack in ["encoder", "decoder"] { expected.append(("model.\(stack).embed_positions.weight", positionTable, 1e-6)) }
         for (name, value, tolerance) in expected {
             guard let stored = try tensor(name, shape: value.shape) else {
                 if name.contains("embed_positions") && modelType != "marian" {

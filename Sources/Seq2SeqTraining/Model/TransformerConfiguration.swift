@@ -75,6 +75,10 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable {
     public var decoderStartTokenId: Int
     /// Label smoothing ε of the training loss.
     public var labelSmoothing: Float
+    /// Learned position tables (`model.{encoder,decoder}.embed_positions.weight`, BART's layout:
+    /// row p + 2 for position p), trained with the rest — a pretrained BART or mBART read for
+    /// fine-tuning. nil or false: fixed sinusoids.
+    public var learnedPositions: Bool?
 
     /// A configuration of a preset's sizes, the paper's regularisation (dropout 0.1, label
     /// smoothing 0.1, no attention or activation dropout), post-norm, ReLU, shared and tied
@@ -133,6 +137,7 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable {
         try check(feedForwardWidth > 0, "feedForwardWidth \(feedForwardWidth) must be positive")
         try check(encoderLayers > 0 && decoderLayers > 0, "encoderLayers and decoderLayers must be positive")
         try check(maxPositions > 0, "maxPositions \(maxPositions) must be positive")
+        try check(learnedPositions != true || embeddingNorm, "learned positions export only as BART or mBART (embeddingNorm)")
         for (name, rate) in [("dropout", dropout), ("attentionDropout", attentionDropout), ("activationDropout", activationDropout)] {
             try check(rate >= 0 && rate < 1, "\(name) \(rate) outside [0, 1)")
         }

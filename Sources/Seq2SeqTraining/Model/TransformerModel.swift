@@ -35,6 +35,8 @@ public final class TransformerModel {
     let encoderFinalNorm: LayerNormLayer?, decoderFinalNorm: LayerNormLayer?
     /// Sinusoidal positions [maxPositions, D] (constants).
     let positions: Tensor
+    /// Learned position tables [maxPositions + 2, D] (`learnedPositions`), else nil.
+    let encoderPositions: Variable?, decoderPositions: Variable?
 
     /// A new model with parameters drawn from `seed` (see `ParameterRegistry` for the scheme).
     /// `configuration` must be valid (`validate()`).
@@ -57,9 +59,20 @@ public final class TransformerModel {
         decoderLayers = (0..<c.decoderLayers).map { DecoderLayer(r, index: $0, configuration: c) }
         decoderFinalNorm = c.preNorm ? LayerNormLayer(r, "model.decoder.layer_norm", width: D) : nil
         outputWeight = c.tiedOutput ? decoderEmbeddings : r.make("lm_head.weight", [V, D], .normal(std: 1 / Double(D).squareRoot()))
+        let sinusoids = sinusoidalPositions(count: c.maxPositions, width: D)
+        positions = sinusoids
+        if c.learnedPositions == true {
+            let learned = ["encoder", "decoder"].map { stack -> Variable in
+                let table = r.make("model.\(stack).embed_positions.weight", [c.maxPositions + 2, D], .zeros)
+                (table.value.data + 2 * D).update(from: sinusoids.data, count: c.maxPositions * D)
+                return table
+            }
+            (encoderPositions, decoderPositions) = (learned[0], learned[1])
+        } else {
+            (encoderPositions, decoderPositions) = (nil, nil)
+        }
         namedParameters = r.named
         finalLogitsBias = Variable(Tensor(zeros: [V]))
-        positions = sinusoidalPositions(count: c.maxPositions, width: D)
         dropoutRandom = TrainingRandom(seed: seed ^ 0x5EED_D409)
     }
 
@@ -113,7 +126,7 @@ public final class TransformerModel {
     /// The encoder over the sources → memory [B, S, D].
     func encode(_ batch: TrainingBatch, pass: inout ForwardPass) -> Variable {
         let (B, S) = (batch.batchSize, batch.sourceLength)
-        var x = embed(batch.sourceIds, shape: [B, S], table: encoderEmbeddings, norm: encoderEmbeddingNorm, pass: &pass)
+        var x = embed(batch.sourceIds, shape: [B, S], table: encoderEmbeddings, learned: encoderPositions, norm: encoderEmbeddingNorm, pass: &pass)
         let mask = paddingMask(batch)
         for layer in encoderLayers { x = layer(x, mask: mask, pass: &pass) }
         return encoderFinalNorm.map { $0(x) } ?? x
@@ -122,23 +135,30 @@ public final class TransformerModel {
     /// The decoder over the decoder inputs, attending to `memory` [B, S, D] → [B, T, D].
     func decode(_ batch: TrainingBatch, memory: Variable, pass: inout ForwardPass) -> Variable {
         let (B, T) = (batch.batchSize, batch.targetLength)
-        var x = embed(batch.decoderInputIds, shape: [B, T], table: decoderEmbeddings, norm: decoderEmbeddingNorm, pass: &pass)
+        var x = embed(batch.decoderInputIds, shape: [B, T], table: decoderEmbeddings, learned: decoderPositions, norm: decoderEmbeddingNorm, pass: &pass)
         let causal = Tensor(shape: [T, T], values: (0..<(T * T)).map { $0 % T > $0 / T ? -.infinity : 0 })
         let memoryMask = paddingMask(batch)
         for layer in decoderLayers { x = layer(x, causalMask: causal, memory: memory, memoryMask: memoryMask, pass: &pass) }
         return decoderFinalNorm.map { $0(x) } ?? x
     }
 
-    /// dropout(norm(E[ids]·√D + positions)) for ids of `shape` [B, L] → [B, L, D].
-    private func embed(_ ids: [Int32], shape: [Int], table: Variable, norm: LayerNormLayer?,
+    /// dropout(norm(E[ids]·√D + positions)) for ids of `shape` [B, L] → [B, L, D]; the positions
+    /// are rows 2… of `learned` when the model learns them, else the sinusoids.
+    private func embed(_ ids: [Int32], shape: [Int], table: Variable, learned: Variable?, norm: LayerNormLayer?,
                        pass: inout ForwardPass) -> Variable {
         let (L, D) = (shape[1], configuration.modelWidth)
         precondition(L <= configuration.maxPositions, "sequence of \(L) tokens exceeds \(configuration.maxPositions) positions")
         var x = embedding(ids, shape: shape, table: table, paddingIndex: Int32(configuration.padTokenId))
         if configuration.scaleEmbeddings { x = scale(x, by: Float(D).squareRoot()) }
-        let rows = Tensor(zeros: [L, D])
-        rows.data.update(from: positions.data, count: L * D)
-        x = add(x, Variable(rows))
+        if let learned {
+            let B = shape[0]
+            let ids = (0..<(B * L)).map { Int32($0 % L + 2) }
+            x = add(x, embedding(ids, shape: shape, table: learned))
+        } else {
+            let rows = Tensor(zeros: [L, D])
+            rows.data.update(from: positions.data, count: L * D)
+            x = add(x, Variable(rows))
+        }
         if let norm { x = norm(x) }
         return pass.dropout(x, configuration.dropout)
     }
