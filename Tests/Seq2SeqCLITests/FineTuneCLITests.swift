@@ -91,7 +91,7 @@ final class FineTuneCLITests: XCTestCase {
         let first = try runCLI(["train", "--init-from", pretrained.path, "--train", pairs, "--valid", pairs, "--out", run.path,
                                 "--max-steps", "3", "--save-every", "3", "--threads", "2"])
         XCTAssertEqual(first.status, 0, first.stderr)
-        XCTAssertTrue(first.stderr.contains("chose learning rate 5e-05 for fine-tuning"), first.stderr)
+        XCTAssertTrue(first.stderr.contains("chose learning rate 0.0003 for fine-tuning (width 32)"), first.stderr)
         let resumed = try runCLI(["train", "--resume", "--out", run.path, "--max-steps", "5", "--threads", "2"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.hasPrefix("trained 5 steps"), resumed.stdout)

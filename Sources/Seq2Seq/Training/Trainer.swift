@@ -111,11 +111,15 @@ public final class Trainer {
         if let initFrom = options.initFrom, !resuming {
             let folder = URL(fileURLWithPath: initFrom)
             pretrained = try Self.loadPretrained(folder, options: options)
+            self.options.model = pretrained!.configuration
             try ModelFolder.copyPretrainedFiles(from: folder, to: run)
             let c = pretrained!.configuration
             log("fine-tuning \(folder.path): \(pretrained!.parameterCount) parameters (\(c.encoderLayers)+\(c.decoderLayers) layers, "
                 + "width \(c.modelWidth), vocabulary \(c.vocabularySize)) with its tokenizer")
         }
+        // How open the corpus's vocabulary is: sizes the default vocabulary and model.
+        let recurringWords = TrainingDefaults.recurringWords(train.pairs)
+        let pieceFrequency = TrainingDefaults.minimumPieceFrequency(recurringWords: recurringWords)
         let tokenizerURL = run.appendingPathComponent("tokenizer.json")
         var targetEncoder: MarianTokenizer?
         if options.initFrom != nil {
@@ -132,13 +136,13 @@ public final class Trainer {
             tokenizer = try HuggingFaceTokenizer(contentsOf: tokenizerURL)
         } else {
             let started = Date()
-            let learned = try Self.learnTokenizer(options, from: train.pairs)
+            let learned = try Self.learnTokenizer(options, from: train.pairs, minimumFrequency: pieceFrequency)
             try learned.save(to: run)
             tokenizer = learned
             let how = options.tokenizer == "char" ? "a character vocabulary of \(learned.vocabularySize) tokens"
                 : options.vocabularySize == nil
                 ? "a \(learned.vocabularySize)-token BPE vocabulary (merges while a new piece occurs at least "
-                    + "\(TrainingDefaults.minimumPieceFrequency) times, at most \(TrainingDefaults.vocabularyCeiling) tokens; --vocab-size to choose)"
+                    + "\(pieceFrequency) times, at most \(TrainingDefaults.vocabularyCeiling) tokens; --vocab-size to choose)"
                 : "a \(learned.vocabularySize)-token BPE vocabulary"
             log(String(format: "learned %@ from %d pairs in %.1f s", how, train.pairs.count, Date().timeIntervalSince(started)))
         }
@@ -165,7 +169,7 @@ public final class Trainer {
         let pairs = try train.pairs.map(tokenize)
         validPairs = try validTexts.map(tokenize)
         if !resuming {
-            self.options = Self.chooseDefaults(self.options, texts: train.pairs, pairs: pairs, vocabularySize: tokenizer.vocabularySize, log: log)
+            self.options = Self.chooseDefaults(self.options, recurringWords: recurringWords, pairs: pairs, vocabularySize: tokenizer.vocabularySize, log: log)
         }
         if let pretrained {
             model = pretrained
@@ -252,7 +256,7 @@ public final class Trainer {
 
     /// The run's tokenizer learned from the training pairs: characters, BPE of the size asked,
     /// or BPE sized from the corpus.
-    private static func learnTokenizer(_ options: TrainingRunOptions, from pairs: [TextPair]) throws -> TrainedBPETokenizer {
+    private static func learnTokenizer(_ options: TrainingRunOptions, from pairs: [TextPair], minimumFrequency: Int) throws -> TrainedBPETokenizer {
         var trainer: BPETrainer
         if options.tokenizer == "char" {
             trainer = BPETrainer.characters()
@@ -260,7 +264,7 @@ public final class Trainer {
             trainer = BPETrainer(vocabularySize: size)
         } else {
             trainer = BPETrainer(vocabularySize: TrainingDefaults.vocabularyCeiling)
-            trainer.minimumFrequency = TrainingDefaults.minimumPieceFrequency
+            trainer.minimumFrequency = minimumFrequency
         }
         trainer.specialTokens = ["<pad>", "</s>", "<unk>", "<s>"]
         return try trainer.train(lines: pairs.lazy.flatMap { [$0.source, $0.target] })
@@ -268,13 +272,14 @@ public final class Trainer {
 
     /// `options` with the model, dropout and learning rate chosen where the run asks for them
     /// (`automatic…`), from the tokenized pairs; warns when a chosen vocabulary is mostly rare pieces.
-    private static func chooseDefaults(_ options: TrainingRunOptions, texts: [TextPair], pairs: [TokenizedPair], vocabularySize: Int,
+    private static func chooseDefaults(_ options: TrainingRunOptions, recurringWords: Int, pairs: [TokenizedPair], vocabularySize: Int,
                                        log: (String) -> Void) -> TrainingRunOptions {
         var options = options
         if options.initFrom != nil {
             if options.automaticLearningRate == true {
-                options.learningRate = TrainingDefaults.fineTuningLearningRate
-                log(String(format: "chose learning rate %g for fine-tuning (as the Hugging Face Trainer); --lr to choose", options.learningRate))
+                options.learningRate = TrainingDefaults.fineTuningLearningRate(modelWidth: options.model.modelWidth)
+                log(String(format: "chose learning rate %g for fine-tuning (width %d); --lr to choose", options.learningRate,
+                           options.model.modelWidth))
             }
             if options.automaticBatch == true { options.batchTokens = TrainingDefaults.batchTokens }
             return options
@@ -290,7 +295,7 @@ public final class Trainer {
         }
         let pieces = max(vocabularySize - reserved, 0)
         if options.vocabularySize != nil && pieces > 0 {
-            let threshold = TrainingDefaults.minimumPieceFrequency
+            let threshold = TrainingDefaults.minimumPieceFrequency(recurringWords: recurringWords)
             let rare = counts[reserved...].filter { $0 < threshold }.count
             if rare * 2 > pieces {
                 log("warning: \(rare) of the \(pieces) learned pieces (\(rare * 100 / pieces)%) occur fewer than \(threshold) times "
@@ -300,7 +305,7 @@ public final class Trainer {
         }
         var chosen: [String] = []
         if options.automaticModel == true {
-            let choice = TrainingDefaults.preset(recurringWords: TrainingDefaults.recurringWords(texts), targetTokens: targetTokens, maxSteps: options.maxSteps,
+            let choice = TrainingDefaults.preset(recurringWords: recurringWords, targetTokens: targetTokens, maxSteps: options.maxSteps,
                                                  batchTokens: options.batchTokens)
             let sizes = TransformerConfiguration(preset: choice.preset, vocabularySize: vocabularySize)
             options.model.modelWidth = sizes.modelWidth
@@ -403,9 +408,15 @@ public final class Trainer {
             if let bleu { record["valid_bleu"] = bleu }
             if let exact { record["valid_exact_match"] = exact }
             let score = bleu ?? -loss
-            improved = state.bestScore.map { score > $0 } ?? true
+            if let best = state.bestScore {
+                let exact = exact ?? 0, bestExact = state.bestExactMatch ?? 0
+                improved = score > best || (score == best && (exact > bestExact || (exact == bestExact && loss < state.bestLoss ?? .infinity)))
+            } else {
+                improved = true
+            }
             if improved {
                 (state.bestScore, state.bestStep, state.validationsWithoutImprovement) = (score, state.step, 0)
+                (state.bestExactMatch, state.bestLoss) = (exact, loss)
             } else {
                 state.validationsWithoutImprovement += 1
             }

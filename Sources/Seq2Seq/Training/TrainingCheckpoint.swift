@@ -24,6 +24,11 @@ struct TrainerState: Codable, Equatable {
     /// Best validation score so far (BLEU, or minus the loss) and its step.
     var bestScore: Double?
     var bestStep: Int?
+    /// The best validation's exact match and loss: ties of the score go to the higher exact
+    /// match, then the lower loss (outputs of one BLEU token, such as "18.10.1960", all score
+    /// BLEU 0).
+    var bestExactMatch: Double?
+    var bestLoss: Double?
     /// Validations since the best one (early stopping).
     var validationsWithoutImprovement: Int
 }

@@ -18,7 +18,7 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     /// pretrained model's own rates stay where none is given.
     public var pretrainedDropout: [String: Float]?
     /// Subword vocabulary asked for, learned from the training text (joint source + target);
-    /// nil: sized from the corpus (`TrainingDefaults.minimumPieceFrequency`).
+    /// nil: sized from the corpus (`TrainingDefaults.minimumPieceFrequency(recurringWords:)`).
     public var vocabularySize: Int?
     /// "bpe" (the default, also when nil) or "char": one token per character (BPE without merges).
     public var tokenizer: String?
