@@ -173,6 +173,7 @@ enum ModelFolder {
 
     /// A fine-tuning run's start: the pretrained folder's tokenizer files and generation settings.
     static func copyPretrainedFiles(from pretrained: URL, to run: URL) throws {
+        for name in tokenizerFiles { try? FileManager.default.removeItem(at: run.appendingPathComponent(name)) }  // an earlier attempt's
         try copyTokenizerFiles(from: pretrained, to: run)
         try? FileManager.default.removeItem(at: run.appendingPathComponent("generation_config.json"))
         let generation = pretrained.appendingPathComponent("generation_config.json")

@@ -30,7 +30,7 @@ public enum TrainingDefaults {
     /// training text (default vocabulary); pieces rarer than this also count as rare in the
     /// warning about a chosen `--vocab-size`. A closed, symbolic vocabulary gets few frequent
     /// pieces (dates written 15 ways: 1,053 tokens, 100% exact match); natural language, whose
-    /// words keep coming, more (FreeDict's 11,672 pairs: 3,361 tokens at 20 — at 100, its 1,146
+    /// words keep coming, more (FreeDict's 11,672 pairs: 3,331 tokens at 20 — at 100, its 1,146
     /// tokens gave test BLEU 0.60 where a hand-picked 4,000 gave 2.57).
     public static func minimumPieceFrequency(recurringWords: Int) -> Int {
         recurringWords <= closedVocabularyWords ? 100 : 20
