@@ -208,8 +208,6 @@ enum ModelFolder {
         for name in modelFiles {
             try writeAtomically(try Data(contentsOf: source.appendingPathComponent(name)), to: destination.appendingPathComponent(name))
         }
-        for name in tokenizerFiles where FileManager.default.fileExists(atPath: source.appendingPathComponent(name).path) {
-            try writeAtomically(try Data(contentsOf: source.appendingPathComponent(name)), to: destination.appendingPathComponent(name))
-        }
+        try copyTokenizerFiles(from: source, to: destination)
     }
 }

@@ -60,21 +60,13 @@ final class TrainingMetricsLog {
     /// Writes `loss.svg`: training loss as a line and validation loss as dots over the steps;
     /// validation BLEU and exact match (0–100, right axis) as lines with dots.
     func plot() throws {
-        let train = records.compactMap { r -> (Double, Double)? in
-            guard let s = r["step"] as? Int, let l = r["loss"] as? Double, l.isFinite else { return nil }
-            return (Double(s), l)
-        }
-        let valid = records.compactMap { r -> (Double, Double)? in
-            guard let s = r["step"] as? Int, let l = r["valid_loss"] as? Double, l.isFinite else { return nil }
-            return (Double(s), l)
-        }
         func series(_ key: String) -> [(Double, Double)] {
             records.compactMap { r in
                 guard let s = r["step"] as? Int, let v = r[key] as? Double, v.isFinite else { return nil }
                 return (Double(s), v)
             }
         }
-        let plot = LossPlot(train: train, valid: valid, bleu: series("valid_bleu"), exactMatch: series("valid_exact_match"))
+        let plot = LossPlot(train: series("loss"), valid: series("valid_loss"), bleu: series("valid_bleu"), exactMatch: series("valid_exact_match"))
         try ModelFolder.writeAtomically(Data(plot.svg.utf8), to: plotURL)
     }
 }
