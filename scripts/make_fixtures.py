@@ -9,6 +9,7 @@ from transformers + torch in float32 and go to reference.json beside the weights
 
     pip install -r scripts/requirements-fixtures.txt
     python3 scripts/make_fixtures.py            # rewrites Tests/Fixtures/{t5-v1_0,...}
+    python3 scripts/make_fixtures.py nllb       # only the NLLB folder
 
 The Swift tests only read the committed files; this script is not part of CI.
 """
@@ -22,9 +23,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 import transformers  # noqa: E402
 from transformers import (  # noqa: E402
-    BartConfig, BartForConditionalGeneration, BartTokenizer, GenerationConfig, MarianConfig, MarianMTModel,
-    MarianTokenizer, MBartConfig, MBartForConditionalGeneration, MBartTokenizer, T5Config,
-    T5ForConditionalGeneration, T5Tokenizer)
+    BartConfig, BartForConditionalGeneration, BartTokenizer, GenerationConfig, M2M100Config,
+    M2M100ForConditionalGeneration, M2M100Tokenizer, MarianConfig, MarianMTModel, MarianTokenizer, MBartConfig,
+    MBartForConditionalGeneration, MBartTokenizer, NllbTokenizer, PegasusConfig, PegasusForConditionalGeneration,
+    PegasusTokenizer, T5Config, T5ForConditionalGeneration, T5Tokenizer)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
 CORPUS = os.path.join(ROOT, "tokenizers", "corpus.txt")
@@ -69,7 +71,7 @@ def perturb(model, seed, eos_token_id, eos_boost=None):
     return model
 
 
-def make_eos_reachable(model, eos, start, seed, vocab):
+def make_eos_reachable(model, eos, start, seed, vocab, margin=0.4):
     """Raises the EOS logit to just under the typical best one, so generations end at varied
     lengths and beam search has finished hypotheses to rank (random weights rarely stop)."""
     g = torch.Generator().manual_seed(seed)
@@ -77,7 +79,7 @@ def make_eos_reachable(model, eos, start, seed, vocab):
     dec = torch.cat([torch.full((8, 1), start), torch.randint(3, vocab - 2, (8, 7), generator=g)], 1)
     with torch.no_grad():
         out = model(input_ids=src, decoder_input_ids=dec, output_hidden_states=True, use_cache=False)
-        gap = (out.logits.max(-1).values - out.logits[..., eos]).mean().item() - 0.4
+        gap = (out.logits.max(-1).values - out.logits[..., eos]).mean().item() - margin
         if hasattr(model, "final_logits_bias"):
             model.final_logits_bias[0, eos] += gap
         else:  # no bias (T5): move the EOS output row along the mean final hidden state
@@ -179,6 +181,90 @@ def marian():
     gen = GenerationConfig(decoder_start_token_id=VOCAB - 1, pad_token_id=VOCAB - 1, eos_token_id=0,
                            bad_words_ids=[[VOCAB - 1]], num_beams=4, max_length=64)
     return model, gen, dict(pad=VOCAB - 1, eos=0, start=VOCAB - 1, low=2, vocab=VOCAB), tokenizer
+
+
+def m2m_config(vocab, **kwargs):
+    """A small M2M-100 config (NLLB-200 checkpoints use the same architecture)."""
+    settings = dict(
+        vocab_size=vocab, d_model=32, encoder_layers=2, decoder_layers=3, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=48, decoder_ffn_dim=48, max_position_embeddings=64,
+        activation_function="relu", scale_embedding=True, dropout=0.0, attention_dropout=0.0,
+        activation_dropout=0.0, encoder_layerdrop=0.0, decoder_layerdrop=0.0, pad_token_id=1, bos_token_id=0,
+        eos_token_id=2, decoder_start_token_id=2)
+    settings.update(kwargs)
+    return M2M100Config(**settings)
+
+
+def m2m100():
+    """facebook/m2m100_418M's layout: sentencepiece.bpe.model + vocab.json in fairseq's order
+    (not the SentencePiece model's), `__en__` language tokens after the vocabulary."""
+    import random
+    import sentencepiece as spm
+    model_file = train_spm("m2m100", "bpe", 256, unk_id=3, bos_id=0, eos_id=2, pad_id=1)
+    processor = spm.SentencePieceProcessor(model_file=model_file)
+    pieces = [processor.id_to_piece(i) for i in range(4, processor.get_piece_size())]
+    random.Random(5).shuffle(pieces)
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for piece in pieces:
+        vocab[piece] = len(vocab)
+    folder = tokenizer_folder("m2m100", {"sentencepiece.bpe.model": model_file})
+    with open(os.path.join(folder, "vocab.json"), "w") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    from transformers.models.m2m_100.tokenization_m2m_100 import FAIRSEQ_LANGUAGE_CODES
+    # The Hub's tokenizer_config.json names the language tokens as special tokens (decoding
+    # skips them); transformers 5.24 keeps them as text unless they are passed in.
+    tokenizer = M2M100Tokenizer(os.path.join(folder, "vocab.json"), model_file, src_lang="en", tgt_lang="fr",
+                                additional_special_tokens=[f"__{c}__" for c in FAIRSEQ_LANGUAGE_CODES["m2m100"]])
+    # len(tokenizer) leaves out the language tokens (ids len(vocab) + i) and the 8 "madeup
+    # words" after them; the model's vocabulary holds all (m2m100_418M: 128,000 + 100 + 8).
+    size = len(vocab) + len(tokenizer.lang_code_to_id) + 8
+    config = m2m_config(size)
+    torch.manual_seed(5)
+    model = perturb(M2M100ForConditionalGeneration(config), 50, 2)
+    make_eos_reachable(model, 2, 2, 51, size, margin=-0.6)
+    gen = GenerationConfig(decoder_start_token_id=2, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                           forced_bos_token_id=tokenizer.get_lang_id("fr"), max_length=64)
+    return model, gen, dict(pad=1, eos=2, start=2, low=4, vocab=len(vocab)), tokenizer
+
+
+def nllb():
+    """NLLB-200's layout: tokenizer.json (SentencePiece BPE + fairseq offset) with the 202
+    `eng_Latn` codes and `<mask>` after the vocabulary, language code before the text."""
+    model_file = train_spm("nllb", "bpe", 256, unk_id=0, bos_id=1, eos_id=2, pad_id=-1)
+    from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
+    # Loaded from the SentencePiece model alone, transformers 5.24 leaves the codes out
+    # (`eng_Latn` becomes <unk>): they are named, as the Hub's tokenizer.json has them.
+    tokenizer = NllbTokenizer.from_pretrained(tokenizer_folder("nllb", {"sentencepiece.bpe.model": model_file}),
+                                              src_lang="eng_Latn", tgt_lang="por_Latn",
+                                              extra_special_tokens=FAIRSEQ_LANGUAGE_CODES)
+    size = len(tokenizer)
+    config = m2m_config(size, d_model=48, encoder_layers=3, decoder_layers=2, encoder_ffn_dim=64,
+                        decoder_ffn_dim=64, activation_function="gelu")
+    torch.manual_seed(6)
+    model = perturb(M2M100ForConditionalGeneration(config), 60, 2)
+    make_eos_reachable(model, 2, 2, 61, size, margin=-1.2)
+    gen = GenerationConfig(decoder_start_token_id=2, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+                           forced_bos_token_id=tokenizer.convert_tokens_to_ids("por_Latn"), max_length=64)
+    return model, gen, dict(pad=1, eos=2, start=2, low=4, vocab=size - 203), tokenizer
+
+
+def pegasus():
+    """google/pegasus-xsum's layout: a SentencePiece unigram model behind 103 reserved ids
+    (`<mask_1>`, `<mask_2>`, `<unk_2>` … `<unk_102>`), pre-norm layers, sinusoidal positions."""
+    model_file = train_spm("pegasus", "unigram", 256, pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
+    tokenizer = PegasusTokenizer.from_pretrained(tokenizer_folder("pegasus", {"spiece.model": model_file}))
+    size = len(tokenizer)
+    config = PegasusConfig(
+        vocab_size=size, d_model=32, encoder_layers=3, decoder_layers=2, encoder_attention_heads=4,
+        decoder_attention_heads=4, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=64,
+        activation_function="relu", scale_embedding=True, dropout=0.0, attention_dropout=0.0,
+        activation_dropout=0.0, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, forced_eos_token_id=1)
+    torch.manual_seed(7)
+    model = perturb(PegasusForConditionalGeneration(config), 70, 1)
+    make_eos_reachable(model, 1, 0, 71, size, margin=1.5)
+    gen = GenerationConfig(decoder_start_token_id=0, pad_token_id=0, eos_token_id=1, forced_eos_token_id=1,
+                           length_penalty=0.6, num_beams=4, max_length=64)
+    return model, gen, dict(pad=0, eos=1, start=0, low=105, vocab=size), tokenizer
 
 
 def sources(rng, lengths, tokens):
@@ -297,6 +383,25 @@ def text_cases(model, tokenizer, tokens):
     return out
 
 
+def language_cases(model, tokenizer, tokens, source, target):
+    """Text in another pair of languages: the source code's token in the input, generation
+    forced to start with the target code's token (what `--source-lang`/`--target-lang` do)."""
+    tokenizer.src_lang = source
+    batch = tokenizer(TEXT_LINES, return_tensors="pt", padding=True)
+    forced = tokenizer.get_lang_id(target) if hasattr(tokenizer, "get_lang_id") else tokenizer.convert_tokens_to_ids(target)
+    out = []
+    for name, kwargs in [("languages_greedy", dict(num_beams=1, do_sample=False, max_new_tokens=12, min_new_tokens=6)),
+                         ("languages_beam4", dict(num_beams=4, do_sample=False, max_new_tokens=12, min_new_tokens=6, no_repeat_ngram_size=2))]:
+        with torch.no_grad():
+            sequences = model.generate(**batch, use_cache=False, forced_bos_token_id=forced, **kwargs)
+        source_ids = [[i for i, m in zip(row, mask) if m] for row, mask in
+                      zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist())]
+        out.append(dict(name=name, texts=TEXT_LINES, source_lang=source, target_lang=target, kwargs=kwargs,
+                        source_ids=source_ids, ids=[strip(q, tokens, [tokens["eos"]]) for q in sequences.tolist()],
+                        outputs=tokenizer.batch_decode(sequences, skip_special_tokens=True)))
+    return out
+
+
 def check_conditioning(model, ids, mask, decoder, logits):
     """The fixture must be well conditioned: float32 logits within 2e-5 of float64 ones, so a
     1e-4 tolerance tests the implementation, not rounding luck."""
@@ -311,7 +416,7 @@ def check_conditioning(model, ids, mask, decoder, logits):
         raise SystemExit(f"fixture too ill-conditioned ({error:.2e}); lower the weight scale")
 
 
-def build(name, model, gen, tokens, tokenizer, seed, shard=False):
+def build(name, model, gen, tokens, tokenizer, seed, shard=False, languages=None):
     folder = os.path.join(ROOT, name)
     shutil.rmtree(folder, ignore_errors=True)
     model.eval()
@@ -325,6 +430,8 @@ def build(name, model, gen, tokens, tokenizer, seed, shard=False):
         teacher_forced=teacher_forced_cases(model, tokens, rng),
         generation=generation_cases(model, tokens, rng),
         text=text_cases(model, tokenizer, tokens))
+    if languages:
+        reference["languages"] = language_cases(model, tokenizer, tokens, *languages)
     with open(os.path.join(folder, "reference.json"), "w") as f:
         json.dump(reference, f, separators=(",", ":"))
     lengths = [len(i) for g in reference["generation"] for i in g["ids"]]
@@ -335,11 +442,18 @@ def main():
     # transformers 5.24 sizes T5's decoder cache by num_layers (the encoder depth), so cached
     # decoding breaks when the decoder is deeper: every reference runs without a cache.
     torch.set_num_threads(1)
-    build("t5-v1_0", *t5("v1_0"), seed=100)
-    build("t5-v1_1", *t5("v1_1"), seed=101)
-    build("bart", *bart(), seed=102)
-    build("mbart", *mbart(), seed=103, shard=True)
-    build("marian", *marian(), seed=104)
+    builders = {
+        "t5-v1_0": lambda: build("t5-v1_0", *t5("v1_0"), seed=100),
+        "t5-v1_1": lambda: build("t5-v1_1", *t5("v1_1"), seed=101),
+        "bart": lambda: build("bart", *bart(), seed=102),
+        "mbart": lambda: build("mbart", *mbart(), seed=103, shard=True),
+        "marian": lambda: build("marian", *marian(), seed=104),
+        "m2m100": lambda: build("m2m100", *m2m100(), seed=105, languages=("de", "ja")),
+        "nllb": lambda: build("nllb", *nllb(), seed=106, languages=("fra_Latn", "zul_Latn")),
+        "pegasus": lambda: build("pegasus", *pegasus(), seed=107),
+    }
+    for name in sys.argv[1:] or builders:  # `make_fixtures.py m2m100 nllb` rebuilds only those
+        builders[name]()
     shutil.rmtree(SCRATCH, ignore_errors=True)
 
 

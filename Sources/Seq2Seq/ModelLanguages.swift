@@ -1,5 +1,5 @@
 // The language codes a text model accepts, and how it is told which languages to use:
-// mBART's language tokens (`en_XX`), opus-mt's target tokens (`>>por<<` written before the
+// language tokens (mBART `en_XX`, NLLB `eng_Latn`, M2M-100 `en`), opus-mt's target tokens (`>>por<<` written before the
 // source text, as transformers' MarianTokenizer reads them), T5's task prefixes
 // (`task_specific_params`: `translation_en_to_de`), or the one pair a single-direction model
 // translates (`tokenizer_config.json`'s `source_lang`/`target_lang`, a Firefox folder's
@@ -11,7 +11,7 @@ import Foundation
 public struct ModelLanguages: Sendable, Equatable {
     /// How the model is told the languages.
     public enum Mechanism: String, Sendable, Equatable {
-        /// Language tokens in source and decoder (mBART `en_XX`): the source gets its code,
+        /// Language tokens in source and decoder (mBART `en_XX`, NLLB `eng_Latn`, M2M-100 `en`): the source gets its code,
         /// the decoder is forced to start with the target's.
         case languageTokens = "language tokens"
         /// A `>>code<<` token before the source text names the target (opus-mt multilingual models).
@@ -50,9 +50,8 @@ public struct ModelLanguages: Sendable, Equatable {
 
     /// The languages of a Hugging Face folder with its tokenizer.
     static func of(_ model: Seq2SeqModel, tokenizer: ModelTokenizer) -> ModelLanguages {
-        if tokenizer.tokenizerClass?.hasPrefix("MBart") == true {
-            let codes = vocabulary(tokenizer.source).filter(isLanguageToken)
-            return ModelLanguages(source: codes, target: codes, mechanism: .languageTokens)
+        if let languages = tokenizer.languageTokens {
+            return ModelLanguages(source: languages.codes, target: languages.codes, mechanism: .languageTokens)
         }
         if model.network.family == "marian" {
             let targets = vocabulary(tokenizer.source).compactMap(targetToken)
@@ -90,14 +89,6 @@ public struct ModelLanguages: Sendable, Equatable {
     /// Every token of `tokenizer`'s vocabulary.
     private static func vocabulary(_ tokenizer: Tokenizer) -> [String] {
         (0..<tokenizer.vocabularySize).compactMap { tokenizer.token(for: $0) }
-    }
-
-    /// `en_XX`, `zh_CN`: two or three lowercase letters, `_`, two uppercase letters.
-    private static func isLanguageToken(_ token: String) -> Bool {
-        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return false }
-        return (2...3).contains(parts[0].count) && parts[0].allSatisfy { $0.isASCII && $0.isLowercase }
-            && parts[1].count == 2 && parts[1].allSatisfy { $0.isASCII && $0.isUppercase }
     }
 
     /// `por` for the opus-mt token `>>por<<`.

@@ -1,7 +1,29 @@
 // The tokenizer of a model folder, as transformers' AutoTokenizer would load it: the folder's
-// `tokenizer.json` when present (T5, BART, mBART, Whisper), else the family's own files
-// (Marian: `source.spm` + `target.spm` + `vocab.json`; T5: `spiece.model`).
+// `tokenizer.json` when present (T5, BART, mBART, NLLB, Pegasus, Whisper), else the family's
+// own files (Marian: `source.spm` + `target.spm` + `vocab.json`; M2M-100:
+// `sentencepiece.bpe.model` + `vocab.json`; T5: `spiece.model`). Multilingual tokenizers name
+// languages with tokens (mBART `en_XX`, NLLB `eng_Latn`, M2M-100 `__en__` for the code `en`),
+// written before the text (mBART-50, NLLB, M2M-100) or after its `</s>` (mBART, NLLB's
+// `legacy_behaviour`).
 import Foundation
+
+/// The language tokens of a multilingual tokenizer.
+public struct LanguageTokens: Sendable, Equatable {
+    /// Where the source language's token goes.
+    public enum Placement: String, Sendable, Equatable {
+        /// `[code] text </s>` (mBART-50, NLLB, M2M-100).
+        case beforeText = "before the text"
+        /// `text </s> [code]` (mBART, NLLB with `legacy_behaviour`).
+        case afterEnd = "after </s>"
+    }
+
+    /// The codes (`en_XX`, `eng_Latn`, `en`), in id order.
+    public let codes: [String]
+    /// Each code's token id.
+    public let ids: [String: Int]
+    /// Where the source code's token goes.
+    public let placement: Placement
+}
 
 /// Source and target tokenizers of a model, with the family's language handling.
 public struct ModelTokenizer: @unchecked Sendable {
@@ -13,15 +35,19 @@ public struct ModelTokenizer: @unchecked Sendable {
     public let tokenizerClass: String?
     /// The file(s) the tokenizer came from, for `inspect`.
     public let description: String
+    /// The language tokens of a multilingual tokenizer (nil for the others).
+    public var languageTokens: LanguageTokens?
 
     /// The folder's tokenizer, or nil when it has none.
     public static func load(directory: URL) throws -> ModelTokenizer? {
         let manager = FileManager.default
         let file = { (name: String) in directory.appendingPathComponent(name) }
         var tokenizerClass: String?
+        var legacyBehaviour = false
         if let data = try? Data(contentsOf: file("tokenizer_config.json")),
            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             tokenizerClass = object["tokenizer_class"] as? String
+            legacyBehaviour = object["legacy_behaviour"] as? Bool ?? false
         }
         if manager.fileExists(atPath: file("tokenizer.json").path) {
             let t = try HuggingFaceTokenizer(contentsOf: file("tokenizer.json"))
@@ -31,7 +57,18 @@ public struct ModelTokenizer: @unchecked Sendable {
                 let target = SpecialSkipping(base: t, special: Set([t.id(for: "</s>")].compactMap { $0 }))
                 return ModelTokenizer(source: t, target: target, tokenizerClass: tokenizerClass, description: "tokenizer.json (Marian)")
             }
-            return ModelTokenizer(source: t, target: t, tokenizerClass: tokenizerClass, description: "tokenizer.json")
+            var loaded = ModelTokenizer(source: t, target: t, tokenizerClass: tokenizerClass, description: "tokenizer.json")
+            loaded.languageTokens = languageTokens(t, tokenizerClass: tokenizerClass, legacyBehaviour: legacyBehaviour)
+            return loaded
+        }
+        if manager.fileExists(atPath: file("sentencepiece.bpe.model").path), manager.fileExists(atPath: file("vocab.json").path) {
+            let t = try M2M100Tokenizer(directory: directory)
+            var loaded = ModelTokenizer(source: t, target: t, tokenizerClass: tokenizerClass ?? "M2M100Tokenizer",
+                                        description: "sentencepiece.bpe.model + vocab.json")
+            loaded.languageTokens = LanguageTokens(
+                codes: t.languageCodes, ids: Dictionary(uniqueKeysWithValues: t.languageCodes.map { ($0, t.languageTokenID($0)!) }),
+                placement: .beforeText)
+            return loaded
         }
         if manager.fileExists(atPath: file("source.spm").path) {
             let t = try MarianTokenizer(directory: directory)
@@ -45,19 +82,59 @@ public struct ModelTokenizer: @unchecked Sendable {
         return nil
     }
 
-    /// Source ids of `text`; for mBART-style tokenizers `sourceLanguage` replaces the language
-    /// code the tokenizer appends (`X </s> en_XX`).
+    /// Source ids of `text`; with `sourceLanguage`, a multilingual tokenizer's language token
+    /// of that code in place of its default one.
     public func encodeSource(_ text: String, sourceLanguage: String? = nil) throws -> [Int] {
         guard let language = sourceLanguage else { return try source.encode(text, addSpecialTokens: true) }
-        guard let code = source.id(for: language) else {
+        guard let languages = languageTokens else {
+            throw TokenizerError(description, "this tokenizer has no language tokens (asked for \"\(language)\")")
+        }
+        guard let code = languages.ids[language] else {
             throw TokenizerError(description, "unknown language code \"\(language)\"")
         }
+        guard let eos = source.id(for: "</s>") else { throw TokenizerError(description, "no </s> token") }
         let body = try source.encode(text, addSpecialTokens: false)
-        if tokenizerClass?.hasPrefix("MBart50") == true, let eos = source.id(for: "</s>") {
-            return [code] + body + [eos]
+        switch languages.placement {
+        case .beforeText: return [code] + body + [eos]
+        case .afterEnd: return body + [eos, code]
         }
-        guard let eos = source.id(for: "</s>") else { return body + [code] }
-        return body + [eos, code]
+    }
+
+    /// The language tokens of a `tokenizer.json` tokenizer of a multilingual class: mBART's
+    /// `en_XX` and NLLB's `eng_Latn` tokens of its vocabulary.
+    private static func languageTokens(_ t: Tokenizer, tokenizerClass: String?, legacyBehaviour: Bool) -> LanguageTokens? {
+        let placement: LanguageTokens.Placement
+        let isCode: (String) -> Bool
+        switch tokenizerClass {
+        case let name? where name.hasPrefix("MBart50"): (placement, isCode) = (.beforeText, isMBartCode)
+        case let name? where name.hasPrefix("MBart"): (placement, isCode) = (.afterEnd, isMBartCode)
+        case let name? where name.hasPrefix("Nllb"): (placement, isCode) = (legacyBehaviour ? .afterEnd : .beforeText, isNLLBCode)
+        default: return nil
+        }
+        var ids: [String: Int] = [:]
+        var codes: [String] = []
+        for id in 0..<t.vocabularySize {
+            guard let token = t.token(for: id), isCode(token), ids[token] == nil else { continue }
+            ids[token] = id
+            codes.append(token)
+        }
+        return LanguageTokens(codes: codes, ids: ids, placement: placement)
+    }
+
+    /// `en_XX`, `zh_CN`: two or three lowercase letters, `_`, two uppercase letters.
+    static func isMBartCode(_ token: String) -> Bool {
+        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return false }
+        return (2...3).contains(parts[0].count) && parts[0].allSatisfy { $0.isASCII && $0.isLowercase }
+            && parts[1].count == 2 && parts[1].allSatisfy { $0.isASCII && $0.isUppercase }
+    }
+
+    /// `eng_Latn`, `zho_Hans`: three lowercase letters, `_`, a four-letter ISO 15924 script.
+    static func isNLLBCode(_ token: String) -> Bool {
+        let parts = token.split(separator: "_", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 3, parts[1].count == 4 else { return false }
+        return parts[0].allSatisfy { $0.isASCII && $0.isLowercase } && parts[1].first!.isUppercase
+            && parts[1].allSatisfy { $0.isASCII && $0.isLetter } && parts[1].dropFirst().allSatisfy(\.isLowercase)
     }
 }
 

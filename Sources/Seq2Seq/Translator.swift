@@ -178,7 +178,7 @@ public final class Translator: @unchecked Sendable {
 
     /// The source ids of each text, with the task prefix, language codes and special tokens
     /// the model reads (an empty text gives no ids).
-    func sourceIds(_ texts: [String], options: TranslationOptions) throws -> [[Int]] {
+    public func sourceIds(_ texts: [String], options: TranslationOptions) throws -> [[Int]] {
         // opus-mt's multilingual models read the target as a `>>code<<` token before the text.
         let prefix = options.prefix + (languages.mechanism == .targetTokens ? options.targetLanguage.map { ">>\($0)<< " } ?? "" : "")
         let sourceCode = languages.mechanism == .languageTokens ? options.sourceLanguage : nil
@@ -288,7 +288,7 @@ public final class Translator: @unchecked Sendable {
         config.numBeams = options.beamSize ?? (model.generationSetsBeams ? config.numBeams : 4)
         if let n = options.maxLength { config.maxNewTokens = n }
         if let language = options.targetLanguage, languages.mechanism == .languageTokens {
-            guard let id = tokenizer.target.id(for: language) else {
+            guard let id = tokenizer.languageTokens?.ids[language] else {
                 throw ModelFileError(model.directory.path, "unknown target language code \"\(language)\"")
             }
             config.forcedBosTokenId = id

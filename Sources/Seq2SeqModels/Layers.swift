@@ -194,3 +194,23 @@ func sinusoidalTable(positions: Int, width: Int) -> Tensor {
     }
     return table
 }
+
+/// fairseq's sinusoidal table (M2M-100, NLLB; tensor2tensor's frequencies): for row r and
+/// i < D/2, row[i] = sin(r·f_i) and row[D/2 + i] = cos(r·f_i) with f_i = 10000^(-i/(D/2 - 1));
+/// row `zeroRow` (the padding id) all zeros, an odd D's last column zero.
+func fairseqSinusoidalTable(rows: Int, width: Int, zeroRow: Int?) -> Tensor {
+    let table = Tensor(zeros: [rows, width])
+    let half = width / 2
+    // As transformers computes it: the frequencies and the products in float32.
+    let step = Float(log(10000.0) / Double(max(half - 1, 1)))
+    let frequencies = (0..<half).map { exp(Float($0) * -step) }
+    for r in 0..<rows where r != zeroRow {
+        let row = table.data + r * width
+        for i in 0..<half {
+            let angle = Float(r) * frequencies[i]
+            row[i] = sin(angle)
+            row[half + i] = cos(angle)
+        }
+    }
+    return table
+}

@@ -14,7 +14,7 @@ protocol ModelFamily {
 }
 
 /// The families this build knows.
-let modelFamilies: [ModelFamily.Type] = [T5Family.self, BartFamily.self, MarianFamily.self, WhisperFamily.self]
+let modelFamilies: [ModelFamily.Type] = [T5Family.self, BartFamily.self, MarianFamily.self, M2M100Family.self, PegasusFamily.self, WhisperFamily.self]
 
 extension EncoderDecoderModel {
     /// The `model_type` values that `load(config:weights:)` accepts.

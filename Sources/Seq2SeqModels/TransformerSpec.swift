@@ -37,7 +37,8 @@ public enum Activation: String, Sendable, Equatable {
 public enum PositionEncoding: Sendable, Equatable {
     /// No absolute positions (T5 uses relative attention bias instead).
     case none
-    /// A learned table; position p reads row p + offset (BART/mBART: offset 2).
+    /// A table; position p reads row p + offset (BART/mBART: learned, offset 2; M2M-100/NLLB:
+    /// fairseq's fixed sinusoids computed at load, offset pad id + 1).
     case learned(offset: Int)
     /// Fixed sinusoids, sines in the first half of the vector and cosines in the second (Marian).
     case sinusoidal

@@ -33,10 +33,10 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
         let file = { (name: String) in directory.appendingPathComponent(name) }
         source = try SentencePieceTokenizer(contentsOf: file("source.spm"))
         let target = try SentencePieceTokenizer(contentsOf: file("target.spm"))
-        let config = try Self.tokenizerConfig(file("tokenizer_config.json"))
+        let config = try JSONVocabulary.object(file("tokenizer_config.json"), optional: true)
         let separate = config["separate_vocabs"] as? Bool ?? false
-        let ids = try Self.vocabulary(file("vocab.json"))
-        let decoding = separate ? try Self.vocabulary(file("target_vocab.json")) : ids
+        let ids = try JSONVocabulary.ids(file("vocab.json"))
+        let decoding = separate ? try JSONVocabulary.ids(file("target_vocab.json")) : ids
         self.ids = ids
         self.target = target
         targetIds = decoding
@@ -50,31 +50,6 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
         let special: Set<String> = ["</s>", "<unk>", "<pad>"]
         specialTokens = special
         specialIDs = Set(special.compactMap { ids[$0] })
-    }
-
-    /// A `piece → id` JSON object.
-    private static func vocabulary(_ url: URL) throws -> [String: Int] {
-        guard let data = try? Data(contentsOf: url) else { throw TokenizerError(url.path, "cannot read") }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TokenizerError(url.path, "not a JSON object of piece → id")
-        }
-        var ids: [String: Int] = [:]
-        for (piece, value) in object {
-            guard let n = value as? NSNumber, type(of: n) != type(of: NSNumber(value: true)), n.intValue >= 0 else {
-                throw TokenizerError(url.path, "the id of \"\(piece)\" is not a non-negative integer")
-            }
-            ids[piece] = n.intValue
-        }
-        return ids
-    }
-
-    /// `tokenizer_config.json` as an object; empty when the folder has none.
-    private static func tokenizerConfig(_ url: URL) throws -> [String: Any] {
-        guard let data = try? Data(contentsOf: url) else { return [:] }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TokenizerError(url.path, "not a JSON object")
-        }
-        return object
     }
 
     /// Largest id + 1.

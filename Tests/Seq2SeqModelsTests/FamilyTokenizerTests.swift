@@ -11,7 +11,7 @@ final class FamilyTokenizerTests: XCTestCase {
         var lines = corpus.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         if lines.last == "" { lines.removeLast() }
         XCTAssertGreaterThanOrEqual(lines.count, 2000)
-        for model in ["t5-v1_0", "bart", "mbart", "marian", "opus-mt", "opus-mt-separate"] {
+        for model in ["t5-v1_0", "bart", "mbart", "marian", "opus-mt", "opus-mt-separate", "m2m100", "nllb", "nllb-legacy", "pegasus"] {
             let folder = fixturesDirectory.appendingPathComponent(model)
             let tokenizer = try XCTUnwrap(try ModelTokenizer.load(directory: folder), model)
             let expected = try String(contentsOf: folder.appendingPathComponent("tokenizer.expected.jsonl"), encoding: .utf8)

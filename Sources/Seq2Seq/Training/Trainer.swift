@@ -126,7 +126,7 @@ public final class Trainer {
             guard let loaded = try ModelTokenizer.load(directory: run) else {
                 throw TrainingRunError("\(options.initFrom ?? run.path): no tokenizer (tokenizer.json, or source.spm + target.spm + vocab.json)")
             }
-            if loaded.tokenizerClass?.hasPrefix("MBart") == true || loaded.tokenizerClass?.hasPrefix("NllbTokenizer") == true {
+            if loaded.languageTokens != nil {
                 throw TrainingRunError("\(options.initFrom ?? run.path): fine-tuning with language codes (\(loaded.tokenizerClass ?? "")) "
                     + "is not supported yet: MarianMT, BART and seq2seq-trained folders are")
             }
