@@ -26,7 +26,7 @@ from transformers import (  # noqa: E402
     BartConfig, BartForConditionalGeneration, BartTokenizer, GenerationConfig, M2M100Config,
     M2M100ForConditionalGeneration, M2M100Tokenizer, MarianConfig, MarianMTModel, MarianTokenizer, MBartConfig,
     MBartForConditionalGeneration, MBartTokenizer, NllbTokenizer, PegasusConfig, PegasusForConditionalGeneration,
-    PegasusTokenizer, T5Config, T5ForConditionalGeneration, T5Tokenizer)
+    PegasusTokenizer, T5Config, T5ForConditionalGeneration, T5Tokenizer, UMT5Config, UMT5ForConditionalGeneration)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
 CORPUS = os.path.join(ROOT, "tokenizers", "corpus.txt")
@@ -267,6 +267,33 @@ def pegasus():
     return model, gen, dict(pad=0, eos=1, start=0, low=105, vocab=size), tokenizer
 
 
+def umt5():
+    """umT5 (google/umt5-small's layout): T5 v1.1 with a relative attention bias table in every
+    layer, untied head."""
+    model_file = train_spm("umt5", "unigram", 256, pad_id=0, eos_id=1, unk_id=2, bos_id=-1)
+    tokenizer = T5Tokenizer.from_pretrained(tokenizer_folder("umt5", {"spiece.model": model_file}), extra_ids=0)
+    vocab = len(tokenizer)
+    config = UMT5Config(
+        vocab_size=vocab, d_model=32, d_kv=8, num_heads=4, d_ff=48, num_layers=3, num_decoder_layers=2,
+        relative_attention_num_buckets=8, relative_attention_max_distance=20, feed_forward_proj="gated-gelu",
+        tie_word_embeddings=False, dropout_rate=0.0, layer_norm_epsilon=1e-6, pad_token_id=0, eos_token_id=1,
+        decoder_start_token_id=0)
+    torch.manual_seed(8)
+    model = perturb(UMT5ForConditionalGeneration(config), 80, 1)
+    with torch.no_grad():
+        model.shared.weight.mul_(2.0)
+        for name, p in model.named_parameters():
+            if name.endswith(".q.weight"):
+                p.mul_(0.4)
+            if ".wi_" in name:
+                p.mul_(0.6)
+            if name.endswith("relative_attention_bias.weight"):  # unequal tables, so sharing one would show
+                p.mul_(4.0)
+    make_eos_reachable(model, 1, 0, 81, vocab)
+    gen = GenerationConfig(decoder_start_token_id=0, pad_token_id=0, eos_token_id=1)
+    return model, gen, dict(pad=0, eos=1, start=0, low=3, vocab=vocab), tokenizer
+
+
 def sources(rng, lengths, tokens):
     """Random source rows ending in EOS, right-padded, with their attention mask."""
     rows = [torch.randint(tokens["low"], tokens["vocab"] - 2, (n - 1,), generator=rng).tolist() + [tokens["eos"]] for n in lengths]
@@ -451,6 +478,7 @@ def main():
         "m2m100": lambda: build("m2m100", *m2m100(), seed=105, languages=("de", "ja")),
         "nllb": lambda: build("nllb", *nllb(), seed=106, languages=("fra_Latn", "zul_Latn")),
         "pegasus": lambda: build("pegasus", *pegasus(), seed=107),
+        "umt5": lambda: build("umt5", *umt5(), seed=108),
     }
     for name in sys.argv[1:] or builders:  # `make_fixtures.py m2m100 nllb` rebuilds only those
         builders[name]()

@@ -148,7 +148,7 @@ public final class DecoderState: @unchecked Sendable {
         let x = Tensor(zeros: [r * t, d])
         for (i, ids) in tokens.enumerated() { model.embed(stack, ids: ids, start: length, into: x.data + i * t * d) }
         if let norm = stack.embeddingNorm { norm.apply(x.data, rows: r * t, into: x.data) }
-        let bias = stack.relativeBias.map {
+        let biases = stack.relativeBiasTables.map {
             relativeBias(table: $0, heads: spec.heads, queries: t, start: length, keys: length + t,
                          bidirectional: false, spec: spec.relativeBias!)
         }
@@ -162,7 +162,8 @@ public final class DecoderState: @unchecked Sendable {
         for (l, layer) in stack.layers.enumerated() {
             model.residual(x, rows: r * t, norm: layer.attention.norm) { input, output in
                 model.selfAttention(layer.attention, input: input, rows: r * t, into: output) { qkv, context in
-                    self.attendSelf(layer: l, qkv: qkv, context: context, rows: r, queries: t, bias: bias)
+                    self.attendSelf(layer: l, qkv: qkv, context: context, rows: r, queries: t,
+                                    bias: biases.isEmpty ? nil : biases[min(l, biases.count - 1)])
                 }
             }
             model.residual(x, rows: r * t, norm: layer.crossAttention.norm) { input, output in

@@ -96,13 +96,14 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         let d = spec.modelWidth
         let stack = weights.encoder
         if let norm = stack.embeddingNorm { norm.apply(x.data, rows: b * s, into: x.data) }
-        let bias = stack.relativeBias.map {
+        let biases = stack.relativeBiasTables.map {
             relativeBias(table: $0, heads: spec.heads, queries: s, start: 0, keys: s, bidirectional: true, spec: spec.relativeBias!)
         }
-        let problem = AttentionProblem(batches: b, heads: spec.heads, headWidth: spec.headWidth, queries: s,
-                                       keyBatch: { $0 }, keyCount: { lengths[$0] }, causalOffset: nil,
-                                       scale: spec.attentionScale, bias: bias.map { UnsafePointer($0.data) }, biasStride: s)
-        for layer in stack.layers {
+        for (l, layer) in stack.layers.enumerated() {
+            let bias = biases.isEmpty ? nil : biases[min(l, biases.count - 1)]
+            let problem = AttentionProblem(batches: b, heads: spec.heads, headWidth: spec.headWidth, queries: s,
+                                           keyBatch: { $0 }, keyCount: { lengths[$0] }, causalOffset: nil,
+                                           scale: spec.attentionScale, bias: bias.map { UnsafePointer($0.data) }, biasStride: s)
             residual(x, rows: b * s, norm: layer.attention.norm) { input, output in
                 selfAttention(layer.attention, input: input, rows: b * s, into: output) { qkv, context in
                     let inner = spec.heads * spec.headWidth

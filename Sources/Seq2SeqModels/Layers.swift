@@ -143,8 +143,13 @@ struct StackWeights<Layer> {
     let embeddingNorm: Norm?
     let layers: [Layer]
     let finalNorm: Norm?
-    /// T5 relative attention bias table [buckets, H].
+    /// T5 relative attention bias table [buckets, H], computed by layer 0 and shared.
     let relativeBias: Tensor?
+    /// umT5: one table per layer instead of the shared one.
+    var layerRelativeBiases: [Tensor]? = nil
+
+    /// The relative attention bias tables, one per layer or one shared (empty without).
+    var relativeBiasTables: [Tensor] { layerRelativeBiases ?? relativeBias.map { [$0] } ?? [] }
 }
 
 /// All weights of an encoder-decoder model.

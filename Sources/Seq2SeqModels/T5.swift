@@ -1,6 +1,7 @@
-// T5 v1.0 and v1.1 / Flan-T5, ported from transformers' models/t5/modeling_t5.py (v5.24):
-// RMSNorm, no attention scaling, bucketed relative position bias computed by layer 0 and
-// shared, ReLU or gated-GELU feed-forward, decoder output scaled by D^-0.5 when tied.
+// T5 v1.0 and v1.1 / Flan-T5, mT5 and umT5, ported from transformers' models/t5/modeling_t5.py
+// and models/umt5/modeling_umt5.py (v5.24): RMSNorm, no attention scaling, bucketed relative
+// position bias computed by layer 0 and shared (umT5: a table in every layer), ReLU or
+// gated-GELU feed-forward, decoder output scaled by D^-0.5 when tied.
 import Seq2SeqIO
 import Seq2SeqTensor
 
@@ -73,10 +74,15 @@ enum T5Family: ModelFamily {
         let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
                                        storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
         func stack<L>(_ name: String, _ layers: [L]) throws -> StackWeights<L> {
-            StackWeights(embeddings: tables.decoder, positions: nil, embeddingNorm: nil, layers: layers,
-                         finalNorm: try r.norm("\(name).final_layer_norm", kind: s.norm, width: d),
-                         relativeBias: try r.tensor("\(name).block.0.layer.0.SelfAttention.relative_attention_bias.weight",
-                                                    shape: [buckets, s.heads]))
+            let table = { (i: Int) in
+                try r.tensor("\(name).block.\(i).layer.0.SelfAttention.relative_attention_bias.weight", shape: [buckets, s.heads])
+            }
+            var weights = StackWeights(embeddings: tables.decoder, positions: nil, embeddingNorm: nil, layers: layers,
+                                       finalNorm: try r.norm("\(name).final_layer_norm", kind: s.norm, width: d),
+                                       relativeBias: try table(0))
+            // umT5: every layer has its own table.
+            if modelType == "umt5" { weights.layerRelativeBiases = try layers.indices.map(table) }
+            return weights
         }
         return ModelWeights(encoder: try stack("encoder", encoderLayers), decoder: try stack("decoder", decoderLayers),
                             lmHead: tables.head, finalLogitsBias: nil)

@@ -8,7 +8,7 @@ let fixturesDirectory = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
 /// The fixture models, by folder name.
-let fixtureModels = ["t5-v1_0", "t5-v1_1", "bart", "mbart", "marian", "opus-mt", "opus-mt-separate", "m2m100", "nllb", "pegasus"]
+let fixtureModels = ["t5-v1_0", "t5-v1_1", "umt5", "bart", "mbart", "marian", "opus-mt", "opus-mt-separate", "m2m100", "nllb", "pegasus"]
 
 /// One fixture: the model folder and its `reference.json`.
 struct Fixture {
