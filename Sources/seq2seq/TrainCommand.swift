@@ -47,8 +47,10 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Encoder layers.") var encoderLayers: Int?
     @Option(name: .long, help: "Decoder layers.") var decoderLayers: Int?
     @Option(name: .long, help: "Activation: relu, gelu or swish.") var activation: String?
-    @Flag(name: .long, help: "Pre-norm layers (exported as mBART); post-norm as in the paper otherwise (exported as MarianMT).")
+    @Flag(name: .long, help: "Pre-norm layers (exported as mBART); without it or --post-norm, pre-norm for the tiny model --preset auto chooses.")
     var preNorm = false
+    @Flag(name: .long, help: "Post-norm layers as in the paper (exported as MarianMT); the default except for the tiny model --preset auto chooses.")
+    var postNorm = false
     @Flag(name: .long, inversion: .prefixedNo, help: "One embedding table for source and target.")
     var sharedEmbeddings = true
     @Option(name: .long, help: "Pairs with a side longer than this many tokens are left out.") var maxLength = 256
@@ -70,8 +72,9 @@ struct TrainCommand: ParsableCommand {
         if preset == "auto" && hasSizeFlags {
             throw ValidationError("--preset auto chooses the sizes; name a preset (tiny, small, base) to change them with --d-model, --heads, --ffn or the layer counts")
         }
-        if initFrom != nil && (preset != nil || hasSizeFlags || vocabSize != nil || tokenizer != "bpe" || preNorm || activation != nil) {
-            throw ValidationError("--init-from keeps the model's architecture and tokenizer: no --preset, sizes, --vocab-size, --tokenizer, --pre-norm or --activation")
+        if preNorm && postNorm { throw ValidationError("give --pre-norm or --post-norm, not both") }
+        if initFrom != nil && (preset != nil || hasSizeFlags || vocabSize != nil || tokenizer != "bpe" || preNorm || postNorm || activation != nil) {
+            throw ValidationError("--init-from keeps the model's architecture and tokenizer: no --preset, sizes, --vocab-size, --tokenizer, --pre-norm, --post-norm or --activation")
         }
         if initFrom != nil && resume { throw ValidationError("--init-from starts a run; --resume continues one") }
         if !["bpe", "char"].contains(tokenizer) { throw ValidationError("--tokenizer must be bpe or char") }
@@ -143,6 +146,7 @@ struct TrainCommand: ParsableCommand {
             options.pretrainedDropout = rates
         }
         options.automaticModel = automaticModel
+        options.automaticNorm = automaticModel && !preNorm && !postNorm
         options.automaticDropout = dropout == nil
         options.automaticLearningRate = lr == nil
         options.maxSteps = maxSteps ?? 20_000

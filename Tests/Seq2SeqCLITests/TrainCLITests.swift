@@ -183,8 +183,8 @@ final class TrainCLITests: XCTestCase {
     }
 
     /// With no flag but --train/--valid/--out/--max-steps the run chooses its warmup (a tenth
-    /// of the steps), its vocabulary (from the corpus), its model (tiny for 20 words), dropout
-    /// and learning rate, says so, records them in run.json, and the learning rate peaks at the
+    /// of the steps), its vocabulary (from the corpus), its model (tiny for 20 words, pre-norm),
+    /// dropout (none) and learning rate (2e-3), says so, records them in run.json, and the learning rate peaks at the
     /// end of that warmup; the end says whether validation was still improving, and loss.svg
     /// carries the validation BLEU and exact-match curves.
     func testDefaultsFitTheRun() throws {
@@ -194,14 +194,18 @@ final class TrainCLITests: XCTestCase {
                                  "--log-every", "12", "--save-every", "60", "--threads", "2"])
         XCTAssertEqual(result.status, 0, result.stderr)
         for fragment in ["warmup: 12 steps (10% of 120 steps", "chose tiny model (20 words recur 10+ times",
-                         "dropout 0.1", "learning rate 0.001 (width 64)", "-token BPE vocabulary (merges while a new piece occurs at least 100 times"] {
+                         "pre-norm layers (width 64", "dropout 0.0 (", "learning rate 0.002 (width 64, pre-norm)", "-token BPE vocabulary (merges while a new piece occurs at least 100 times"] {
             XCTAssertTrue(result.stderr.contains(fragment), "\(fragment) not in \(result.stderr)")
         }
         XCTAssertFalse(result.stderr.contains("warning"), result.stderr)
         let options = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("run.json"))) as? [String: Any])
         XCTAssertEqual(options["warmupSteps"] as? Int, 12)
-        XCTAssertEqual((options["learningRate"] as? Double).map { Float($0) }, 1e-3)
+        XCTAssertEqual((options["learningRate"] as? Double).map { Float($0) }, 2e-3)
         XCTAssertEqual((options["model"] as? [String: Any])?["modelWidth"] as? Int, 64)
+        XCTAssertEqual((options["model"] as? [String: Any])?["preNorm"] as? Bool, true)
+        XCTAssertEqual((options["model"] as? [String: Any])?["dropout"] as? Double, 0)
+        let exported = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("config.json"))) as? [String: Any]
+        XCTAssertEqual(exported?["model_type"] as? String, "mbart", "a pre-norm model exports as mBART")
         XCTAssertNil(options["vocabularySize"] as? Int)
         let batch = try XCTUnwrap(options["batchTokens"] as? Int)
         XCTAssertTrue(batch < 4096 && batch >= 512 && batch % 256 == 0, "a 1,500-pair corpus gets smaller batches: \(batch)")
@@ -209,8 +213,8 @@ final class TrainCLITests: XCTestCase {
         let rates = try records(run).filter { $0["loss"] != nil }.reduce(into: [Int: Double]()) {
             $0[$1["step"] as? Int ?? 0] = $1["learning_rate"] as? Double
         }
-        XCTAssertEqual(try XCTUnwrap(rates[12]), 1e-3, accuracy: 1e-9)
-        XCTAssertEqual(try XCTUnwrap(rates[48]), 1e-3 * (12.0 / 48).squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(rates[12]), 2e-3, accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(rates[48]), 2e-3 * (12.0 / 48).squareRoot(), accuracy: 1e-9)
         let validation = try records(run).filter { $0["valid_loss"] != nil }
         XCTAssertEqual(validation.count, 2)
         XCTAssertTrue(validation.allSatisfy { ($0["valid_exact_match"] as? Double).map { $0 >= 0 && $0 <= 100 } ?? false }, "\(validation)")
@@ -223,7 +227,7 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertFalse(resumed.stderr.contains("chose") || resumed.stderr.contains("warmup:"), resumed.stderr)
         let rate130 = try XCTUnwrap(try records(run).last { $0["loss"] != nil }?["learning_rate"] as? Double)
-        XCTAssertEqual(rate130, 1e-3 * (12.0 / 130).squareRoot(), accuracy: 1e-9)
+        XCTAssertEqual(rate130, 2e-3 * (12.0 / 130).squareRoot(), accuracy: 1e-9)
     }
 
     /// --warmup-ratio, and the flags that cannot go together.
@@ -235,7 +239,8 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("warmup: 10 steps (25% of 40 steps (--warmup-ratio))"), result.stderr)
         XCTAssertTrue(result.stderr.contains("chose dropout 0.1"), result.stderr)
-        XCTAssertFalse(result.stderr.contains("chose tiny model"), "an explicit preset is not chosen: \(result.stderr)")
+        XCTAssertFalse(result.stderr.contains("chose tiny model") || result.stderr.contains("pre-norm layers") || result.stderr.contains(", pre-norm)"),
+                       "an explicit preset is not chosen, and keeps post-norm: \(result.stderr)")
         for extra in [["--warmup", "5", "--warmup-ratio", "0.1"], ["--preset", "auto", "--d-model", "32"],
                       ["--tokenizer", "char", "--vocab-size", "400"], ["--warmup-ratio", "1.5"], ["--tokenizer", "words"]] {
             let refused = try runCLI(["train", "--train", train.path, "--out", scratch.appendingPathComponent("no").path] + extra)

@@ -29,6 +29,13 @@ final class TrainingDefaultsTests: XCTestCase {
     func testRegularisationLearningRateAndBatch() {
         XCTAssertEqual(TrainingDefaults.dropout(modelWidth: 256, targetTokens: 197_513), 0.3)
         XCTAssertEqual(TrainingDefaults.dropout(modelWidth: 64, targetTokens: 197_513), 0.1)
+        XCTAssertEqual(TrainingDefaults.dropout(modelWidth: 64, targetTokens: 197_513, preNorm: true), 0)
+        XCTAssertEqual(TrainingDefaults.dropout(modelWidth: 256, targetTokens: 197_513, preNorm: true), 0.3)
+        XCTAssertEqual(TrainingDefaults.learningRate(modelWidth: 64, preNorm: true), 2e-3)
+        XCTAssertEqual(TrainingDefaults.learningRate(modelWidth: 64), 1e-3)
+        XCTAssertEqual(TrainingDefaults.learningRate(modelWidth: 256, preNorm: true), 1e-3)
+        XCTAssertTrue(TrainingDefaults.preNorm(modelWidth: 64))
+        XCTAssertFalse(TrainingDefaults.preNorm(modelWidth: 256))
         XCTAssertEqual(TrainingDefaults.dropout(modelWidth: 512, targetTokens: 5_000_000), 0.1)
         XCTAssertEqual(TrainingDefaults.learningRate(modelWidth: 256), 1e-3)
         XCTAssertEqual(TrainingDefaults.learningRate(modelWidth: 512), 5e-4)

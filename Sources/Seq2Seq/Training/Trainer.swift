@@ -314,20 +314,32 @@ public final class Trainer {
             options.model.encoderLayers = sizes.encoderLayers
             options.model.decoderLayers = sizes.decoderLayers
             chosen.append("\(choice.preset.rawValue) model (\(choice.reason))")
+            if options.automaticNorm == true {
+                let pre = TrainingDefaults.preNorm(modelWidth: sizes.modelWidth)
+                options.model.preNorm = pre
+                options.model.embeddingNorm = pre  // a pre-norm model exports as mBART, which normalises its embeddings
+                chosen.append(pre ? "pre-norm layers (width \(sizes.modelWidth): trains at a higher learning rate; exported as mBART)"
+                                  : "post-norm layers (as in the paper; exported as MarianMT)")
+            }
         }
+        let preNorm = options.model.preNorm
         if options.automaticDropout == true {
-            options.model.dropout = TrainingDefaults.dropout(modelWidth: options.model.modelWidth, targetTokens: targetTokens)
-            chosen.append(String(format: "dropout %.1f (%d target tokens)", options.model.dropout, targetTokens))
+            options.model.dropout = TrainingDefaults.dropout(modelWidth: options.model.modelWidth, targetTokens: targetTokens, preNorm: preNorm)
+            chosen.append(String(format: "dropout %.1f (%d target tokens, width %d%@)", options.model.dropout, targetTokens,
+                                 options.model.modelWidth, preNorm ? ", pre-norm" : ""))
         }
         if options.automaticLearningRate == true {
-            options.learningRate = TrainingDefaults.learningRate(modelWidth: options.model.modelWidth)
-            chosen.append(String(format: "learning rate %g (width %d)", options.learningRate, options.model.modelWidth))
+            options.learningRate = TrainingDefaults.learningRate(modelWidth: options.model.modelWidth, preNorm: preNorm)
+            chosen.append(String(format: "learning rate %g (width %d%@)", options.learningRate, options.model.modelWidth,
+                                 preNorm ? ", pre-norm" : ""))
         }
         if options.automaticBatch == true {
             options.batchTokens = TrainingDefaults.batchTokens(corpusTokens: sourceTokens + targetTokens)
             chosen.append("batches of \(options.batchTokens) tokens (\(sourceTokens + targetTokens) in the corpus)")
         }
-        if !chosen.isEmpty { log("chose " + chosen.joined(separator: ", ") + "; --preset, --dropout, --lr, --batch-tokens to choose") }
+        if !chosen.isEmpty {
+            log("chose " + chosen.joined(separator: ", ") + "; --preset, --pre-norm/--post-norm, --dropout, --lr, --batch-tokens to choose")
+        }
         return options
     }
 

@@ -49,6 +49,9 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     /// the corpus and the learned vocabulary when the run starts (`TrainingDefaults`); the
     /// run's `model` and `learningRate` are replaced by the choice and recorded in run.json.
     public var automaticModel: Bool?
+    /// Whether pre- or post-norm layers follow the automatic model's width (neither
+    /// `--pre-norm` nor `--post-norm` given).
+    public var automaticNorm: Bool?
     public var automaticDropout: Bool?
     public var automaticLearningRate: Bool?
     /// Whether `batchTokens` is chosen from the corpus size when the run starts.
