@@ -40,7 +40,7 @@ steps() { case "$1" in normalization) echo 4000 ;; reversal) echo 3000 ;; freedi
 tuned() {
     case "$1" in
         normalization) echo --preset tiny --vocab-size 600 --warmup 400 --lr 5e-4 ;;
-        reversal) echo --preset tiny --tokenizer char --warmup 300 --lr 1e-3 ;;
+        reversal) echo --preset tiny --pre-norm --dropout 0 --lr 2e-3 --warmup 300 ;;
         freedict) echo --preset small --vocab-size 4000 --lr 1e-3 --warmup 400 --dropout 0.3 ;;
         normalization-shifted) echo --preset tiny --vocab-size 600 --warmup 50 --lr 5e-4 ;;
     esac
