@@ -97,19 +97,22 @@ final class ParityTests: XCTestCase {
         }
     }
 
+    /// Teacher-forced log-probabilities (`score`) equal the log-softmax of transformers' logits.
     func testScoreEqualsTeacherForcedLogSoftmax() throws {
-        let fixture = try Fixture("bart")
-        let model = try Seq2SeqModel(directory: fixture.directory)
-        let tf = try XCTUnwrap(fixture.teacherForced.first)
-        let source = ints(tf["source_ids"]), decoder = ints(tf["decoder_input_ids"])
-        let target = Array(decoder.dropFirst())
-        let scores = try model.score(source: source, target: target)
-        let logits = try XCTUnwrap(tf["logits"] as? [Any])
-        for (t, id) in target.enumerated() {
-            let row = floats(logits[t]).map(Double.init)
-            let m = row.max()!
-            let logZ = m + log(row.map { exp($0 - m) }.reduce(0, +))
-            XCTAssertEqual(Double(scores.tokenLogProbs[t]), row[id] - logZ, accuracy: 1e-4)
+        for name in fixtureModels {
+            let fixture = try Fixture(name)
+            let model = try Seq2SeqModel(directory: fixture.directory)
+            let tf = try XCTUnwrap(fixture.teacherForced.first)
+            let source = ints(tf["source_ids"]), decoder = ints(tf["decoder_input_ids"])
+            let target = Array(decoder.dropFirst())
+            let scores = try model.score(source: source, target: target)
+            let logits = try XCTUnwrap(tf["logits"] as? [Any])
+            for (t, id) in target.enumerated() {
+                let row = floats(logits[t]).map(Double.init)
+                let m = row.max()!
+                let logZ = m + log(row.map { exp($0 - m) }.reduce(0, +))
+                XCTAssertEqual(Double(scores.tokenLogProbs[t]), row[id] - logZ, accuracy: 1e-4, "\(name) position \(t)")
+            }
         }
     }
 
