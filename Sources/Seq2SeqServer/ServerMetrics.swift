@@ -13,35 +13,38 @@ final class ServerMetrics: @unchecked Sendable {
 
     /// Counts a finished request and records its latency.
     func request(route: String, method: String, status: Int, seconds: Double) {
-        registry.makeCounter(name: "seq2seq_http_requests_total",
-                             labels: [("route", route), ("method", method), ("status", String(status))],
-                             help: "HTTP requests answered, by route, method and status.").increment()
-        registry.makeDurationHistogram(name: "seq2seq_http_request_duration_seconds", labels: [("route", route)],
-                                       buckets: Self.latencyBuckets,
-                                       help: "Time from request to response head, by route.")
+        registry.makeCounter(descriptor: Self.name("http_requests", "total", "HTTP requests answered, by route, method and status."),
+                             labels: [("route", route), ("method", method), ("status", String(status))]).increment()
+        registry.makeDurationHistogram(descriptor: Self.name("http_request_duration", "seconds", "Time from request to response head, by route."),
+                                       labels: [("route", route)], buckets: Self.latencyBuckets)
             .record(.nanoseconds(Int64(seconds * 1e9)))
     }
 
     /// Sets a model's queue depth.
     func queueDepth(model: String, _ depth: Int) {
-        registry.makeGauge(name: "seq2seq_queue_depth", labels: [("model", model)],
-                           help: "Requests waiting for the model.").set(Double(depth))
+        registry.makeGauge(descriptor: Self.name("queue_depth", "", "Requests waiting for the model."), labels: [("model", model)])
+            .set(Double(depth))
     }
 
     /// Records the inputs decoded together in one batch.
     func batch(model: String, size: Int) {
-        registry.makeValueHistogram(name: "seq2seq_batch_size", labels: [("model", model)], buckets: Self.batchBuckets,
-                                    help: "Inputs decoded together in one batch.").record(Double(size))
+        registry.makeValueHistogram(descriptor: Self.name("batch_size", "", "Inputs decoded together in one batch."),
+                                    labels: [("model", model)], buckets: Self.batchBuckets).record(Double(size))
     }
 
     /// Counts generated tokens and the decoding time they took (tokens/s = rate of the first
     /// over rate of the second).
     func generated(model: String, tokens: Int, seconds: Double) {
-        registry.makeCounter(name: "seq2seq_generated_tokens_total", labels: [("model", model)],
-                             help: "Tokens generated (or transcribed).").increment(by: Int64(tokens))
-        registry.makeGauge(name: "seq2seq_tokens_per_second", labels: [("model", model)],
-                           help: "Generated tokens per second of the last batch.")
+        registry.makeCounter(descriptor: Self.name("generated_tokens", "total", "Tokens generated (or transcribed)."),
+                             labels: [("model", model)]).increment(by: Int64(tokens))
+        registry.makeGauge(descriptor: Self.name("tokens_per_second", "", "Generated tokens per second of the last batch."),
+                           labels: [("model", model)])
             .set(seconds > 0 ? Double(tokens) / seconds : 0)
+    }
+
+    /// `seq2seq_<metric>[_<unit>]` (an empty unit is left out), with its help text.
+    private static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "seq2seq", metricName: metric, unitName: unit, helpText: help)
     }
 
     /// The text exposition format.
