@@ -44,3 +44,34 @@ final class TrainingDefaultsTests: XCTestCase {
         XCTAssertEqual(TrainingDefaults.batchTokens(corpusTokens: 3_000), 512)
     }
 }
+
+/// The end-of-run sentence about validation.
+final class ValidationTrendTests: XCTestCase {
+    private func validation(_ step: Int, bleu: Double, exact: Double, loss: Double) -> [String: Any] {
+        ["step": step, "valid_bleu": bleu, "valid_exact_match": exact, "valid_loss": loss]
+    }
+
+    func testSaysWhatImproved() throws {
+        let rising = [validation(1000, bleu: 40, exact: 10, loss: 2), validation(2000, bleu: 55.5, exact: 20, loss: 1.5)]
+        XCTAssertEqual(ValidationTrend.sentence(records: rising, bestStep: 2000),
+                       "validation was still improving at the end (BLEU 40.00 at step 1000 → BLEU 55.50 at step 2000): "
+                       + "more steps would likely help (seq2seq train --resume --out RUN --max-steps N)")
+        let exactOnly = [validation(1000, bleu: 0, exact: 10, loss: 2), validation(2000, bleu: 0, exact: 30, loss: 1.5)]
+        XCTAssertTrue(try XCTUnwrap(ValidationTrend.sentence(records: exactOnly, bestStep: 2000))
+            .contains("(exact match 10.0% at step 1000 → exact match 30.0% at step 2000)"))
+        let lossOnly = [validation(1000, bleu: 90, exact: 50, loss: 1.2), validation(2000, bleu: 90, exact: 50, loss: 1.1)]
+        XCTAssertTrue(try XCTUnwrap(ValidationTrend.sentence(records: lossOnly, bestStep: 2000))
+            .contains("(loss 1.2000 at step 1000 → loss 1.1000 at step 2000)"))
+    }
+
+    func testACeilingIsNoReasonToTrainLonger() throws {
+        let learned = [validation(1000, bleu: 99.9, exact: 99.8, loss: 1.06), validation(2000, bleu: 100, exact: 100, loss: 1.03),
+                       validation(3000, bleu: 100, exact: 100, loss: 1.029)]
+        XCTAssertEqual(ValidationTrend.sentence(records: learned, bestStep: 3000),
+                       "validation reached BLEU 100.00 and 100% exact match at step 2000: the task is learned "
+                       + "(the validation loss still falls: 1.0290 at step 3000)")
+        XCTAssertEqual(ValidationTrend.sentence(records: learned, bestStep: 2000),
+                       "validation stopped improving: best BLEU 100.00 at step 2000, 1 validation since without a better one")
+        XCTAssertNil(ValidationTrend.sentence(records: [["step": 50, "loss": 3.0]], bestStep: nil))
+    }
+}

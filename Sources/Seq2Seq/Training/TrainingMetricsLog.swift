@@ -36,26 +36,7 @@ final class TrainingMetricsLog {
     }
 
     /// Whether the last validation was the best so far, as a sentence for the end of the run.
-    func validationTrend(bestStep: Int?) -> String? {
-        let validations = records.filter { $0["valid_loss"] != nil }
-        guard let last = validations.last, let lastStep = last["step"] as? Int else { return nil }
-        let usesBLEU = last["valid_bleu"] != nil
-        func value(_ record: [String: Any]) -> String {
-            usesBLEU ? String(format: "BLEU %.2f", record["valid_bleu"] as? Double ?? 0)
-                     : String(format: "loss %.4f", record["valid_loss"] as? Double ?? 0)
-        }
-        if bestStep == lastStep {
-            let change = validations.count >= 2
-                ? " (\(value(validations[validations.count - 2])) at step \(validations[validations.count - 2]["step"] as? Int ?? 0) → "
-                    + "\(value(last)) at step \(lastStep))" : ""
-            return "validation was still improving at the end\(change): more steps would likely help "
-                + "(seq2seq train --resume --out RUN --max-steps N)"
-        }
-        let best = validations.first { ($0["step"] as? Int) == bestStep }
-        let since = validations.filter { ($0["step"] as? Int ?? 0) > (bestStep ?? 0) }.count
-        return "validation stopped improving: best \(best.map(value) ?? "?") at step \(bestStep ?? 0), "
-            + "\(since) \(since == 1 ? "validation" : "validations") since without a better one"
-    }
+    func validationTrend(bestStep: Int?) -> String? { ValidationTrend.sentence(records: records, bestStep: bestStep) }
 
     /// Writes `loss.svg`: training loss as a line and validation loss as dots over the steps;
     /// validation BLEU and exact match (0–100, right axis) as lines with dots.
@@ -139,4 +120,51 @@ struct LossPlot {
         }
         return out + "</svg>\n"
     }
+}
+
+/// Whether validation was still improving when a run ended, said in one sentence: still
+/// improving (with what improved: BLEU, else exact match, else the loss), stopped improving
+/// (since which step), or at its ceiling (BLEU 100 and every output exact).
+public enum ValidationTrend {
+    /// The sentence for `records` (metrics.jsonl's, validations carry `valid_loss` and
+    /// optionally `valid_bleu`, `valid_exact_match`) whose best validation was at `bestStep`.
+    public static func sentence(records: [[String: Any]], bestStep: Int?) -> String? {
+        let validations = records.filter { $0["valid_loss"] != nil }
+        guard let last = validations.last, let lastStep = last["step"] as? Int else { return nil }
+        let usesBLEU = last["valid_bleu"] != nil
+        func value(_ record: [String: Any]) -> String {
+            usesBLEU ? String(format: "BLEU %.2f", record["valid_bleu"] as? Double ?? 0)
+                     : String(format: "loss %.4f", record["valid_loss"] as? Double ?? 0)
+        }
+        if bestStep == lastStep {
+            let bleu = last["valid_bleu"] as? Double, exact = last["valid_exact_match"] as? Double
+            if let bleu, bleu >= 99.995, exact == nil || exact! >= 100 {
+                // Nothing left to gain on validation: the best model is chosen by the loss now.
+                let first = validations.first { ($0["valid_bleu"] as? Double ?? 0) >= 99.995 && ($0["valid_exact_match"] as? Double ?? 100) >= 100 }
+                return "validation reached BLEU 100.00\(exact == nil ? "" : " and 100% exact match") at step "
+                    + "\(first?["step"] as? Int ?? lastStep): the task is learned (the validation loss still falls: "
+                    + String(format: "%.4f at step %d)", last["valid_loss"] as? Double ?? 0, lastStep)
+            }
+            var change = ""
+            if validations.count >= 2 {
+                let previous = validations[validations.count - 2]
+                var before = value(previous), after = value(last)
+                // Same BLEU: the improvement is in exact match, or else in the loss (the tie-breaks).
+                if before == after, let e0 = previous["valid_exact_match"] as? Double, let e1 = exact, e0 != e1 {
+                    (before, after) = (String(format: "exact match %.1f%%", e0), String(format: "exact match %.1f%%", e1))
+                } else if before == after {
+                    (before, after) = (String(format: "loss %.4f", previous["valid_loss"] as? Double ?? 0),
+                                       String(format: "loss %.4f", last["valid_loss"] as? Double ?? 0))
+                }
+                change = " (\(before) at step \(previous["step"] as? Int ?? 0) → \(after) at step \(lastStep))"
+            }
+            return "validation was still improving at the end\(change): more steps would likely help "
+                + "(seq2seq train --resume --out RUN --max-steps N)"
+        }
+        let best = validations.first { ($0["step"] as? Int) == bestStep }
+        let since = validations.filter { ($0["step"] as? Int ?? 0) > (bestStep ?? 0) }.count
+        return "validation stopped improving: best \(best.map(value) ?? "?") at step \(bestStep ?? 0), "
+            + "\(since) \(since == 1 ? "validation" : "validations") since without a better one"
+    }
+
 }
