@@ -76,6 +76,15 @@ public struct ModelTokenizer: @unchecked Sendable {
                                   description: "source.spm + target.spm + vocab.json")
         }
         if manager.fileExists(atPath: file("spiece.model").path) {
+            // Pegasus's slow tokenizer puts its SentencePiece ids behind 103 reserved ones; read
+            // as T5's, every id would be wrong without a word. transformers converts it to the
+            // tokenizer.json the Hub's Pegasus folders carry.
+            let modelType = (try? Data(contentsOf: file("config.json")))
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["model_type"] as? String
+            if tokenizerClass?.hasPrefix("Pegasus") == true || modelType == "pegasus" {
+                throw TokenizerError(file("spiece.model").path, "a Pegasus tokenizer is read from tokenizer.json (with Python: "
+                    + "AutoTokenizer.from_pretrained(folder).save_pretrained(folder) writes it)")
+            }
             let t = try SentencePieceTokenizer(contentsOf: file("spiece.model"), addEOS: true)
             return ModelTokenizer(source: t, target: t, tokenizerClass: tokenizerClass ?? "T5Tokenizer", description: "spiece.model")
         }

@@ -80,4 +80,18 @@ final class MultilingualFamilyTests: XCTestCase {
             XCTAssertThrowsError(try tokenizer.encodeSource("x", sourceLanguage: "xx_YY"), name)
         }
     }
+
+    /// A Pegasus folder with only its SentencePiece model is refused naming the file (its ids sit
+    /// behind 103 reserved ones; read as T5's they would all be wrong).
+    func testPegasusWithoutTokenizerJSONIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pegasus-spm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fixture = fixturesDirectory.appendingPathComponent("pegasus")
+        try FileManager.default.copyItem(at: fixture.appendingPathComponent("config.json"), to: folder.appendingPathComponent("config.json"))
+        try Data("not read".utf8).write(to: folder.appendingPathComponent("spiece.model"))
+        XCTAssertThrowsError(try ModelTokenizer.load(directory: folder)) { error in
+            XCTAssertTrue("\(error)".contains("spiece.model") && "\(error)".contains("tokenizer.json"), "\(error)")
+        }
+    }
 }
