@@ -82,35 +82,12 @@ public final class M2M100Tokenizer: Tokenizer, @unchecked Sendable {
         return [languageIDs["__\(defaultSourceLanguage)__"]!] + body + [eosID]
     }
 
-    /// `text` with `code`'s language token before it and `</s>` after.
-    public func encode(_ text: String, sourceLanguage code: String) throws -> [Int] {
-        guard let language = languageTokenID(code) else { throw TokenizerError("vocab.json", "unknown language code \"\(code)\"") }
-        return [language] + encodeText(text) + [eosID]
-    }
-
-    /// Special tokens written in the text stand for themselves (the longest at the leftmost
-    /// place, as transformers' added-token trie splits); the stretches between are SentencePiece
-    /// pieces mapped through `vocab.json`.
+    /// Special tokens written in the text stand for themselves; the stretches between are
+    /// SentencePiece pieces mapped through `vocab.json`.
     private func encodeText(_ text: String) -> [Int] {
-        var out: [Int] = []
-        var rest = Substring(text)
-        while !rest.isEmpty {
-            var next: (token: String, range: Range<Substring.Index>)?
-            for token in specialTokens {
-                guard let range = rest.range(of: token) else { continue }
-                if let best = next, best.range.lowerBound < range.lowerBound
-                    || (best.range.lowerBound == range.lowerBound && best.token.count >= token.count) { continue }
-                next = (token, range)
-            }
-            guard let (token, range) = next else {
-                out += segment(rest)
-                break
-            }
-            if range.lowerBound > rest.startIndex { out += segment(rest[..<range.lowerBound]) }
-            out.append(id(for: token) ?? unknownID)
-            rest = rest[range.upperBound...]
+        JSONVocabulary.splitOnSpecialTokens(text, specialTokens).flatMap { part in
+            part.special ? [id(for: String(part.text)) ?? unknownID] : segment(part.text)
         }
-        return out
     }
 
     private func segment(_ text: Substring) -> [Int] {
@@ -143,8 +120,33 @@ public final class M2M100Tokenizer: Tokenizer, @unchecked Sendable {
     public func id(for token: String) -> Int? { languageIDs[token] ?? ids[token] }
 }
 
-/// `vocab.json`-style files of the SentencePiece-over-vocabulary tokenizers (Marian, M2M-100).
+/// `vocab.json`-style files of the SentencePiece-over-vocabulary tokenizers (Marian, M2M-100),
+/// and how they split text at special tokens.
 enum JSONVocabulary {
+    /// `text` cut at each special token written in it, as transformers' added-token trie cuts:
+    /// the leftmost occurrence first, the longest token where several start there.
+    static func splitOnSpecialTokens(_ text: String, _ specialTokens: Set<String>) -> [(text: Substring, special: Bool)] {
+        var parts: [(text: Substring, special: Bool)] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            var next: (token: String, range: Range<Substring.Index>)?
+            for token in specialTokens {
+                guard let range = rest.range(of: token) else { continue }
+                if let best = next, best.range.lowerBound < range.lowerBound
+                    || (best.range.lowerBound == range.lowerBound && best.token.count >= token.count) { continue }
+                next = (token, range)
+            }
+            guard let (_, range) = next else {
+                parts.append((rest, false))
+                break
+            }
+            if range.lowerBound > rest.startIndex { parts.append((rest[..<range.lowerBound], false)) }
+            parts.append((rest[range], true))
+            rest = rest[range.upperBound...]
+        }
+        return parts
+    }
+
     /// A `piece → id` JSON object.
     static func ids(_ url: URL) throws -> [String: Int] {
         guard let data = try? Data(contentsOf: url) else { throw TokenizerError(url.path, "cannot read") }

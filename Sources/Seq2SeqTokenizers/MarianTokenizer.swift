@@ -68,25 +68,10 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
 
     private func encode(_ text: String, addSpecialTokens: Bool, model: SentencePieceTokenizer, ids: [String: Int]) -> [Int] {
         let unknownID = ids["<unk>"] ?? self.unknownID
-        var out: [Int] = []
-        var rest = Substring(text)
         // Special tokens written in the text stand for themselves; the text between them is
         // segmented on its own (as transformers' added-token split does).
-        while !rest.isEmpty {
-            var next: (token: String, range: Range<Substring.Index>)?
-            for token in specialTokens where ids[token] != nil {
-                guard let range = rest.range(of: token) else { continue }
-                if let best = next, best.range.lowerBound < range.lowerBound
-                    || (best.range.lowerBound == range.lowerBound && best.token.count >= token.count) { continue }
-                next = (token, range)
-            }
-            guard let (token, range) = next else {
-                out += segment(rest, model: model, ids: ids, unknownID: unknownID)
-                break
-            }
-            if range.lowerBound > rest.startIndex { out += segment(rest[..<range.lowerBound], model: model, ids: ids, unknownID: unknownID) }
-            out.append(ids[token] ?? unknownID)
-            rest = rest[range.upperBound...]
+        let out = JSONVocabulary.splitOnSpecialTokens(text, specialTokens.filter { ids[$0] != nil }).flatMap { part in
+            part.special ? [ids[String(part.text)] ?? unknownID] : segment(part.text, model: model, ids: ids, unknownID: unknownID)
         }
         return addSpecialTokens ? out + [ids["</s>"] ?? eosID] : out
     }
