@@ -2,16 +2,19 @@
 """PyTorch reference for `seq2seq train --init-from`: one fine-tuning step of a Hugging Face
 MarianMT folder laid out as the Hub's opus-mt models are (Tests/Fixtures/opus-mt: source.spm,
 target.spm, vocab.json in Marian's order, random weights) and of a BART folder with learned
-positions and a byte-level BPE tokenizer.json (Tests/Fixtures/bart), on the pairs of
+positions and a byte-level BPE tokenizer.json (Tests/Fixtures/bart) and of an mBART folder
+(Tests/Fixtures/mbart: pre-norm, language codes; fine-tuned de_DE → fr_XX, not the tokenizer's
+own en_XX → ro_RO, so the codes must come from the command line), on the pairs of
 Tests/Fixtures/training/finetune/pairs.tsv, as the Hugging Face Trainer would take it:
 
   batch  = tokenizer(sources, text_target=targets, padding=True); label padding → -100
+           (mBART: `text </s> fr_XX` labels; the model's shift_tokens_right wraps fr_XX to the front)
   loss   = cross_entropy(logits, labels, ignore_index=-100, label_smoothing=0.1) (mean over tokens)
   loss.backward(); clip_grad_norm_(parameters, 1.0)
   AdamW(lr 1e-3, betas (0.9, 0.98), eps 1e-9, weight_decay 0), model in training mode
   (the fixture's dropout is 0); the sinusoidal positions frozen, as Marian and seq2seq keep them
 
-Writes Tests/Fixtures/training/finetune/pairs.tsv and, per variant (marian, bart),
+Writes Tests/Fixtures/training/finetune/pairs.tsv and, per variant (marian, bart, mbart),
 updated.safetensors (every trainable parameter after the step, transformers' names),
 gradients.safetensors (the clipped gradients: where one is within rounding noise of 0, AdamW's
 first step of lr·g/(|g| + 1e-9) is that noise, anywhere within ±lr) and reference.json (the batch's ids, the loss, the clipped norm).
@@ -25,14 +28,15 @@ import os
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
-from transformers import AutoTokenizer, BartForConditionalGeneration, MarianMTModel, MarianTokenizer
+from transformers import AutoTokenizer, BartForConditionalGeneration, MarianMTModel, MarianTokenizer, MBartForConditionalGeneration
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
 OUT = os.path.join(ROOT, "training", "finetune")
-# variant → (pretrained folder, model class, tokenizer class)
+# variant → (pretrained folder, model class, tokenizer class, tokenizer arguments)
 VARIANTS = {
-    "marian": ("opus-mt", MarianMTModel, MarianTokenizer),
-    "bart": ("bart", BartForConditionalGeneration, AutoTokenizer),
+    "marian": ("opus-mt", MarianMTModel, MarianTokenizer, {}),
+    "bart": ("bart", BartForConditionalGeneration, AutoTokenizer, {}),
+    "mbart": ("mbart", MBartForConditionalGeneration, AutoTokenizer, {"src_lang": "de_DE", "tgt_lang": "fr_XX"}),
 }
 PAIRS = [
     ("The green house is by the river.", "A casa verde fica junto ao rio."),
@@ -46,12 +50,12 @@ LR, BETAS, EPS, MAX_NORM, SMOOTHING = 1e-3, (0.9, 0.98), 1e-9, 1.0, 0.1
 
 
 def step(variant):
-    folder, model_class, tokenizer_class = VARIANTS[variant]
+    folder, model_class, tokenizer_class, tokenizer_arguments = VARIANTS[variant]
     model_dir = os.path.join(ROOT, folder)
     out = os.path.join(OUT, variant)
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
-    tokenizer = tokenizer_class.from_pretrained(model_dir)
+    tokenizer = tokenizer_class.from_pretrained(model_dir, **tokenizer_arguments)
     model = model_class.from_pretrained(model_dir)
     # Marian's positions are fixed sinusoids (Marian itself never trains them; transformers 5.24
     # leaves requires_grad on): frozen here as in seq2seq's model, so they also stay out of the
@@ -80,6 +84,7 @@ def step(variant):
         "target_ids": [[int(i) for i in row if i != tokenizer.pad_token_id] for row in batch["labels"]],
         "loss": float(loss.detach()), "grad_norm": float(norm), "lr": LR, "label_smoothing": SMOOTHING,
         "trainable": [n for n, _ in trainable],
+        "languages": tokenizer_arguments,
     }
     with open(os.path.join(out, "reference.json"), "w", encoding="utf-8", newline="\n") as f:
         json.dump(reference, f, indent=1)

@@ -34,6 +34,7 @@ done
 python3 scripts/make_training_tasks.py --out data/tasks
 swift build -c release --product seq2seq
 bin=.build/release/seq2seq
+mkdir -p runs/tasks
 
 # Steps of each task, and the flags a user would tune by hand (the and BENCHMARKS.md's).
 steps() { case "$1" in normalization) echo 4000 ;; reversal) echo 3000 ;; freedict) echo 4000 ;; normalization-shifted) echo 500 ;; esac; }

@@ -23,6 +23,8 @@ public struct LanguageTokens: Sendable, Equatable {
     public let ids: [String: Int]
     /// Where the source code's token goes.
     public let placement: Placement
+    /// The languages `tokenizer_config.json` names (`src_lang`, `tgt_lang`), when it does.
+    public var defaultSource: String?, defaultTarget: String?
 }
 
 /// Source and target tokenizers of a model, with the family's language handling.
@@ -44,10 +46,12 @@ public struct ModelTokenizer: @unchecked Sendable {
         let file = { (name: String) in directory.appendingPathComponent(name) }
         var tokenizerClass: String?
         var legacyBehaviour = false
+        var defaults: (source: String?, target: String?) = (nil, nil)
         if let data = try? Data(contentsOf: file("tokenizer_config.json")),
            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             tokenizerClass = object["tokenizer_class"] as? String
             legacyBehaviour = object["legacy_behaviour"] as? Bool ?? false
+            defaults = (object["src_lang"] as? String, object["tgt_lang"] as? String)
         }
         if manager.fileExists(atPath: file("tokenizer.json").path) {
             let t = try HuggingFaceTokenizer(contentsOf: file("tokenizer.json"))
@@ -59,6 +63,8 @@ public struct ModelTokenizer: @unchecked Sendable {
             }
             var loaded = ModelTokenizer(source: t, target: t, tokenizerClass: tokenizerClass, description: "tokenizer.json")
             loaded.languageTokens = languageTokens(t, tokenizerClass: tokenizerClass, legacyBehaviour: legacyBehaviour)
+            loaded.languageTokens?.defaultSource = defaults.source
+            loaded.languageTokens?.defaultTarget = defaults.target
             return loaded
         }
         if manager.fileExists(atPath: file("sentencepiece.bpe.model").path), manager.fileExists(atPath: file("vocab.json").path) {
@@ -67,7 +73,7 @@ public struct ModelTokenizer: @unchecked Sendable {
                                         description: "sentencepiece.bpe.model + vocab.json")
             loaded.languageTokens = LanguageTokens(
                 codes: t.languageCodes, ids: Dictionary(uniqueKeysWithValues: t.languageCodes.map { ($0, t.languageTokenID($0)!) }),
-                placement: .beforeText)
+                placement: .beforeText, defaultSource: defaults.source, defaultTarget: defaults.target)
             return loaded
         }
         if manager.fileExists(atPath: file("source.spm").path) {
@@ -95,14 +101,25 @@ public struct ModelTokenizer: @unchecked Sendable {
     /// of that code in place of its default one.
     public func encodeSource(_ text: String, sourceLanguage: String? = nil) throws -> [Int] {
         guard let language = sourceLanguage else { return try source.encode(text, addSpecialTokens: true) }
+        return try encode(text, by: source, language: language)
+    }
+
+    /// Label ids of `text` in `targetLanguage`, as transformers encodes `text_target=` for a
+    /// multilingual tokenizer: `[code] text </s>` or `text </s> [code]` by the placement.
+    public func encodeTarget(_ text: String, targetLanguage: String) throws -> [Int] {
+        try encode(text, by: target, language: targetLanguage)
+    }
+
+    /// `text` through `tokenizer` with `language`'s token where the placement puts it.
+    private func encode(_ text: String, by tokenizer: Tokenizer, language: String) throws -> [Int] {
         guard let languages = languageTokens else {
             throw TokenizerError(description, "this tokenizer has no language tokens (asked for \"\(language)\")")
         }
         guard let code = languages.ids[language] else {
             throw TokenizerError(description, "unknown language code \"\(language)\"")
         }
-        guard let eos = source.id(for: "</s>") else { throw TokenizerError(description, "no </s> token") }
-        let body = try source.encode(text, addSpecialTokens: false)
+        guard let eos = tokenizer.id(for: "</s>") else { throw TokenizerError(description, "no </s> token") }
+        let body = try tokenizer.encode(text, addSpecialTokens: false)
         switch languages.placement {
         case .beforeText: return [code] + body + [eos]
         case .afterEnd: return body + [eos, code]

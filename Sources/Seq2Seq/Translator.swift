@@ -291,7 +291,14 @@ public final class Translator: @unchecked Sendable {
             guard let id = tokenizer.languageTokens?.ids[language] else {
                 throw ModelFileError(model.directory.path, "unknown target language code \"\(language)\"")
             }
-            config.forcedBosTokenId = id
+            // A model whose decoder starts from a language code (an mBART model fine-tuned as
+            // fairseq's are: decoder_start_token_id = the target's code) starts from the one
+            // asked for; the others write it as their first token.
+            if let start = config.decoderStartTokenId, tokenizer.languageTokens?.ids.values.contains(start) == true {
+                config.decoderStartTokenId = id
+            } else {
+                config.forcedBosTokenId = id
+            }
         }
         options.configure?(&config)
         return config

@@ -131,8 +131,9 @@ enum Sndfile {
 }
 
 extension AudioDecoder {
-    /// Decodes a whole audio file's bytes — WAV by this package's own parser, anything else
-    /// (FLAC, Ogg Vorbis, Opus, MP3, …) by libsndfile when it is installed — to mono samples and
+    /// Decodes a whole audio file's bytes — WAV by this package's own parser, MP4/M4A and ADTS
+    /// AAC by FAAD2, anything else (FLAC, Ogg Vorbis, Opus, MP3, …) by libsndfile, each when it
+    /// is installed — to mono samples and
     /// their rate. `path` names the source in errors. Throws `AudioFileError`.
     public static func decode(data: Data, path: String) throws -> (samples: [Float], rate: Int) {
         let head = [UInt8](data.prefix(12))
@@ -141,8 +142,18 @@ extension AudioDecoder {
             let wav = try WAVFile(data: data, path: path)
             return (wav.samples, wav.sampleRate)
         }
-        if tag(4) == "ftyp" {
-            throw AudioFileError(path, "an MP4/M4A container (AAC), which this build cannot decode; convert it: ffmpeg -i FILE -ar 16000 FILE.wav")
+        if tag(4) == "ftyp" || FAADDecoder.isADTS(head) {
+            let mp4 = tag(4) == "ftyp"
+            let decoded = try data.withUnsafeBytes { try mp4 ? FAADDecoder.decodeMP4($0, path: path) : FAADDecoder.decodeADTS($0, path: path) }
+            guard let decoded else {
+                throw AudioFileError(path, "\(mp4 ? "an MP4/M4A file" : "an AAC stream") needs libfaad2 (Debian: apt-get install libfaad2), "
+                    + "or convert it: ffmpeg -i FILE -ar 16000 FILE.wav")
+            }
+            guard !decoded.samples.isEmpty else { throw AudioFileError(path, "AAC: no audio decoded") }
+            if let bad = decoded.samples.firstIndex(where: { !(abs($0) <= WAVLimits.maxFloatMagnitude) }) {
+                throw AudioFileError(path, "sample \(bad) decodes to \(decoded.samples[bad]), not a sample (corrupt data)")
+            }
+            return decoded
         }
         let decoded = try data.withUnsafeBytes { try Sndfile.decode($0, path: path) }
         guard let decoded else {

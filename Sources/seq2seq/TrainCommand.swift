@@ -20,6 +20,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Run folder.") var out: String
     @Flag(name: .long, help: "Continue the run in --out from its last checkpoint, with its options.") var resume = false
     @Option(name: .long, help: ArgumentHelp("Fine-tune this model folder (MarianMT, BART, or one written by seq2seq train): its weights, architecture, tokenizer and generation settings.", valueName: "folder")) var initFrom: String?
+    @Option(name: .long, help: ArgumentHelp("Fine-tuning a multilingual model (mBART): the sources' language code; without it, the tokenizer's src_lang.", valueName: "code")) var sourceLang: String?
+    @Option(name: .long, help: ArgumentHelp("Fine-tuning a multilingual model (mBART): the targets' language code, which the model then writes; without it, the tokenizer's tgt_lang.", valueName: "code")) var targetLang: String?
     @Option(name: .long, help: ArgumentHelp("Model size: tiny, small, base (the paper's base) or auto; without it (and without size flags), auto: chosen from the corpus and the learned vocabulary, and printed.", valueName: "name")) var preset: String?
     @Option(name: .long, help: "Optimiser steps in all.") var maxSteps: Int?
     @Option(name: .long, help: "Stop after this many passes over the training pairs, if that comes before --max-steps.") var maxEpochs: Int?
@@ -29,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Steps between progress lines.") var logEvery = 50
     @Option(name: .long, help: "Tokens per batch, padding included; without it, 4096, or fewer when the corpus would make fewer than 32 batches an epoch.") var batchTokens: Int?
     @Option(name: .long, help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
-    @Option(name: .long, help: "Subword vocabulary size (BPE learned from the training text); without it, sized from the corpus: merges while a new piece occurs at least 100 times.") var vocabSize: Int?
+    @Option(name: .long, help: "Subword vocabulary size (BPE learned from the training text); without it, sized from the corpus: merges while a new piece occurs at least 100 times (15 in natural language).") var vocabSize: Int?
     @Option(name: .long, help: ArgumentHelp("Tokenizer learned from the training text: bpe, or char (one token per character).", valueName: "kind")) var tokenizer = "bpe"
     @Option(name: .long, help: "Peak learning rate; without it, 1e-3 for models up to 256 wide, 5e-4 above.") var lr: Float?
     @Option(name: .long, help: "Warmup steps; without it (or --warmup-ratio), a tenth of the run, at most 4000.") var warmup: Int?
@@ -77,6 +79,9 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--init-from keeps the model's architecture and tokenizer: no --preset, sizes, --vocab-size, --tokenizer, --pre-norm, --post-norm or --activation")
         }
         if initFrom != nil && resume { throw ValidationError("--init-from starts a run; --resume continues one") }
+        if initFrom == nil && (sourceLang != nil || targetLang != nil) {
+            throw ValidationError("--source-lang and --target-lang name the languages of a multilingual model fine-tuned with --init-from")
+        }
         if !["bpe", "char"].contains(tokenizer) { throw ValidationError("--tokenizer must be bpe or char") }
         if tokenizer == "char" && vocabSize != nil { throw ValidationError("--tokenizer char takes no --vocab-size: one token per character") }
         if warmup != nil && warmupRatio != nil { throw ValidationError("give --warmup or --warmup-ratio, not both") }
@@ -144,6 +149,7 @@ struct TrainCommand: ParsableCommand {
             rates["attention"] = attentionDropout
             rates["activation"] = activationDropout
             options.pretrainedDropout = rates
+            (options.sourceLanguage, options.targetLanguage) = (sourceLang, targetLang)
         }
         options.automaticModel = automaticModel
         options.automaticNorm = automaticModel && !preNorm && !postNorm

@@ -1,8 +1,8 @@
 // Compressed audio as people have it on disk: a LibriVox clip converted by Debian's ffmpeg to
-// FLAC (also stereo 44.1 kHz), Ogg Vorbis, Opus and MP3 transcribes to the WAV's transcript —
-// from a file, from standard input and as an upload to the server — through libsndfile. An M4A
-// file is refused in one line that says how to convert it; a truncated FLAC file is exit 3.
-// Needs ffmpeg, libsndfile and Whisper tiny.en (.ci/run installs and fetches them).
+// FLAC (also stereo 44.1 kHz), Ogg Vorbis, Opus and MP3 (through libsndfile), M4A and raw
+// AAC (through FAAD2) transcribes to the WAV's transcript — from a file, from standard input and
+// as an upload to the server; a truncated FLAC or M4A file is exit 3 naming it.
+// Needs ffmpeg, libsndfile, libfaad2 and Whisper tiny.en (.ci/run installs and fetches them).
 import Foundation
 import XCTest
 
@@ -44,6 +44,9 @@ final class CompressedAudioTests: XCTestCase {
             try convert(wav, "clip.ogg", ["-c:a", "libvorbis", "-q:a", "6"]),
             try convert(wav, "clip.opus", ["-c:a", "libopus", "-b:a", "96k"]),
             try convert(wav, "clip.mp3", ["-c:a", "libmp3lame", "-b:a", "128k"]),
+            try convert(wav, "clip.m4a", ["-c:a", "aac", "-b:a", "128k"]),
+            try convert(wav, "clip-stereo-44k.m4a", ["-ac", "2", "-ar", "44100", "-c:a", "aac"]),
+            try convert(wav, "clip.aac", ["-c:a", "aac", "-b:a", "96k"]),
         ]
         for file in files {
             XCTAssertEqual(transcript(try runCLI(["transcribe", "--model", whisper, "--quiet", file])), expected, file)
@@ -51,11 +54,14 @@ final class CompressedAudioTests: XCTestCase {
         let flac = try Data(contentsOf: URL(fileURLWithPath: files[0]))
         XCTAssertEqual(transcript(try runCLI(["transcribe", "--model", whisper, "--quiet", "-"], stdin: flac)), expected, "standard input")
 
-        let m4a = try convert(wav, "clip.m4a", ["-c:a", "aac", "-b:a", "128k"])
-        let refused = try runCLI(["transcribe", "--model", whisper, "--quiet", m4a])
+        let m4a = try Data(contentsOf: URL(fileURLWithPath: files[5]))
+        XCTAssertEqual(transcript(try runCLI(["transcribe", "--model", whisper, "--quiet", "-"], stdin: m4a)), expected, "M4A on standard input")
+        let cutM4A = scratch.appendingPathComponent("cut.m4a")
+        try m4a.prefix(m4a.count * 2 / 3).write(to: cutM4A)
+        let refused = try runCLI(["transcribe", "--model", whisper, "--quiet", cutM4A.path])
         XCTAssertEqual(refused.status, 3, refused.stderr)
         XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
-        XCTAssertTrue(refused.stderr.contains("clip.m4a") && refused.stderr.contains("ffmpeg -i"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("cut.m4a") && refused.stderr.contains("truncated"), refused.stderr)
 
         let cut = scratch.appendingPathComponent("cut.flac")
         try flac.prefix(300).write(to: cut)
@@ -69,6 +75,10 @@ final class CompressedAudioTests: XCTestCase {
         let answer = try http("POST", server.base + "/v1/audio/transcriptions", body: body, type: type)
         XCTAssertEqual(answer.status, 200, answer.text)
         XCTAssertEqual(answer.text.trimmingCharacters(in: .whitespacesAndNewlines), expected)
+        let (m4aBody, m4aType) = multipart([("model", "speech"), ("response_format", "text")], files: [("file", "clip.m4a", m4a)])
+        let m4aAnswer = try http("POST", server.base + "/v1/audio/transcriptions", body: m4aBody, type: m4aType)
+        XCTAssertEqual(m4aAnswer.status, 200, m4aAnswer.text)
+        XCTAssertEqual(m4aAnswer.text.trimmingCharacters(in: .whitespacesAndNewlines), expected, "an M4A upload")
         XCTAssertEqual(server.stop(), 0)
     }
 }

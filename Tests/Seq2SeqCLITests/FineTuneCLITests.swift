@@ -1,6 +1,8 @@
 // `seq2seq train --init-from`: fine-tuning a Hugging Face MarianMT folder laid out as the Hub's
 // opus-mt models are (Tests/Fixtures/opus-mt: source.spm, target.spm, vocab.json in Marian's
-// order) and a BART folder (learned positions, byte-level BPE tokenizer.json). One step on the
+// order), a BART folder (learned positions, byte-level BPE tokenizer.json) and an mBART folder
+// (pre-norm, language codes: fine-tuned de_DE → fr_XX, `text </s> fr_XX` labels whose last id
+// the model's shift wraps to the front). One step on the
 // pairs of Tests/Fixtures/training/finetune equals PyTorch's step of transformers' model with
 // the tokenizer's `text_target=` labels (scripts/make_finetune_reference.py); the run folder keeps the pretrained tokenizer and
 // generation settings and loads in every command; models that cannot be fine-tuned are one line.
@@ -21,7 +23,7 @@ final class FineTuneCLITests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
 
     func testOneStepMatchesPyTorch() throws {
-        for variant in ["marian", "bart"] { try checkOneStep(variant) }
+        for variant in ["marian", "bart", "mbart"] { try checkOneStep(variant) }
     }
 
     /// One step of `variant` (Tests/Fixtures/training/finetune/<variant>) against PyTorch's.
@@ -29,10 +31,13 @@ final class FineTuneCLITests: XCTestCase {
         let expected = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: reference.appendingPathComponent("\(variant)/reference.json"))) as? [String: Any])
         let pretrained = fixtures.appendingPathComponent(try XCTUnwrap(expected["model"] as? String))
         let run = scratch.appendingPathComponent("run-\(variant)")
+        let languages = expected["languages"] as? [String: String] ?? [:]
         let result = try runCLI(["train", "--init-from", pretrained.path, "--train", reference.appendingPathComponent("pairs.tsv").path,
                                  "--out", run.path, "--max-steps", "1", "--lr", "1e-3", "--warmup", "0", "--dropout", "0",
                                  "--label-smoothing", "0.1", "--weight-decay", "0", "--clip-norm", "1", "--batch-tokens", "100000",
-                                 "--log-every", "1", "--threads", "2"])
+                                 "--log-every", "1", "--threads", "2"]
+                                + (languages["src_lang"].map { ["--source-lang", $0] } ?? [])
+                                + (languages["tgt_lang"].map { ["--target-lang", $0] } ?? []))
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("fine-tuning \(pretrained.path)"), result.stderr)
         let record = try XCTUnwrap(String(contentsOf: run.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").first)
@@ -44,7 +49,7 @@ final class FineTuneCLITests: XCTestCase {
 
         let ours = try SafetensorsFile(path: run.appendingPathComponent("checkpoints/step-000001/model.safetensors").path)
         let theirs = try SafetensorsFile(path: reference.appendingPathComponent("\(variant)/updated.safetensors").path)
-        let before = try SafetensorsFile(path: pretrained.appendingPathComponent("model.safetensors").path)
+        let before = try SafetensorsCheckpoint(directory: pretrained)  // the mBART fixture is sharded
         let gradients = try SafetensorsFile(path: reference.appendingPathComponent("\(variant)/gradients.safetensors").path)
         var compared = 0, worst: Float = 0, moved: Float = 0, noise = 0
         for name in theirs.entries.keys.sorted() {
@@ -78,10 +83,39 @@ final class FineTuneCLITests: XCTestCase {
         for name in files {
             XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent(name)), try Data(contentsOf: pretrained.appendingPathComponent(name)), name)
         }
-        XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("generation_config.json")),
-                       try Data(contentsOf: pretrained.appendingPathComponent("generation_config.json")))
+        if let target = languages["tgt_lang"] {
+            try checkLanguages(run: run, pretrained: pretrained, target: target)
+        } else {
+            XCTAssertEqual(try Data(contentsOf: run.appendingPathComponent("generation_config.json")),
+                           try Data(contentsOf: pretrained.appendingPathComponent("generation_config.json")))
+        }
         let translated = try runCLI(["translate", "--model", run.path, "--beam-size", "1", "--max-length", "8", "Thank you."])
         XCTAssertEqual(translated.status, 0, translated.stderr)
+    }
+
+    /// An mBART model fine-tuned into `target` starts its decoder from that code (as fairseq's
+    /// fine-tuned mBART models on the Hub do), with no forced first token: `translate` with no
+    /// language option writes `target` first, and `--target-lang` names the start instead.
+    private func checkLanguages(run: URL, pretrained: URL, target: String) throws {
+        let tokenizer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: pretrained.appendingPathComponent("tokenizer.json"))) as? [String: Any])
+        let vocabulary = try XCTUnwrap((tokenizer["added_tokens"] as? [[String: Any]]))
+        let id = try XCTUnwrap(vocabulary.first { $0["content"] as? String == target }?["id"] as? Int)
+        let generation = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("generation_config.json"))) as? [String: Any])
+        XCTAssertEqual(generation["decoder_start_token_id"] as? Int, id)
+        XCTAssertNil(generation["forced_bos_token_id"])
+        let plain = try runCLI(["translate", "--model", run.path, "--beam-size", "1", "--max-length", "6", "--json", "Thank you."])
+        let asked = try runCLI(["translate", "--model", run.path, "--beam-size", "1", "--max-length", "6", "--json",
+                                "--source-lang", "de_DE", "--target-lang", target, "Thank you."])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(asked.status, 0, asked.stderr)
+        let ids = { (output: String) in (try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])?["ids"] as? [Int] }
+        let askedIds = try XCTUnwrap(ids(asked.stdout))
+        XCTAssertNotEqual(askedIds.first, id, "the code starts the decoder; it is not generated again")
+        let unknown = try runCLI(["train", "--init-from", pretrained.path, "--train", reference.appendingPathComponent("pairs.tsv").path,
+                                  "--out", scratch.appendingPathComponent("unknown").path, "--max-steps", "1", "--target-lang", "xx_YY"])
+        XCTAssertEqual(unknown.status, 3, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("unknown language code \"xx_YY\" for --target-lang"), unknown.stderr)
+        XCTAssertEqual(unknown.stderr.split(separator: "\n").filter { $0.contains("xx_YY") }.count, 1, unknown.stderr)
     }
 
     /// A fine-tuning run resumes like any other; it keeps the pretrained ids (pad 250, eos 0).

@@ -23,7 +23,7 @@ final class TrainingDefaultsTests: XCTestCase {
         XCTAssertEqual(TrainingDefaults.preset(recurringWords: 60_000, targetTokens: 30_000_000, maxSteps: 2000, batchTokens: 4096).preset, .small,
                        "a short run does not pay for the base model")
         XCTAssertEqual(TrainingDefaults.minimumPieceFrequency(recurringWords: 519), 100)
-        XCTAssertEqual(TrainingDefaults.minimumPieceFrequency(recurringWords: 1713), 20)
+        XCTAssertEqual(TrainingDefaults.minimumPieceFrequency(recurringWords: 1713), 15)
     }
 
     func testRegularisationLearningRateAndBatch() {

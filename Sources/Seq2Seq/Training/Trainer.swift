@@ -49,6 +49,10 @@ public final class Trainer {
     private var batcher: TokenBatcher
     private let validPairs: [TokenizedPair]
     private let validTexts: [TextPair]
+    /// The languages of a multilingual model's fine-tuning run.
+    private let languages: FineTuningLanguages?
+    /// The decoder's first input and the labels' last id.
+    private let decoderStart: Int32, labelEnd: Int32
     private var state: TrainerState
     private let store: CheckpointStore
     private let metrics: TrainingMetricsLog
@@ -122,13 +126,17 @@ public final class Trainer {
         let pieceFrequency = TrainingDefaults.minimumPieceFrequency(recurringWords: recurringWords)
         let tokenizerURL = run.appendingPathComponent("tokenizer.json")
         var targetEncoder: MarianTokenizer?
+        var languages: FineTuningLanguages?
         if options.initFrom != nil {
             guard let loaded = try ModelTokenizer.load(directory: run) else {
                 throw TrainingRunError("\(options.initFrom ?? run.path): no tokenizer (tokenizer.json, or source.spm + target.spm + vocab.json)")
             }
-            if loaded.languageTokens != nil {
-                throw TrainingRunError("\(options.initFrom ?? run.path): fine-tuning with language codes (\(loaded.tokenizerClass ?? "")) "
-                    + "is not supported yet: MarianMT, BART and seq2seq-trained folders are")
+            if loaded.languageTokens != nil || options.sourceLanguage != nil || options.targetLanguage != nil {
+                languages = try FineTuningLanguages(tokenizer: loaded, options: options,
+                                                    modelType: (try? self.options.model.huggingFaceModelType()) ?? "unknown",
+                                                    folder: options.initFrom ?? run.path)
+                if !resuming { try languages!.writeGenerationSettings(in: run, configuration: self.options.model) }
+                log("languages: \(languages!.source) → \(languages!.target)")
             }
             tokenizer = loaded.source
             targetEncoder = loaded.source as? MarianTokenizer
@@ -155,7 +163,8 @@ public final class Trainer {
         // Sources as the tokenizer encodes them; targets as transformers encodes `text_target=`
         // (Marian: target.spm), without the final </s> that the batcher appends.
         let eos = Int32(pretrained?.configuration.eosTokenId ?? self.options.model.eosTokenId)
-        let tokenize = { [tokenizer, targetEncoder, initFrom = options.initFrom] (pair: TextPair) throws -> TokenizedPair in
+        let tokenize = { [tokenizer, targetEncoder, languages, initFrom = options.initFrom] (pair: TextPair) throws -> TokenizedPair in
+            if let languages { return try languages.tokenize(pair) }
             var target: [Int32]
             if initFrom == nil {
                 target = try tokenizer.encode(pair.target, addSpecialTokens: false).map(Int32.init)
@@ -184,11 +193,16 @@ public final class Trainer {
             model = TransformerModel(configuration: configuration, seed: options.seed)
         }
         let configuration = self.options.model
+        // The batcher's label end and decoder start: the model's start and </s>, or an mBART's
+        // last label (wrapped around to the front).
+        labelEnd = languages?.labelEnd ?? Int32(configuration.eosTokenId)
+        decoderStart = languages?.labelEnd ?? Int32(configuration.decoderStartTokenId)
+        self.languages = languages
         optimizer = AdamW(parameters: model.parameters, learningRate: self.options.learningRate, beta1: options.beta1,
                           beta2: options.beta2, epsilon: options.epsilon, weightDecay: options.weightDecay,
                           withoutWeightDecay: model.parametersWithoutWeightDecay)
         let batching = TokenBatcherOptions(maxTokens: self.options.batchTokens, maxLength: options.maxLength,
-                                           startID: Int32(configuration.decoderStartTokenId), eosID: Int32(configuration.eosTokenId),
+                                           startID: decoderStart, eosID: labelEnd,
                                            padID: Int32(configuration.padTokenId), labelPadID: Int32(configuration.padTokenId), seed: options.seed)
         var resumed: (state: TrainerState, checkpoint: URL)?
         if resuming, let latest = store.all().last {
@@ -249,8 +263,8 @@ public final class Trainer {
                 c.labelSmoothing = options.model.labelSmoothing
             }
         } catch {
-            throw TrainingRunError("\(folder.path): cannot fine-tune this model: \(error) (fine-tuning reads MarianMT folders and "
-                + "folders written by seq2seq train; BART and mBART with learned positions, and T5, are not trainable yet)")
+            throw TrainingRunError("\(folder.path): cannot fine-tune this model: \(error) (fine-tuning reads MarianMT, BART and mBART "
+                + "folders and folders written by seq2seq train; T5, M2M-100, NLLB and Pegasus are not trainable yet)")
         }
     }
 
@@ -459,8 +473,8 @@ public final class Trainer {
         model.isTraining = false
         defer { model.isTraining = true }
         var batches = try TokenBatcher(pairs: validPairs, options: TokenBatcherOptions(
-            maxTokens: options.batchTokens, maxLength: nil, startID: Int32(options.model.decoderStartTokenId),
-            eosID: Int32(options.model.eosTokenId), padID: Int32(options.model.padTokenId), labelPadID: Int32(options.model.padTokenId), seed: 0))
+            maxTokens: options.batchTokens, maxLength: nil, startID: decoderStart,
+            eosID: labelEnd, padID: Int32(options.model.padTokenId), labelPadID: Int32(options.model.padTokenId), seed: 0))
         var lossSum = 0.0, tokens = 0
         try Autograd.withoutGradients {
             for _ in 0..<batches.batchesInEpoch {
@@ -483,6 +497,7 @@ public final class Trainer {
         let translator = try Translator(try Seq2SeqModel(directory: scratch))
         var decoding = TranslationOptions(beamSize: 1, maxLength: options.maxLength, batchSize: 32)
         decoding.splitSentences = false
+        (decoding.sourceLanguage, decoding.targetLanguage) = (languages?.source, languages?.target)
         let outputs = try translator.run(validTexts.prefix(lines).map(\.source), options: decoding).map(\.text)
         let references = validTexts.prefix(lines).map(\.target)
         let bleu = try BLEU().corpusScore(hypotheses: outputs, references: [references])

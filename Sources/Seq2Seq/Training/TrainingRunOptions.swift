@@ -17,6 +17,10 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
     /// Dropout rates given for a fine-tuning run ("dropout", "attention", "activation"); the
     /// pretrained model's own rates stay where none is given.
     public var pretrainedDropout: [String: Float]?
+    /// The language codes of a fine-tuning run of a multilingual model (mBART `en_XX`):
+    /// sources encoded with `sourceLanguage`'s token, targets with `targetLanguage`'s, and the
+    /// model then translates into it by default; nil: the tokenizer config's `src_lang` / `tgt_lang`.
+    public var sourceLanguage: String?, targetLanguage: String?
     /// Subword vocabulary asked for, learned from the training text (joint source + target);
     /// nil: sized from the corpus (`TrainingDefaults.minimumPieceFrequency(recurringWords:)`).
     public var vocabularySize: Int?
