@@ -75,8 +75,13 @@ extension MarianNativeModel {
 
     /// The best hypothesis for one source (ids ending with `</s>`), with its score.
     public func bestHypothesis(source: [Int], useShortlist: Bool = true, options override: GenerationConfig? = nil) throws -> Hypothesis {
+        try hypotheses(source: source, useShortlist: useShortlist, options: override)[0]
+    }
+
+    /// The hypotheses beam search returns for one source (`numReturnSequences` of them), best first.
+    public func hypotheses(source: [Int], useShortlist: Bool = true, options override: GenerationConfig? = nil) throws -> [Hypothesis] {
         let decoder = makeDecoder(for: try encode([source]), sources: [source], useShortlist: useShortlist)
         let config = override ?? generationConfig(sourceLength: source.count)
-        return try Generator(config: config).generate(session: decoder)[0][0]
+        return try Generator(config: config).generate(session: decoder)[0]
     }
 }

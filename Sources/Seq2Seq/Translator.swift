@@ -34,6 +34,11 @@ public struct TranslationOptions: Sendable {
     /// Face models under greedy search or sampling (`Generator.onToken`); beam search and
     /// Firefox (Marian) models do not call it.
     public var onToken: (@Sendable (_ input: Int, _ token: Int) -> Void)?
+    /// Other translations to return besides the best one (LibreTranslate's `alternatives`):
+    /// beam search keeps 1 + this many hypotheses (the beam widened to hold them), and each
+    /// result lists the others, best first. A text of several sentences (Marian) joins the
+    /// sentences' k-th hypotheses into its k-th alternative.
+    public var alternatives = 0
     /// Set by `translate` when its task is cancelled; checked between batches.
     var cancellation: CancellationFlag?
 
@@ -59,6 +64,8 @@ public struct Translation: Sendable, Equatable {
     public var targetTokens: [String]?
     /// [generated tokens][source tokens] cross-attention, when requested.
     public var crossAttention: [[Float]]?
+    /// The other translations beam search kept, best first (`TranslationOptions.alternatives`).
+    public var alternatives: [String] = []
 }
 
 /// A model with its tokenizer, turning texts into texts: a Hugging Face folder, or a Marian
@@ -210,6 +217,10 @@ public final class Translator: @unchecked Sendable {
             joined.text = mine.map(\.text).joined(separator: " ")
             joined.ids = mine.flatMap(\.ids)
             joined.score = nil
+            joined.alternatives = (0..<options.alternatives).compactMap { k in
+                mine.allSatisfy { $0.alternatives.count <= k } ? nil
+                    : mine.map { k < $0.alternatives.count ? $0.alternatives[k] : $0.text }.joined(separator: " ")
+            }
             return joined
         }
     }
@@ -237,6 +248,7 @@ public final class Translator: @unchecked Sendable {
             for (k, i) in batch.enumerated() {
                 let best = hypotheses[k][0]
                 var result = Translation(text: tokenizer.target.decode(best.ids, skipSpecialTokens: true), ids: best.ids, score: best.score)
+                result.alternatives = hypotheses[k].dropFirst().map { tokenizer.target.decode($0.ids, skipSpecialTokens: true) }
                 if let request = options.attention {
                     guard let start = config.decoderStartTokenId else { continue }
                     let inputs = [start] + result.ids.dropLast()
@@ -259,6 +271,7 @@ public final class Translator: @unchecked Sendable {
             var config = marian.generationConfig(sourceLength: source.count)
             if let b = options.beamSize { config.numBeams = b }
             if let n = options.maxLength { config.maxNewTokens = n }
+            Self.keepAlternatives(options.alternatives, in: &config)
             options.configure?(&config)
             return config
         }
@@ -267,11 +280,15 @@ public final class Translator: @unchecked Sendable {
         // Groups of a few batches, so that cancellation is noticed between them.
         for group in stride(from: 0, to: work.count, by: max(1, options.batchSize) * 8).map({ Array(work[$0..<min($0 + max(1, options.batchSize) * 8, work.count)]) }) {
             try options.cancellation?.check()
-            let best = try marian.bestHypotheses(sources: group.map { sources[$0] }, useShortlist: options.useShortlist,
-                                                 batchSize: options.batchSize, options: settings)
-            for (i, hypothesis) in zip(group, best) {
-                let ids = hypothesis.ids
-                var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: hypothesis.score)
+            // With alternatives each source is a beam search of its own, keeping them all.
+            let found = options.alternatives > 0
+                ? try group.map { try marian.hypotheses(source: sources[$0], useShortlist: options.useShortlist, options: settings(sources[$0])) }
+                : try marian.bestHypotheses(sources: group.map { sources[$0] }, useShortlist: options.useShortlist,
+                                            batchSize: options.batchSize, options: settings).map { [$0] }
+            for (i, hypotheses) in zip(group, found) {
+                let ids = hypotheses[0].ids
+                var result = Translation(text: tokenizer.target.decode(ids, skipSpecialTokens: true), ids: ids, score: hypotheses[0].score)
+                result.alternatives = hypotheses.dropFirst().map { tokenizer.target.decode($0.ids, skipSpecialTokens: true) }
                 if let request = options.attention {
                     label(&result, source: sources[i], attention: ids.isEmpty ? [] : try marian.crossAttention(source: sources[i], target: ids, layer: request.layer))
                 }
@@ -287,6 +304,7 @@ public final class Translator: @unchecked Sendable {
         config.numReturnSequences = 1
         config.numBeams = options.beamSize ?? (model.generationSetsBeams ? config.numBeams : 4)
         if let n = options.maxLength { config.maxNewTokens = n }
+        Self.keepAlternatives(options.alternatives, in: &config)
         if let language = options.targetLanguage, languages.mechanism == .languageTokens {
             guard let id = tokenizer.languageTokens?.ids[language] else {
                 throw ModelFileError(model.directory.path, "unknown target language code \"\(language)\"")
@@ -302,6 +320,14 @@ public final class Translator: @unchecked Sendable {
         }
         options.configure?(&config)
         return config
+    }
+
+    /// Beam search returning 1 + `alternatives` hypotheses, the beam at least that wide.
+    private static func keepAlternatives(_ alternatives: Int, in config: inout GenerationConfig) {
+        guard alternatives > 0 else { return }
+        config.numReturnSequences = 1 + alternatives
+        config.numBeams = max(config.numBeams, 1 + alternatives)
+        config.doSample = false
     }
 
     /// Adds the token labels and the cross-attention to `result`.

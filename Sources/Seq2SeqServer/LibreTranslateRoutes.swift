@@ -53,22 +53,46 @@ extension Seq2SeqServer {
         throw ServerError.badRequest("no model translates \"\(source)\" into \"\(target)\" (GET /languages lists the pairs)")
     }
 
+    /// The most alternatives a request may ask for (each widens the beam by one).
+    static let maxAlternatives = 16
+
     func libreTranslate(_ request: Request) async throws -> Response {
         let fields = try await fields(request)
         guard let (texts, wasArray) = try fields.texts("q") else { throw ServerError.badRequest("missing \"q\" (the text to translate)") }
         let source = try fields.string("source") ?? "auto"
         let target = try fields.requiredString("target")
         let format = try fields.string("format") ?? "text"
-        guard format == "text" else { throw ServerError.badRequest("format \"\(format)\" is not supported; send \"text\"") }
-        if let n = try fields.int("alternatives"), n > 0 { throw ServerError.badRequest("alternatives are not supported; send 0") }
-        try checkLengths(texts)
-        let (served, options, detected) = try route(source: source, target: target)
-        let results = try await translate(texts, with: served, request: options)
-        let detection = detected.map { JSONObject(["confidence": 100.0, "language": $0]) }
-        if wasArray {
-            return jsonResponse(JSONObject(["translatedText": results.map(\.text),
-                                            "detectedLanguage": detection.map { d in texts.map { _ in d } }]))
+        guard format == "text" || format == "html" else { throw ServerError.badRequest("format \"\(format)\" is not one of text, html") }
+        let alternatives = try fields.int("alternatives") ?? 0
+        guard (0...Self.maxAlternatives).contains(alternatives) else {
+            throw ServerError.badRequest("alternatives must be 0...\(Self.maxAlternatives)")
         }
-        return jsonResponse(JSONObject(["translatedText": results.first?.text ?? "", "detectedLanguage": detection]))
+        try checkLengths(texts)
+        var (served, options, detected) = try route(source: source, target: target)
+        let translated: [String], others: [[String]]
+        if format == "html" {
+            // Every text node of every fragment in one batch; no alternatives (as LibreTranslate).
+            let documents = texts.map(HTMLText.init)
+            var results = try await translate(documents.flatMap(\.texts), with: served, request: options).map(\.text)[...]
+            translated = documents.map { document in
+                defer { results = results.dropFirst(document.texts.count) }
+                return document.rebuilt(with: Array(results.prefix(document.texts.count)))
+            }
+            others = texts.map { _ in [] }
+        } else {
+            options.alternatives = alternatives
+            let results = try await translate(texts, with: served, request: options)
+            (translated, others) = (results.map(\.text), results.map(\.alternatives))
+        }
+        let detection = detected.map { JSONObject(["confidence": 100.0, "language": $0]) }
+        var response: JSONObject
+        if wasArray {
+            response = JSONObject(["translatedText": translated, "detectedLanguage": detection.map { d in texts.map { _ in d } }])
+            if alternatives > 0 { response.append("alternatives", others) }
+        } else {
+            response = JSONObject(["translatedText": translated.first ?? "", "detectedLanguage": detection])
+            if alternatives > 0 { response.append("alternatives", others.first ?? []) }
+        }
+        return jsonResponse(response)
     }
 }

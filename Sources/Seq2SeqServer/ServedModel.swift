@@ -113,6 +113,8 @@ struct TranslateRequest: Hashable {
     var targetLanguage: String?
     var summarize = false
     var shortlist = true
+    /// Other translations to return besides the best (LibreTranslate's `alternatives`).
+    var alternatives = 0
 
     /// The Translator options, with the T5 task prefix as `translate`/`summarize` add it.
     func options(for translator: Translator, batchSize: Int) -> TranslationOptions {
@@ -120,6 +122,7 @@ struct TranslateRequest: Hashable {
         options.sourceLanguage = sourceLanguage
         options.targetLanguage = targetLanguage
         options.useShortlist = shortlist
+        options.alternatives = alternatives
         options.prefix = translator.model?.taskPrefix(summarize: summarize, sourceLanguage: sourceLanguage,
                                                       targetLanguage: targetLanguage) ?? ""
         return options

@@ -24,12 +24,16 @@ struct TextToTextOptions: ParsableArguments {
     @Flag(name: .long, inversion: .prefixedNo, help: "Marian folders: restrict the output vocabulary with the lexical shortlist.")
     var shortlist = true
     @Flag(name: .long, help: "One JSON object per input.") var json = false
+    @Option(name: .long, help: ArgumentHelp("Also keep this many other translations (beam search widened to hold them): \"alternatives\" in --json output.", valueName: "n"))
+    var alternatives = 0
 
     func validate() throws {
         if inputIds != nil && !texts.isEmpty { throw ValidationError("give either texts or --input-ids, not both") }
         if let b = beamSize, b < 1 { throw ValidationError("--beam-size must be at least 1") }
         if let m = maxLength, m < 1 { throw ValidationError("--max-length must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if !(0...64).contains(alternatives) { throw ValidationError("--alternatives must be 0...64") }
+        if alternatives > 0 && !json { throw ValidationError("--alternatives are printed by --json") }
     }
 
     /// Runs the pipeline and prints one line (or JSON object) per input, in input order.
@@ -39,6 +43,7 @@ struct TextToTextOptions: ParsableArguments {
         var options = translationOptions(for: translator, summarize: summarize, beamSize: beamSize, maxLength: maxLength,
                                          batchSize: batchSize, sourceLanguage: sourceLang, targetLanguage: targetLang)
         options.useShortlist = shortlist
+        options.alternatives = alternatives
         let wantAttention = attentionOut != nil || attention
         if wantAttention { options.attention = (attentionLayer, attentionHead) }
         let results: [Translation]
@@ -65,6 +70,7 @@ struct TextToTextOptions: ParsableArguments {
                     record.append("target_tokens", r.targetTokens ?? [])
                     record.append("cross_attention", (r.crossAttention ?? []).map { $0.map(jsonNumber) })
                 }
+                if alternatives > 0 { record.append("alternatives", r.alternatives) }
                 printJSON(record)
             } else {
                 print(r.text)

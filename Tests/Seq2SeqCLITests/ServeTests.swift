@@ -165,6 +165,34 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(languages?.first?["code"] as? String, "en")
         XCTAssertEqual(languages?.first?["name"] as? String, "English")
         XCTAssertEqual(languages?.first?["targets"] as? [String], ["de"])
+        // alternatives: the best and the others of a beam of 1 + n, as `translate --alternatives n --json`.
+        let beam = try cli(["translate", "--model", Self.marian, "--alternatives", "3", "--json"] + Self.sentences)
+            .map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let withOthers = try postJSON(server.base + "/translate", ["q": Self.sentences, "source": "en", "target": "de", "alternatives": 3])
+        XCTAssertEqual(withOthers.status, 200, withOthers.text)
+        XCTAssertEqual(withOthers.object["translatedText"] as? [String], beam.map { $0["text"] as? String ?? "" })
+        XCTAssertEqual(withOthers.object["alternatives"] as? [[String]], beam.map { $0["alternatives"] as? [String] ?? [] })
+        XCTAssertEqual((beam[1]["alternatives"] as? [String])?.count, 3, "\(beam[1])")
+        let single = try postJSON(server.base + "/translate", ["q": Self.sentences[1], "source": "en", "target": "de", "alternatives": 3])
+        XCTAssertEqual(single.object["alternatives"] as? [String], beam[1]["alternatives"] as? [String])
+        XCTAssertEqual(try postJSON(server.base + "/translate", ["q": "x", "source": "en", "target": "de", "alternatives": 99]).status, 400)
+        // format html: the text nodes translated as plain texts are, the markup kept, code and
+        // notranslate elements left alone, entities unescaped before and escaped after.
+        let html = "<p class=\"lead\">\(Self.sentences[0])</p>\n<ul><li>\(Self.sentences[1])</li><li><b>Hello</b> world</li></ul>"
+            + "<code>Hello world</code><span translate=\"no\">Good <i>morning</i>!</span><!-- Hello -->"
+            + "<p>I like apples &amp; oranges.</p>"
+        let nodes = try cli(["translate", "--model", Self.marian, Self.sentences[0], Self.sentences[1], "Hello", "world",
+                             "I like apples & oranges."])
+        func escaped(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        }
+        let expectedHTML = "<p class=\"lead\">\(escaped(nodes[0]))</p>\n<ul><li>\(escaped(nodes[1]))</li><li><b>\(escaped(nodes[2]))</b> "
+            + "\(escaped(nodes[3]))</li></ul><code>Hello world</code><span translate=\"no\">Good <i>morning</i>!</span><!-- Hello -->"
+            + "<p>\(escaped(nodes[4]))</p>"
+        let translatedHTML = try postJSON(server.base + "/translate", ["q": [html, "<br/>"], "source": "en", "target": "de", "format": "html"])
+        XCTAssertEqual(translatedHTML.status, 200, translatedHTML.text)
+        XCTAssertEqual(translatedHTML.object["translatedText"] as? [String], [expectedHTML, "<br/>"])
+        XCTAssertEqual(try postJSON(server.base + "/translate", ["q": "x", "source": "en", "target": "de", "format": "markdown"]).status, 400)
         // A pair no model serves.
         let missing = try postJSON(server.base + "/translate", ["q": "x", "source": "en", "target": "fr"])
         XCTAssertEqual(missing.status, 400)

@@ -132,3 +132,27 @@ final class ModelWorkerTests: XCTestCase {
         }
     }
 }
+
+/// LibreTranslate's `format: "html"`: what is translated and what comes back verbatim.
+final class HTMLTextTests: XCTestCase {
+    func testTextNodesAreCutFromTheMarkup() {
+        let html = "<div id='a>b'>  Caf&eacute; &amp; cr&#232;me&#x21;\n<br>Two &lt;three&gt;</div>"
+            + "<script>if (a < b) { x = \"<p>no</p>\" }</script><STYLE>p > b {}</STYLE>"
+            + "<p class=\"x notranslate\">keep <p>nested</p> this</p><pre>raw</pre>tail &unknown; &"
+        let document = HTMLText(html)
+        XCTAssertEqual(document.texts, ["Caf&eacute; & crème!", "Two <three>", "tail &unknown; &"])
+        XCTAssertEqual(document.rebuilt(with: ["A", "B & <C>", "Z"]),
+                       "<div id='a>b'>  A\n<br>B &amp; &lt;C&gt;</div><script>if (a < b) { x = \"<p>no</p>\" }</script><STYLE>p > b {}</STYLE>"
+                       + "<p class=\"x notranslate\">keep <p>nested</p> this</p><pre>raw</pre>Z")
+    }
+
+    func testFragmentsWithoutTextAndBrokenMarkupComeBackUnchanged() {
+        for html in ["", "<br/>", "  \n ", "<!-- only a comment -->", "<p", "a < b and c > d", "<a href=\"x"] {
+            let document = HTMLText(html)
+            XCTAssertEqual(document.rebuilt(with: document.texts.map(HTMLText.escape)).replacingOccurrences(of: "&amp;", with: "&")
+                .replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">"), html, html)
+        }
+        XCTAssertEqual(HTMLText("a < b").texts, ["a < b"])
+        XCTAssertEqual(HTMLText("<p").texts, [])
+    }
+}
