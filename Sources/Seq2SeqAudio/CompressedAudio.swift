@@ -112,21 +112,20 @@ enum Sndfile {
             guard samples.count + got <= maxFrames else {
                 throw AudioFileError(path, "decodes to more than \(maxFrames) frames (\(maxFrames / rate / 3600) hours at \(rate) Hz); split it")
             }
-            if channels == 1 {
-                samples.append(contentsOf: chunk[0..<got])
-                continue
-            }
-            let scale = 1 / Float(channels)
-            for frame in 0..<got {
-                var sum: Float = 0
-                for c in 0..<channels { sum += chunk[frame * channels + c] }
-                samples.append(sum * scale)
-            }
-        }
-        if let bad = samples.firstIndex(where: { !(abs($0) <= WAVLimits.maxFloatMagnitude) }) {
-            throw AudioFileError(path, "frame \(bad) decodes to \(samples[bad]), not a sample (corrupt data)")
+            chunk.withUnsafeBufferPointer { appendMono($0.baseAddress!, frames: got, channels: channels, to: &samples) }
         }
         return (samples, rate)
+    }
+}
+
+/// Appends the mean of the channels of each of `frames` interleaved float frames to `samples`.
+func appendMono(_ interleaved: UnsafePointer<Float>, frames: Int, channels: Int, to samples: inout [Float]) {
+    if channels == 1 { return samples.append(contentsOf: UnsafeBufferPointer(start: interleaved, count: frames)) }
+    let scale = 1 / Float(channels)
+    for frame in 0..<frames {
+        var sum: Float = 0
+        for c in 0..<channels { sum += interleaved[frame * channels + c] }
+        samples.append(sum * scale)
     }
 }
 
@@ -150,14 +149,20 @@ extension AudioDecoder {
                     + "or convert it: ffmpeg -i FILE -ar 16000 FILE.wav")
             }
             guard !decoded.samples.isEmpty else { throw AudioFileError(path, "AAC: no audio decoded") }
-            if let bad = decoded.samples.firstIndex(where: { !(abs($0) <= WAVLimits.maxFloatMagnitude) }) {
-                throw AudioFileError(path, "sample \(bad) decodes to \(decoded.samples[bad]), not a sample (corrupt data)")
-            }
-            return decoded
+            return try checked(decoded, path: path)
         }
         let decoded = try data.withUnsafeBytes { try Sndfile.decode($0, path: path) }
         guard let decoded else {
             throw AudioFileError(path, "not a WAV file; FLAC, Ogg Vorbis, Opus and MP3 need libsndfile (Debian: apt-get install libsndfile1)")
+        }
+        return try checked(decoded, path: path)
+    }
+
+    /// `decoded` when every sample a compressed-audio library gave is finite and within
+    /// ±`WAVLimits.maxFloatMagnitude`.
+    private static func checked(_ decoded: (samples: [Float], rate: Int), path: String) throws -> (samples: [Float], rate: Int) {
+        if let bad = decoded.samples.firstIndex(where: { !(abs($0) <= WAVLimits.maxFloatMagnitude) }) {
+            throw AudioFileError(path, "frame \(bad) decodes to \(decoded.samples[bad]), not a sample (corrupt data)")
         }
         return decoded
     }

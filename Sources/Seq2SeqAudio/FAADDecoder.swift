@@ -160,13 +160,7 @@ enum FAADDecoder {
             guard samples.count + count / channels <= Sndfile.maxFrames else {
                 throw AudioFileError(path, "decodes to more than \(Sndfile.maxFrames) frames; split it")
             }
-            let values = output.assumingMemoryBound(to: Float.self)
-            let scale = 1 / Float(channels)
-            for frame in 0..<count / channels {
-                var sum: Float = 0
-                for c in 0..<channels { sum += values[frame * channels + c] }
-                samples.append(sum * scale)
-            }
+            appendMono(output.assumingMemoryBound(to: Float.self), frames: count / channels, channels: channels, to: &samples)
             return consumed
         }
     }

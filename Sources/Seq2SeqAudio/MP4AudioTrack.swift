@@ -55,9 +55,12 @@ struct MP4AudioTrack {
         guard let mdia = try r.child("mdia", of: trak), let hdlr = try r.child("hdlr", of: mdia.payload),
               hdlr.payload.count >= 12, r.fourCC(at: hdlr.payload.lowerBound + 8) == "soun" else { return nil }
         guard let mdhd = try r.child("mdhd", of: mdia.payload), let minf = try r.child("minf", of: mdia.payload),
-              let stbl = try r.child("stbl", of: minf.payload), let stsd = try r.child("stsd", of: stbl.payload) else {
-            throw r.fail("a sound track without its sample tables (mdhd, minf, stbl, stsd)")
+              let stbl = try r.child("stbl", of: minf.payload) else {
+            throw r.fail("a sound track without mdhd, minf or stbl")
         }
+        let tables = try r.children(of: stbl.payload)
+        let table = { (type: String) in tables.first { $0.type == type } }
+        guard let stsd = table("stsd") else { throw r.fail("a sound track without stsd") }
         // stsd: version/flags, entry count, then sample entries (boxes); the first one counts.
         guard let entry = try r.children(of: try r.range(stsd.payload, from: 8)).first else { throw r.fail("an empty stsd") }
         guard entry.type == "mp4a" else {
@@ -75,7 +78,7 @@ struct MP4AudioTrack {
         let config = try decoderSpecificInfo(try r.range(esds.payload, from: 4), r)
 
         // Frame sizes (stsz), frames per chunk (stsc) and chunk offsets (stco / co64).
-        guard let stsz = try r.child("stsz", of: stbl.payload), let stsc = try r.child("stsc", of: stbl.payload) else {
+        guard let stsz = table("stsz"), let stsc = table("stsc") else {
             throw r.fail("a sound track without stsz or stsc")
         }
         let fixedSize = Int(try r.u32(stsz.payload, 4)), count = Int(try r.u32(stsz.payload, 8))
@@ -83,11 +86,11 @@ struct MP4AudioTrack {
         let sizes = try fixedSize != 0 ? [Int](repeating: fixedSize, count: count)
             : (0..<count).map { Int(try r.u32(stsz.payload, 12 + 4 * $0)) }
         let offsets: [Int]
-        if let stco = try r.child("stco", of: stbl.payload) {
+        if let stco = table("stco") {
             let n = Int(try r.u32(stco.payload, 4))
             guard n <= r.bytes.count / 4 else { throw r.fail("stco counts \(n) chunks") }
             offsets = try (0..<n).map { Int(try r.u32(stco.payload, 8 + 4 * $0)) }
-        } else if let co64 = try r.child("co64", of: stbl.payload) {
+        } else if let co64 = table("co64") {
             let n = Int(try r.u32(co64.payload, 4))
             guard n <= r.bytes.count / 8 else { throw r.fail("co64 counts \(n) chunks") }
             offsets = try (0..<n).map { k in

@@ -133,9 +133,12 @@ struct HTMLText {
         if closing { body = body.dropFirst() }
         let name = body.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == ":" }.lowercased()
         guard !name.isEmpty else { return nil }
-        let void: Set<String> = ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"]
-        return (name, closing, tag.hasSuffix("/>") || void.contains(name))
+        return (name, closing, tag.hasSuffix("/>") || voidElements.contains(name))
     }
+
+    /// Elements that have no closing tag.
+    private static let voidElements: Set<String> = ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                                                    "source", "track", "wbr"]
 
     /// Whether an opening tag says its contents are not to be translated.
     private static func marksNoTranslation(_ tag: String) -> Bool {

@@ -146,5 +146,12 @@ final class FineTuneCLITests: XCTestCase {
         let refused = try runCLI(["train", "--init-from", pretrained.path, "--train", pairs, "--out", scratch.appendingPathComponent("x").path,
                                   "--preset", "small"])
         XCTAssertEqual(refused.status, 2, refused.stderr)
+        let languagesAlone = try runCLI(["train", "--train", pairs, "--out", scratch.appendingPathComponent("y").path, "--target-lang", "fr_XX"])
+        XCTAssertEqual(languagesAlone.status, 2, languagesAlone.stderr)
+        XCTAssertTrue(languagesAlone.stderr.contains("--init-from"), languagesAlone.stderr)
+        let plain = try runCLI(["translate", "--model", pretrained.path, "--alternatives", "2", "Thank you."])
+        XCTAssertEqual(plain.status, 2, "--alternatives are printed by --json: \(plain.stderr)")
+        let tooMany = try runCLI(["translate", "--model", pretrained.path, "--alternatives", "65", "--json", "Thank you."])
+        XCTAssertEqual(tooMany.status, 2, tooMany.stderr)
     }
 }
