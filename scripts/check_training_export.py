@@ -34,9 +34,10 @@ def check(folder):
     diff = float((logits - want).abs().max())
     embeddings = model.get_input_embeddings().weight
     head = model.get_output_embeddings().weight
+    decoder_table = model.get_decoder().embed_tokens.weight
     print(f"{os.path.basename(folder):24s} {type(model).__name__:30s} max |diff| {diff:.3g}  "
-          f"lm_head tied: {head.data_ptr() == model.model.decoder.embed_tokens.weight.data_ptr()}  "
-          f"encoder/decoder tables shared: {embeddings.data_ptr() == model.model.decoder.embed_tokens.weight.data_ptr()}")
+          f"lm_head tied: {head.data_ptr() == decoder_table.data_ptr()}  "
+          f"encoder/decoder tables shared: {embeddings.data_ptr() == decoder_table.data_ptr()}")
     return diff
 
 

@@ -4,7 +4,9 @@ MarianMT folder laid out as the Hub's opus-mt models are (Tests/Fixtures/opus-mt
 target.spm, vocab.json in Marian's order, random weights) and of a BART folder with learned
 positions and a byte-level BPE tokenizer.json (Tests/Fixtures/bart) and of an mBART folder
 (Tests/Fixtures/mbart: pre-norm, language codes; fine-tuned de_DE → fr_XX, not the tokenizer's
-own en_XX → ro_RO, so the codes must come from the command line), on the pairs of
+own en_XX → ro_RO, so the codes must come from the command line) and of two T5 folders
+(Tests/Fixtures/t5-v1_0: ReLU, decoder output scaled by D^-0.5; t5-v1_1: gated-GELU, unscaled,
+heads·d_kv ≠ d_model; both a Unigram tokenizer.json, labels `text </s>`, decoder start = padding), on the pairs of
 Tests/Fixtures/training/finetune/pairs.tsv, as the Hugging Face Trainer would take it:
 
   batch  = tokenizer(sources, text_target=targets, padding=True); label padding → -100
@@ -14,21 +16,23 @@ Tests/Fixtures/training/finetune/pairs.tsv, as the Hugging Face Trainer would ta
   AdamW(lr 1e-3, betas (0.9, 0.98), eps 1e-9, weight_decay 0), model in training mode
   (the fixture's dropout is 0); the sinusoidal positions frozen, as Marian and seq2seq keep them
 
-Writes Tests/Fixtures/training/finetune/pairs.tsv and, per variant (marian, bart, mbart),
+Writes Tests/Fixtures/training/finetune/pairs.tsv and, per variant (marian, bart, mbart, t5-v1_0, t5-v1_1),
 updated.safetensors (every trainable parameter after the step, transformers' names),
 gradients.safetensors (the clipped gradients: where one is within rounding noise of 0, AdamW's
 first step of lr·g/(|g| + 1e-9) is that noise, anywhere within ±lr) and reference.json (the batch's ids, the loss, the clipped norm).
 The Swift test runs the real binary on the same folder and pairs and compares.
 
-    python3 scripts/make_finetune_reference.py      # torch, transformers 5.24, sentencepiece
+    python3 scripts/make_finetune_reference.py [variant ...]   # torch, transformers 5.24, sentencepiece
 """
 import json
 import os
+import sys
 
 import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
-from transformers import AutoTokenizer, BartForConditionalGeneration, MarianMTModel, MarianTokenizer, MBartForConditionalGeneration
+from transformers import (AutoTokenizer, BartForConditionalGeneration, MarianMTModel, MarianTokenizer,
+                          MBartForConditionalGeneration, T5ForConditionalGeneration)
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures")
 OUT = os.path.join(ROOT, "training", "finetune")
@@ -37,6 +41,8 @@ VARIANTS = {
     "marian": ("opus-mt", MarianMTModel, MarianTokenizer, {}),
     "bart": ("bart", BartForConditionalGeneration, AutoTokenizer, {}),
     "mbart": ("mbart", MBartForConditionalGeneration, AutoTokenizer, {"src_lang": "de_DE", "tgt_lang": "fr_XX"}),
+    "t5-v1_0": ("t5-v1_0", T5ForConditionalGeneration, AutoTokenizer, {}),
+    "t5-v1_1": ("t5-v1_1", T5ForConditionalGeneration, AutoTokenizer, {}),
 }
 PAIRS = [
     ("The green house is by the river.", "A casa verde fica junto ao rio."),
@@ -63,7 +69,8 @@ def step(variant):
     for name, parameter in model.named_parameters():
         if variant == "marian" and "embed_positions" in name:
             parameter.requires_grad_(False)
-    assert model.config.dropout == 0 and model.config.attention_dropout == 0 and model.config.activation_dropout == 0
+    rates = ["dropout_rate"] if variant.startswith("t5") else ["dropout", "attention_dropout", "activation_dropout"]
+    assert all(getattr(model.config, rate) == 0 for rate in rates)
     batch = tokenizer([s for s, _ in PAIRS], text_target=[t for _, t in PAIRS], padding=True, return_tensors="pt")
     labels = batch["labels"].clone()
     labels[labels == tokenizer.pad_token_id] = -100
@@ -97,7 +104,7 @@ def main():
     with open(os.path.join(OUT, "pairs.tsv"), "w", encoding="utf-8", newline="\n") as f:
         for source, target in PAIRS:
             f.write(f"{source}\t{target}\n")
-    for variant in VARIANTS:
+    for variant in sys.argv[1:] or VARIANTS:
         step(variant)
 
 

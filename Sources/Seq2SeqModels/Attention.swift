@@ -125,27 +125,6 @@ private func attendBlocked(_ p: AttentionProblem, b: Int, h: Int, queries rows: 
                   ldc: out.positionStride)
 }
 
-/// T5's relative position bucket of `relative` = key position − query position.
-func relativePositionBucket(_ relative: Int, bidirectional: Bool, buckets: Int, maxDistance: Int) -> Int {
-    var n = buckets
-    var bucket = 0
-    var distance: Int
-    if bidirectional {
-        n /= 2
-        if relative > 0 { bucket += n }
-        distance = abs(relative)
-    } else {
-        distance = -min(relative, 0)
-    }
-    let maxExact = n / 2
-    if distance < maxExact { return bucket + distance }
-    // Computed in float32 as the reference does, then truncated toward zero.
-    let ratio = Float(distance) / Float(maxExact)
-    let logRatio = Float(log(Double(ratio))) / Float(log(Double(maxDistance) / Double(maxExact)))
-    let large = maxExact + Int(logRatio * Float(n - maxExact))
-    return bucket + min(large, n - 1)
-}
-
 /// The bias [H, T, keys] for queries at positions start..<start+T against keys 0..<keys.
 func relativeBias(table: Tensor, heads: Int, queries: Int, start: Int, keys: Int,
                   bidirectional: Bool, spec: RelativeAttentionBias) -> Tensor {

@@ -19,7 +19,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Validation pairs (loss and greedy BLEU at checkpoints).") var valid: String?
     @Option(name: .long, help: "Run folder.") var out: String
     @Flag(name: .long, help: "Continue the run in --out from its last checkpoint, with its options.") var resume = false
-    @Option(name: .long, help: ArgumentHelp("Fine-tune this model folder (MarianMT, BART, or one written by seq2seq train): its weights, architecture, tokenizer and generation settings.", valueName: "folder")) var initFrom: String?
+    @Option(name: .long, help: ArgumentHelp("Fine-tune this model folder (MarianMT, BART, mBART, T5, or one written by seq2seq train): its weights, architecture, tokenizer and generation settings.", valueName: "folder")) var initFrom: String?
     @Option(name: .long, help: ArgumentHelp("Fine-tuning a multilingual model (mBART): the sources' language code; without it, the tokenizer's src_lang.", valueName: "code")) var sourceLang: String?
     @Option(name: .long, help: ArgumentHelp("Fine-tuning a multilingual model (mBART): the targets' language code, which the model then writes; without it, the tokenizer's tgt_lang.", valueName: "code")) var targetLang: String?
     @Option(name: .long, help: ArgumentHelp("Model size: tiny, small, base (the paper's base) or auto; without it (and without size flags), auto: chosen from the corpus and the learned vocabulary, and printed.", valueName: "name")) var preset: String?
@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Feed-forward width.") var ffn: Int?
     @Option(name: .long, help: "Encoder layers.") var encoderLayers: Int?
     @Option(name: .long, help: "Decoder layers.") var decoderLayers: Int?
-    @Option(name: .long, help: "Activation: relu, gelu or swish.") var activation: String?
+    @Option(name: .long, help: "Activation: relu, gelu, gelu_new or swish.") var activation: String?
     @Flag(name: .long, help: "Pre-norm layers (exported as mBART); without it or --post-norm, pre-norm for the tiny model --preset auto chooses.")
     var preNorm = false
     @Flag(name: .long, help: "Post-norm layers as in the paper (exported as MarianMT); the default except for the tiny model --preset auto chooses.")
@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
         if warmup != nil && warmupRatio != nil { throw ValidationError("give --warmup or --warmup-ratio, not both") }
         if let warmupRatio, !(warmupRatio >= 0 && warmupRatio < 1) { throw ValidationError("--warmup-ratio must be at least 0 and below 1") }
         if let activation, TransformerConfiguration.Activation(rawValue: activation) == nil {
-            throw ValidationError("--activation must be relu, gelu or swish")
+            throw ValidationError("--activation must be relu, gelu, gelu_new or swish")
         }
     }
 

@@ -2,7 +2,8 @@
 // opus-mt models are (Tests/Fixtures/opus-mt: source.spm, target.spm, vocab.json in Marian's
 // order), a BART folder (learned positions, byte-level BPE tokenizer.json) and an mBART folder
 // (pre-norm, language codes: fine-tuned de_DE → fr_XX, `text </s> fr_XX` labels whose last id
-// the model's shift wraps to the front). One step on the
+// the model's shift wraps to the front) and T5 v1.0 and v1.1 folders (RMS norms, relative
+// position buckets, gated-GELU, decoder start = padding). One step on the
 // pairs of Tests/Fixtures/training/finetune equals PyTorch's step of transformers' model with
 // the tokenizer's `text_target=` labels (scripts/make_finetune_reference.py); the run folder keeps the pretrained tokenizer and
 // generation settings and loads in every command; models that cannot be fine-tuned are one line.
@@ -23,7 +24,7 @@ final class FineTuneCLITests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: scratch) }
 
     func testOneStepMatchesPyTorch() throws {
-        for variant in ["marian", "bart", "mbart"] { try checkOneStep(variant) }
+        for variant in ["marian", "bart", "mbart", "t5-v1_0", "t5-v1_1"] { try checkOneStep(variant) }
     }
 
     /// One step of `variant` (Tests/Fixtures/training/finetune/<variant>) against PyTorch's.
@@ -136,7 +137,7 @@ final class FineTuneCLITests: XCTestCase {
 
     func testModelsThatCannotBeFineTunedAreOneLine() throws {
         let pairs = reference.appendingPathComponent("pairs.tsv").path
-        for model in ["t5-v1_0", "whisper-hf"] {
+        for model in ["umt5", "whisper-hf"] {
             let result = try runCLI(["train", "--init-from", fixtures.appendingPathComponent(model).path, "--train", pairs,
                                      "--out", scratch.appendingPathComponent(model).path, "--max-steps", "1"])
             XCTAssertEqual(result.status, 3, "\(model): \(result.stderr)")

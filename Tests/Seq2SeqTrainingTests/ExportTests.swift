@@ -1,5 +1,5 @@
-// Export to Hugging Face folders: our own inference (`Seq2SeqModel`, the Marian, BART and
-// mBART families of Seq2SeqModels) runs the exported folder with the training model's
+// Export to Hugging Face folders: our own inference (`Seq2SeqModel`, the Marian, BART,
+// mBART and T5 families of Seq2SeqModels) runs the exported folder with the training model's
 // logits; `load(from:)` reads it back exactly; a folder transformers saved comes back out of
 // `export(to:)` tensor for tensor.
 //
@@ -20,6 +20,18 @@ final class ExportTests: XCTestCase {
         ("bart", { $0.embeddingNorm = true; $0.activation = .gelu; $0.decoderStartTokenId = 1 }),
         ("mbart", { $0.preNorm = true; $0.embeddingNorm = true; $0.activation = .gelu }),
         ("mbart-untied", { $0.preNorm = true; $0.embeddingNorm = true; $0.tiedOutput = false }),
+        // T5 v1.0 (ReLU, tied head, scaled output), v1.1 (gated GELU, 2·12 inner columns for a
+        // width of 64, unscaled) and a v1.1 with its own head, as transformers 4 saved Flan-T5;
+        // T5 has one dropout rate for all three places.
+        ("t5", { $0.t5 = .init(headWidth: 32, relativeBuckets: 8, relativeMaxDistance: 16); $0.preNorm = true; $0.scaleEmbeddings = false; $0.activationDropout = 0.1 }),
+        ("t5-gated", {
+            $0.t5 = .init(headWidth: 12, relativeBuckets: 8, relativeMaxDistance: 16, gatedFeedForward: true, scaleDecoderOutputs: false)
+            $0.preNorm = true; $0.scaleEmbeddings = false; $0.activation = .geluNew; $0.activationDropout = 0.1
+        }),
+        ("t5-untied", {
+            $0.t5 = .init(headWidth: 32, relativeBuckets: 6, relativeMaxDistance: 8, gatedFeedForward: true, scaleDecoderOutputs: false)
+            $0.preNorm = true; $0.scaleEmbeddings = false; $0.activation = .geluNew; $0.tiedOutput = false; $0.activationDropout = 0.1
+        }),
     ]
 
     static func configuration(_ change: (inout TransformerConfiguration) -> Void) -> TransformerConfiguration {
@@ -105,11 +117,11 @@ final class ExportTests: XCTestCase {
         XCTAssertThrowsError(try Self.configuration { $0.embeddingNorm = true; $0.sharedEmbeddings = false }.huggingFaceModelType())
     }
 
-    /// A folder transformers saved (the step fixtures), loaded and exported again, gives the same
-    /// tensors under the same names.
+    /// A folder transformers saved (the step fixtures, the T5 v1.0 and v1.1 fixtures), loaded and
+    /// exported again, gives the same tensors under the same names.
     func testExportOfATransformersFolderReproducesItsTensors() throws {
-        for variant in TrainingStepReferenceTests.variants {
-            let source = TrainingStepReferenceTests.fixture(variant)
+        let t5 = ["t5-v1_0", "t5-v1_1"].map { (variant: $0, source: TrainingStepReferenceTests.fixture("../../\($0)")) }
+        for (variant, source) in TrainingStepReferenceTests.variants.map({ ($0, TrainingStepReferenceTests.fixture($0)) }) + t5 {
             let directory = temporaryDirectory("reexport-\(variant)")
             try TransformerModel.load(from: source).export(to: directory)
             let original = try SafetensorsFile(path: source.appendingPathComponent("model.safetensors").path)

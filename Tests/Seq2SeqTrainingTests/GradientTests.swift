@@ -78,6 +78,53 @@ final class GradientTests: XCTestCase {
         checkGradients(of: [x, gamma]) { layerNorm(x, gamma: gamma, beta: nil, epsilon: 1e-6) }
     }
 
+    func testRMSNorm() {
+        let x = randomParameter([2, 3, 5], in: -2...2, generator: &generator)
+        let gamma = randomParameter([5], in: 0.5...1.5, generator: &generator)
+        checkGradients(of: [x, gamma]) { rmsNorm(x, gamma: gamma) }
+        // y = γ·x/√(mean(x²) + ε): a row (3, 4) has mean square 12.5.
+        let row = rmsNorm(Variable(Tensor(shape: [2], values: [3, 4])), gamma: Variable(Tensor(shape: [2], values: [1, 2])), epsilon: 0)
+        XCTAssertEqual(row.value.values[0], 3 / Float(12.5).squareRoot(), accuracy: 1e-6)
+        XCTAssertEqual(row.value.values[1], 8 / Float(12.5).squareRoot(), accuracy: 1e-6)
+    }
+
+    func testMultiply() {
+        let x = randomParameter([2, 3, 4], generator: &generator), z = randomParameter([2, 3, 4], generator: &generator)
+        checkGradients(of: [x, z]) { multiply(x, z) }
+        checkGradients(of: [x]) { multiply(x, x) }
+    }
+
+    /// T5's bias: a gather of table rows by bucket forward, a scatter-add backward; buckets as
+    /// transformers' `T5Attention._relative_position_bucket` gives them (8 buckets, max distance
+    /// 16; the encoder's upper half for keys after the query, the decoder's for distances back).
+    func testRelativePositionBias() {
+        let table = randomParameter([8, 2], generator: &generator)
+        checkGradients(of: [table]) { relativePositionBias(table: table, queries: 3, keys: 4, bidirectional: true, maxDistance: 16) }
+        checkGradients(of: [table]) { relativePositionBias(table: table, queries: 4, keys: 4, bidirectional: false, maxDistance: 16) }
+        XCTAssertEqual((-3...3).map { relativePositionBucket($0, bidirectional: true, buckets: 8, maxDistance: 16) }, [2, 2, 1, 0, 5, 6, 6])
+        XCTAssertEqual(stride(from: -20, through: 20, by: 4).map { relativePositionBucket($0, bidirectional: false, buckets: 8, maxDistance: 16) },
+                       [7, 7, 7, 6, 4, 0, 0, 0, 0, 0, 0])
+        let bias = relativePositionBias(table: table, queries: 1, keys: 3, bidirectional: true, maxDistance: 16).value
+        XCTAssertEqual(bias.shape, [2, 1, 3])
+        XCTAssertEqual(bias.values[1], table.value.values[5 * 2], "head 0, key after the query: bucket 5")
+        XCTAssertEqual(bias.values[3 + 2], table.value.values[6 * 2 + 1], "head 1, two keys after: bucket 6")
+    }
+
+    /// A learned additive bias [H, T, S] (T5's positions) gets Σ over the batch of the score
+    /// gradients; with masks and with the queries, keys and values.
+    func testAttentionWithALearnedBias() {
+        let (B, T, S, D, H) = (2, 3, 4, 6, 2)
+        let q = randomParameter([B, T, D], generator: &generator)
+        let k = randomParameter([B, S, D], generator: &generator), v = randomParameter([B, S, D], generator: &generator)
+        let bias = randomParameter([H, T, S], generator: &generator)
+        checkGradients(of: [q, k, v, bias]) { attention(query: q, key: k, value: v, heads: H, bias: bias, scale: 1) }
+        let padding = Tensor(shape: [B, 1, S], values: [0, 0, 0, 0, 0, 0, 0, -.infinity])
+        checkGradients(of: [q, bias]) { attention(query: q, key: k, value: v, heads: H, mask: padding, bias: bias) }
+        // The bias alone learns when nothing else does.
+        let (fq, fk, fv) = (Variable(q.value), Variable(k.value), Variable(v.value))
+        checkGradients(of: [bias]) { attention(query: fq, key: fk, value: fv, heads: H, bias: bias) }
+    }
+
     func testSoftmaxWithAndWithoutMask() {
         let x = randomParameter([2, 3, 4], in: -2...2, generator: &generator)
         checkGradients(of: [x]) { softmax(x) }

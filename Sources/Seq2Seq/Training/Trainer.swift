@@ -263,8 +263,8 @@ public final class Trainer {
                 c.labelSmoothing = options.model.labelSmoothing
             }
         } catch {
-            throw TrainingRunError("\(folder.path): cannot fine-tune this model: \(error) (fine-tuning reads MarianMT, BART and mBART "
-                + "folders and folders written by seq2seq train; T5, M2M-100, NLLB and Pegasus are not trainable yet)")
+            throw TrainingRunError("\(folder.path): cannot fine-tune this model: \(error) (fine-tuning reads MarianMT, BART, mBART, T5 "
+                + "and mT5 folders and folders written by seq2seq train; umT5, M2M-100, NLLB and Pegasus are not trainable yet)")
         }
     }
 

@@ -5,6 +5,7 @@
 //                                  and not stored; `scale_embedding`)
 //   post-norm + embedding norm   → BartForConditionalGeneration
 //   pre-norm + embedding norm    → MBartForConditionalGeneration (final `layer_norm` per stack)
+//   `t5`                         → T5ForConditionalGeneration (T5Format.swift)
 //
 // BART and mBART learn their positions: the export fills `embed_positions` (offset 2, rows
 // 0 and 1 unused) with the sinusoid table, and loading accepts only that table.
@@ -23,6 +24,7 @@ extension TransformerConfiguration {
     /// The transformers `model_type` an export of this configuration writes (`marian`, `bart`
     /// or `mbart`); throws when no family expresses it exactly.
     public func huggingFaceModelType() throws -> String {
+        if t5 != nil { return "t5" }
         switch (preNorm, embeddingNorm) {
         case (false, false): return "marian"
         case (_, true) where !sharedEmbeddings:
@@ -60,7 +62,9 @@ extension TransformerModel {
         let config = try JSONConfig(contentsOf: configURL)
         var configuration = try TransformerConfiguration(huggingFace: config)
         let checkpoint = try SafetensorsCheckpoint(directory: directory)
-        if try configuration.huggingFaceModelType() != "marian" {
+        if configuration.t5 != nil {
+            configuration.tiedOutput = try T5Checkpoint.headIsShared(checkpoint, configuration: configuration)
+        } else if try configuration.huggingFaceModelType() != "marian" {
             // BART and mBART learn their positions: a table that is not the sinusoids is trained.
             let sinusoids = sinusoidalPositions(count: configuration.maxPositions, width: configuration.modelWidth)
             for stack in ["encoder", "decoder"] {
@@ -86,6 +90,7 @@ extension TransformerModel {
     private func exportedTensors(modelType: String) -> [SafetensorsWriter.Item] {
         let (V, D, c) = (configuration.vocabularySize, configuration.modelWidth, configuration)
         var items = namedParameters.map { SafetensorsWriter.Item(name: $0.name, shape: $0.variable.value.shape, values: $0.variable.value.values) }
+        if modelType == "t5" { return items }  // transformers ties the stacks' tables to `shared`
         func copy(_ name: String, _ v: Variable) { items.append(.init(name: name, shape: v.value.shape, values: v.value.values)) }
         if c.sharedEmbeddings && !c.tiedOutput {  // nothing is tied: every reader gets its copy
             copy("model.encoder.embed_tokens.weight", encoderEmbeddings)
@@ -111,23 +116,11 @@ extension TransformerModel {
 
     /// Copies the checkpoint's tensors into the parameters; checks the duplicates and constants.
     private func read(_ checkpoint: SafetensorsCheckpoint, modelType: String) throws {
-        var used = Set<String>()
-        func tensor(_ name: String, shape: [Int]) throws -> Tensor? {
-            guard let stored = checkpoint.shape(of: name) else { return nil }
-            guard stored.filter({ $0 != 1 }) == shape.filter({ $0 != 1 }), stored.reduce(1, *) == shape.reduce(1, *) else {
-                throw ModelFileError(checkpoint.path, "weight '\(name)' has shape \(stored), expected \(shape)")
-            }
-            used.insert(name)
-            return try checkpoint.floatTensor(name)
-        }
-        for (name, variable) in namedParameters {
-            let aliases = name == "model.shared.weight" ? [name, "model.encoder.embed_tokens.weight"] : [name]
-            guard let t = try aliases.lazy.compactMap({ try tensor($0, shape: variable.value.shape) }).first else {
-                throw ModelFileError(checkpoint.path, "missing weight '\(name)' (expected shape \(variable.value.shape))")
-            }
-            variable.value.data.update(from: t.data, count: t.count)
-        }
-        if let bias = try tensor("final_logits_bias", shape: finalLogitsBias.value.shape) {
+        if modelType == "t5" { return try T5Checkpoint.read(checkpoint, into: self) }
+        let reader = StrictCheckpointReader(checkpoint)
+        let tensor = { (name: String, shape: [Int]) in try reader.tensor(name, shape: shape) }
+        try reader.readParameters(of: self, sharedTableAliases: ["model.shared.weight", "model.encoder.embed_tokens.weight"])
+        if let bias = try tensor("final_logits_bias", finalLogitsBias.value.shape) {
             finalLogitsBias.value.data.update(from: bias.data, count: bias.count)
         }
         // Copies of tied tables, and positions, must equal what the model computes with.
@@ -142,7 +135,7 @@ extension TransformerModel {
         }
         let firstRow = modelType == "marian" ? 0 : 2
         for (name, value, tolerance) in expected {
-            guard let stored = try tensor(name, shape: value.shape) else {
+            guard let stored = try tensor(name, value.shape) else {
                 if name.contains("embed_positions") && modelType != "marian" {
                     throw ModelFileError(checkpoint.path, "missing weight '\(name)'")
                 }
@@ -155,10 +148,7 @@ extension TransformerModel {
                 throw ModelFileError(checkpoint.path, "weight '\(name)' \(what)")
             }
         }
-        let unused = checkpoint.names.filter { !used.contains($0) }
-        if !unused.isEmpty {
-            throw ModelFileError(checkpoint.path, "\(unused.count) unexpected weight(s): \(unused.prefix(3).joined(separator: ", "))")
-        }
+        try reader.checkAllUsed()
     }
 
     // MARK: - JSON
@@ -166,6 +156,7 @@ extension TransformerModel {
     /// `config.json` of the exported family.
     private func huggingFaceConfig(modelType: String) -> [String: JSONField] {
         let c = configuration
+        if let t5 = c.t5 { return T5Checkpoint.config(c, t5: t5) }
         let architecture = ["marian": "MarianMTModel", "bart": "BartForConditionalGeneration", "mbart": "MBartForConditionalGeneration"][modelType]!
         var config: [String: JSONField] = [
             "architectures": .array([.string(architecture)]), "model_type": .string(modelType), "is_encoder_decoder": .bool(true),
@@ -207,6 +198,48 @@ extension TransformerModel {
     }
 }
 
+/// Reads a checkpoint's tensors by name, checking shapes, and remembers which were read so
+/// that nothing stored goes unused.
+final class StrictCheckpointReader {
+    let checkpoint: SafetensorsCheckpoint
+    private var used = Set<String>()
+
+    init(_ checkpoint: SafetensorsCheckpoint) { self.checkpoint = checkpoint }
+
+    /// The tensor `name` if stored (a shape differing only by 1-sized axes is accepted), else nil.
+    func tensor(_ name: String, shape: [Int]) throws -> Tensor? {
+        guard let stored = checkpoint.shape(of: name) else { return nil }
+        guard stored.filter({ $0 != 1 }) == shape.filter({ $0 != 1 }), stored.reduce(1, *) == shape.reduce(1, *) else {
+            throw ModelFileError(checkpoint.path, "weight '\(name)' has shape \(stored), expected \(shape)")
+        }
+        used.insert(name)
+        return try checkpoint.floatTensor(name)
+    }
+
+    /// Copies every parameter of `model` from its name; the shared table (`sharedTableAliases[0]`)
+    /// may be stored under any of the aliases.
+    func readParameters(of model: TransformerModel, sharedTableAliases: [String]) throws {
+        for (name, variable) in model.namedParameters {
+            let aliases = name == sharedTableAliases.first ? sharedTableAliases : [name]
+            guard let t = try aliases.lazy.compactMap({ try self.tensor($0, shape: variable.value.shape) }).first else {
+                throw ModelFileError(checkpoint.path, "missing weight '\(name)' (expected shape \(variable.value.shape))")
+            }
+            variable.value.data.update(from: t.data, count: t.count)
+        }
+    }
+
+    /// Marks `names` as known though the model does not read them.
+    func ignore(_ names: [String]) { used.formUnion(names) }
+
+    /// Throws when a stored tensor was never read.
+    func checkAllUsed() throws {
+        let unused = checkpoint.names.filter { !used.contains($0) }
+        if !unused.isEmpty {
+            throw ModelFileError(checkpoint.path, "\(unused.count) unexpected weight(s): \(unused.prefix(3).joined(separator: ", "))")
+        }
+    }
+}
+
 /// A JSON value with its number kind kept: transformers' configuration classes check field
 /// types strictly, so a float field must be written `0.0`, never `0`.
 enum JSONField {
@@ -239,8 +272,12 @@ extension TransformerConfiguration {
             return v
         }
         let modelType = try c.string("model_type") ?? ""
+        if ["t5", "mt5"].contains(modelType) {
+            try self.init(t5: c)
+            return
+        }
         guard ["marian", "bart", "mbart"].contains(modelType) else {
-            throw ModelFileError(c.path, "model_type \"\(modelType)\" is not marian, bart or mbart")
+            throw ModelFileError(c.path, "model_type \"\(modelType)\" is not marian, bart, mbart, t5 or mt5")
         }
         let V = try required("vocab_size")
         if let target = try c.int("decoder_vocab_size"), target != V {

@@ -1,7 +1,8 @@
 // The architecture and training switches of the trainable encoder-decoder Transformer
 // (Vaswani et al. 2017, "Attention Is All You Need"), with the variants Hugging Face's
 // Marian, BART and mBART families express: post-norm or pre-norm, a layer norm on the
-// embeddings, shared and tied embedding tables.
+// embeddings, shared and tied embedding tables — and T5's (`t5`): RMS norms, bias-free
+// projections, relative position buckets instead of positions, gated feed-forward.
 //
 //     var configuration = TransformerConfiguration(preset: .small, vocabularySize: 8000)
 //     configuration.preNorm = true
@@ -29,6 +30,38 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable {
         case gelu
         /// x·σ(x) (Hugging Face `swish`, also called SiLU).
         case swish
+        /// GELU's tanh approximation (Hugging Face `gelu_new`, T5 v1.1's gated-GELU).
+        case geluNew = "gelu_new"
+    }
+
+    /// What makes a model T5 (transformers' T5ForConditionalGeneration): pre-norm with RMS norms
+    /// and no biases, unscaled attention over `heads`·`headWidth` inner columns, a relative
+    /// position bias learned by each stack's first block and shared by its other blocks, no
+    /// position embeddings.
+    public struct T5Options: Codable, Sendable, Equatable {
+        /// Width of one head (`d_kv`); heads·headWidth need not be the model width.
+        public var headWidth: Int
+        /// Relative position buckets (`relative_attention_num_buckets`).
+        public var relativeBuckets: Int
+        /// Offsets from which the buckets stop growing (`relative_attention_max_distance`).
+        public var relativeMaxDistance: Int
+        /// act(x·W0ᵀ)⊙(x·W1ᵀ) (`gated-gelu`, v1.1 and Flan-T5) instead of act(x·Wᵀ).
+        public var gatedFeedForward: Bool
+        /// ε of the RMS norms (`layer_norm_epsilon`).
+        public var normEpsilon: Float
+        /// The decoder output is multiplied by D^-0.5 before the output layer (v1.0's tied
+        /// head; transformers 5 `scale_decoder_outputs`).
+        public var scaleDecoderOutputs: Bool
+
+        public init(headWidth: Int, relativeBuckets: Int = 32, relativeMaxDistance: Int = 128, gatedFeedForward: Bool = false,
+                    normEpsilon: Float = 1e-6, scaleDecoderOutputs: Bool = true) {
+            self.headWidth = headWidth
+            self.relativeBuckets = relativeBuckets
+            self.relativeMaxDistance = relativeMaxDistance
+            self.gatedFeedForward = gatedFeedForward
+            self.normEpsilon = normEpsilon
+            self.scaleDecoderOutputs = scaleDecoderOutputs
+        }
     }
 
     /// Vocabulary size V (source and target ids share one numbering).
@@ -79,6 +112,9 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable {
     /// row p + 2 for position p), trained with the rest — a pretrained BART or mBART read for
     /// fine-tuning. nil or false: fixed sinusoids.
     public var learnedPositions: Bool?
+    /// The T5 architecture (a pretrained T5, v1.1 or mT5 read for fine-tuning); nil for the
+    /// Marian, BART and mBART layouts.
+    public var t5: T5Options?
 
     /// A configuration of a preset's sizes, the paper's regularisation (dropout 0.1, label
     /// smoothing 0.1, no attention or activation dropout), post-norm, ReLU, shared and tied
@@ -123,8 +159,8 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable {
         self.labelSmoothing = labelSmoothing
     }
 
-    /// Width of one head, D / H.
-    public var headWidth: Int { modelWidth / max(heads, 1) }
+    /// Width of one head: D / H, or T5's `d_kv`.
+    public var headWidth: Int { t5?.headWidth ?? modelWidth / max(heads, 1) }
 
     /// Throws `TransformerConfigurationError` naming the first inconsistent field.
     public func validate() throws {
@@ -138,6 +174,11 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable {
         try check(encoderLayers > 0 && decoderLayers > 0, "encoderLayers and decoderLayers must be positive")
         try check(maxPositions > 0, "maxPositions \(maxPositions) must be positive")
         try check(learnedPositions != true || embeddingNorm, "learned positions export only as BART or mBART (embeddingNorm)")
+        if let t5 {
+            try check(t5.headWidth > 0 && t5.relativeBuckets > 1 && t5.relativeMaxDistance > 1, "T5 head width and relative buckets must be positive")
+            try check(preNorm && !embeddingNorm && sharedEmbeddings && learnedPositions != true,
+                      "T5 is pre-norm with one shared embedding table and no embedding norm or positions")
+        }
         for (name, rate) in [("dropout", dropout), ("attentionDropout", attentionDropout), ("activationDropout", activationDropout)] {
             try check(rate >= 0 && rate < 1, "\(name) \(rate) outside [0, 1)")
         }

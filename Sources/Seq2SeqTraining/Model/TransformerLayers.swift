@@ -125,16 +125,24 @@ struct FeedForwardLayer {
     init(_ r: ParameterRegistry, _ prefix: String, configuration c: TransformerConfiguration) {
         fc1 = LinearLayer(r, "\(prefix).fc1", inputs: c.modelWidth, outputs: c.feedForwardWidth)
         fc2 = LinearLayer(r, "\(prefix).fc2", inputs: c.feedForwardWidth, outputs: c.modelWidth)
-        switch c.activation {
-        case .relu: activation = .relu
-        case .gelu: activation = .geluErf
-        case .swish: activation = .silu
-        }
+        activation = c.activation.kernel
         dropout = c.activationDropout
     }
 
     func callAsFunction(_ x: Variable, pass: inout ForwardPass) -> Variable {
         fc2(pass.dropout(Seq2SeqTraining.activation(fc1(x), activation), dropout))
+    }
+}
+
+extension TransformerConfiguration.Activation {
+    /// The element-wise kernel that computes this activation.
+    var kernel: VectorMath.Activation {
+        switch self {
+        case .relu: return .relu
+        case .gelu: return .geluErf
+        case .swish: return .silu
+        case .geluNew: return .geluTanh
+        }
     }
 }
 

@@ -2,8 +2,9 @@
 // positions, N encoder and M decoder blocks (post-norm or pre-norm), an output layer tied to
 // the target embeddings or separate, and `final_logits_bias`. The same computation as
 // transformers' MarianMTModel (post-norm), BartForConditionalGeneration (post-norm with
-// `layernorm_embedding`) and MBartForConditionalGeneration (pre-norm), so that
-// `export(to:)` gives a folder those classes run unchanged.
+// `layernorm_embedding`) and MBartForConditionalGeneration (pre-norm) — or, with
+// `configuration.t5`, T5ForConditionalGeneration (T5Layers.swift) — so that `export(to:)`
+// gives a folder those classes run unchanged.
 //
 //     let model = TransformerModel(configuration: .init(preset: .tiny, vocabularySize: 64), seed: 1)
 //     let optimizer = AdamW(parameters: model.parameters, learningRate: 1e-3, beta2: 0.98, epsilon: 1e-9,
@@ -37,6 +38,8 @@ public final class TransformerModel {
     let positions: Tensor
     /// Learned position tables [maxPositions + 2, D] (`learnedPositions`), else nil.
     let encoderPositions: Variable?, decoderPositions: Variable?
+    /// T5's blocks (`configuration.t5`); the layers above are then empty.
+    let t5Stacks: T5Stacks?
 
     /// A new model with parameters drawn from `seed` (see `ParameterRegistry` for the scheme).
     /// `configuration` must be valid (`validate()`).
@@ -45,6 +48,21 @@ public final class TransformerModel {
         configuration = c
         let (V, D) = (c.vocabularySize, c.modelWidth)
         let r = ParameterRegistry(seed: seed)
+        positions = sinusoidalPositions(count: c.maxPositions, width: D)
+        finalLogitsBias = Variable(Tensor(zeros: [V]))
+        dropoutRandom = TrainingRandom(seed: seed ^ 0x5EED_D409)
+        if let t5 = c.t5 {
+            // transformers' order: shared, encoder, decoder, lm_head; N(0, 1) tables.
+            encoderEmbeddings = r.make("shared.weight", [V, D], .normal(std: 1))
+            decoderEmbeddings = encoderEmbeddings
+            t5Stacks = T5Stacks(r, configuration: c, t5: t5)
+            outputWeight = c.tiedOutput ? encoderEmbeddings : r.make("lm_head.weight", [V, D], .normal(std: 1))
+            (encoderEmbeddingNorm, decoderEmbeddingNorm, encoderFinalNorm, decoderFinalNorm) = (nil, nil, nil, nil)
+            (encoderLayers, decoderLayers, encoderPositions, decoderPositions) = ([], [], nil, nil)
+            namedParameters = r.named
+            return
+        }
+        t5Stacks = nil
         func table(_ name: String) -> Variable {
             let t = r.make(name, [V, D], .normal(std: 1 / Double(D).squareRoot()))
             (t.value.data + c.padTokenId * D).update(repeating: 0, count: D)
@@ -59,8 +77,7 @@ public final class TransformerModel {
         decoderLayers = (0..<c.decoderLayers).map { DecoderLayer(r, index: $0, configuration: c) }
         decoderFinalNorm = c.preNorm ? LayerNormLayer(r, "model.decoder.layer_norm", width: D) : nil
         outputWeight = c.tiedOutput ? decoderEmbeddings : r.make("lm_head.weight", [V, D], .normal(std: 1 / Double(D).squareRoot()))
-        let sinusoids = sinusoidalPositions(count: c.maxPositions, width: D)
-        positions = sinusoids
+        let sinusoids = positions
         if c.learnedPositions == true {
             let learned = ["encoder", "decoder"].map { stack -> Variable in
                 let table = r.make("model.\(stack).embed_positions.weight", [c.maxPositions + 2, D], .zeros)
@@ -72,19 +89,17 @@ public final class TransformerModel {
             (encoderPositions, decoderPositions) = (nil, nil)
         }
         namedParameters = r.named
-        finalLogitsBias = Variable(Tensor(zeros: [V]))
-        dropoutRandom = TrainingRandom(seed: seed ^ 0x5EED_D409)
     }
 
     /// The trainable parameters (the order of `namedParameters`), for an optimiser.
     public var parameters: [Variable] { namedParameters.map(\.variable) }
 
-    /// Indices into `parameters` exempt from weight decay: biases and layer-norm gains, as
-    /// transformers' `Trainer` exempts them.
+    /// Indices into `parameters` exempt from weight decay: biases (T5's relative position bias
+    /// too) and norm gains, as transformers' `Trainer.get_decay_parameter_names` exempts them.
     public var parametersWithoutWeightDecay: Set<Int> {
         Set(namedParameters.indices.filter { i in
             let name = namedParameters[i].name
-            return name.hasSuffix(".bias") || name.contains("layer_norm") || name.contains("layernorm")
+            return name.contains("bias") || name.contains("layer_norm") || name.contains("layernorm")
         })
     }
 
@@ -102,8 +117,12 @@ public final class TransformerModel {
         var pass = ForwardPass(training: isTraining, random: dropoutRandom)
         defer { dropoutRandom = pass.random }
         let memory = encode(batch, pass: &pass)
-        let h = decode(batch, memory: memory, pass: &pass)
+        var h = decode(batch, memory: memory, pass: &pass)
         let (B, T, D) = (batch.batchSize, batch.targetLength, configuration.modelWidth)
+        if let t5 = configuration.t5 {
+            if t5.scaleDecoderOutputs { h = scale(h, by: 1 / Float(D).squareRoot()) }
+            return linear(reshape(h, [B * T, D]), weight: outputWeight)
+        }
         return linear(reshape(h, [B * T, D]), weight: outputWeight, bias: finalLogitsBias)
     }
 
@@ -126,8 +145,12 @@ public final class TransformerModel {
     /// The encoder over the sources → memory [B, S, D].
     func encode(_ batch: TrainingBatch, pass: inout ForwardPass) -> Variable {
         let (B, S) = (batch.batchSize, batch.sourceLength)
-        var x = embed(batch.sourceIds, shape: [B, S], table: encoderEmbeddings, learned: encoderPositions, norm: encoderEmbeddingNorm, pass: &pass)
         let mask = paddingMask(batch)
+        if let t5Stacks {
+            let x = pass.dropout(embedding(batch.sourceIds, shape: [B, S], table: encoderEmbeddings), configuration.dropout)
+            return t5Stacks.encode(x, mask: mask, dropout: configuration.dropout, pass: &pass)
+        }
+        var x = embed(batch.sourceIds, shape: [B, S], table: encoderEmbeddings, learned: encoderPositions, norm: encoderEmbeddingNorm, pass: &pass)
         for layer in encoderLayers { x = layer(x, mask: mask, pass: &pass) }
         return encoderFinalNorm.map { $0(x) } ?? x
     }
@@ -135,9 +158,14 @@ public final class TransformerModel {
     /// The decoder over the decoder inputs, attending to `memory` [B, S, D] → [B, T, D].
     func decode(_ batch: TrainingBatch, memory: Variable, pass: inout ForwardPass) -> Variable {
         let (B, T) = (batch.batchSize, batch.targetLength)
-        var x = embed(batch.decoderInputIds, shape: [B, T], table: decoderEmbeddings, learned: decoderPositions, norm: decoderEmbeddingNorm, pass: &pass)
         let causal = Tensor(shape: [T, T], values: (0..<(T * T)).map { $0 % T > $0 / T ? -.infinity : 0 })
         let memoryMask = paddingMask(batch)
+        if let t5Stacks {
+            // T5's table has no padding row: the decoder start (the padding id) learns too.
+            let x = pass.dropout(embedding(batch.decoderInputIds, shape: [B, T], table: decoderEmbeddings), configuration.dropout)
+            return t5Stacks.decode(x, causalMask: causal, memory: memory, memoryMask: memoryMask, dropout: configuration.dropout, pass: &pass)
+        }
+        var x = embed(batch.decoderInputIds, shape: [B, T], table: decoderEmbeddings, learned: decoderPositions, norm: decoderEmbeddingNorm, pass: &pass)
         for layer in decoderLayers { x = layer(x, causalMask: causal, memory: memory, memoryMask: memoryMask, pass: &pass) }
         return decoderFinalNorm.map { $0(x) } ?? x
     }

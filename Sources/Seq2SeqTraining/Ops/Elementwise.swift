@@ -3,6 +3,7 @@
 //
 //   y = x + z          dx = dy        dz = Σ_broadcast dy
 //   y = c·x            dx = c·dy
+//   y = x⊙z            dx = z⊙dy      dz = x⊙dy
 //   y = act(x)         dx = act'(x)·dy
 //   y = m⊙x/(1-p)      dx = m⊙dy/(1-p)    (m ~ Bernoulli(1-p), drawn once in the forward)
 import Foundation
@@ -22,6 +23,26 @@ public func add(_ x: Variable, _ z: Variable) -> Variable {
         if z.requiresGradient {
             let dZ = z.gradientBuffer().data
             for r in 0..<rows { VectorMath.add(dY.data + r * n, into: dZ, count: n) }
+        }
+    }
+}
+
+/// x⊙z element-wise, for equal shapes (T5's gated feed-forward: act(x·W0ᵀ)⊙(x·W1ᵀ)).
+public func multiply(_ x: Variable, _ z: Variable) -> Variable {
+    precondition(x.value.shape == z.value.shape, "cannot multiply \(x.value.shape) by \(z.value.shape)")
+    let y = Tensor(zeros: x.value.shape)
+    let (xs, zs, ys) = (x.value.data, z.value.data, y.data)
+    forEachPart(y.count, minimumPart: 1 << 14) { _, range in
+        for i in range { ys[i] = xs[i] * zs[i] }
+    }
+    return Variable.result(y, inputs: [x, z]) { dY in
+        let dX = x.requiresGradient ? x.gradientBuffer().data : nil
+        let dZ = z.requiresGradient ? z.gradientBuffer().data : nil
+        forEachPart(dY.count, minimumPart: 1 << 14) { _, range in
+            for i in range {
+                dX?[i] += zs[i] * dY.data[i]
+                dZ?[i] += xs[i] * dY.data[i]
+            }
         }
     }
 }
