@@ -64,6 +64,8 @@ let package = Package(
             dependencies: ["Seq2Seq", "Seq2SeqTraining", "Seq2SeqHub", "Seq2SeqServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq", "Seq2SeqTraining"], path: "Benchmarks/seq2seq-bench"),
+        .executableTarget(name: "seq2seq-fuzz", dependencies: ["Seq2Seq", "Seq2SeqIO", "Seq2SeqTokenizers", "Seq2SeqAudio", "Seq2SeqTraining"],
+                          path: "Fuzz/seq2seq-fuzz"),
 
         .testTarget(name: "Seq2SeqTensorTests", dependencies: ["Seq2SeqTensor"]),
         .testTarget(name: "Seq2SeqIOTests", dependencies: ["Seq2SeqIO"]),
