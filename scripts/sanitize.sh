@@ -7,7 +7,8 @@
 #     SANITIZE_FILTER='GradientTests' scripts/sanitize.sh thread
 #
 # The default subset is the layers with threads and raw pointers: tensors, kernels and the thread
-# pool, generation, tokenizers, I/O, audio, training (parallel ops), the models' parity tests.
+# pool, generation, tokenizers, I/O, audio, training (parallel ops), the models' parity tests —
+# but Whisper's real-model parity (over 24 minutes for one test under TSan on 2 cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter=${SANITIZE_FILTER:-'Seq2SeqTensorTests|Seq2SeqIOTests|Seq2SeqGenerationTests|Seq2SeqTokenizersTests|Seq2SeqAudioTests|Seq2SeqTrainingTests|Seq2SeqModelsTests'}
@@ -15,7 +16,8 @@ export SWIFT_BACKTRACE=enable=no TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=0} A
 for sanitizer in "${@:-thread address}"; do
     for one in $sanitizer; do
         echo "== $one sanitizer: swift test -c release --sanitize=$one --filter '$filter'"
-        swift test -c release --build-path ".build-${one:0:1}san" --sanitize="$one" --filter "$filter" 2>&1 \
+        swift test -c release --build-path ".build-${one:0:1}san" --sanitize="$one" --filter "$filter" \
+            --skip "${SANITIZE_SKIP:-WhisperParityTests}" 2>&1 \
             | grep -v "found 1 file(s) which are unhandled\|Cannot export local symbol"
     done
 done

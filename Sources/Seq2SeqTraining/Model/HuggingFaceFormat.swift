@@ -264,13 +264,18 @@ enum JSONField {
     }
 }
 
+extension JSONConfig {
+    /// The integer at `key`; throws naming the file when it is missing.
+    func requiredKey(_ key: String) throws -> Int {
+        guard let v = try int(key) else { throw ModelFileError(path, "missing \"\(key)\"") }
+        return v
+    }
+}
+
 extension TransformerConfiguration {
     /// The configuration a transformers `config.json` of a Marian, BART or mBART model describes.
     init(huggingFace c: JSONConfig) throws {
-        func required(_ key: String) throws -> Int {
-            guard let v = try c.int(key) else { throw ModelFileError(c.path, "missing \"\(key)\"") }
-            return v
-        }
+        let required = c.requiredKey
         let modelType = try c.string("model_type") ?? ""
         if ["t5", "mt5"].contains(modelType) {
             try self.init(t5: c)

@@ -13,10 +13,7 @@ import Seq2SeqTensor
 extension TransformerConfiguration {
     /// The configuration of a transformers T5 or mT5 `config.json`.
     init(t5 c: JSONConfig) throws {
-        func required(_ key: String) throws -> Int {
-            guard let v = try c.int(key) else { throw ModelFileError(c.path, "missing \"\(key)\"") }
-            return v
-        }
+        let required = c.requiredKey
         let projection = try c.string("feed_forward_proj") ?? "relu"
         let parts = projection.split(separator: "-").map(String.init)
         let gated = parts.count == 2 && parts[0] == "gated"
