@@ -127,6 +127,9 @@ final class TrainCLITests: XCTestCase {
         let expected = comparable(try records(whole)), got = comparable(try records(killed))
         XCTAssertEqual(got.count, expected.count)
         for (g, e) in zip(got, expected) { XCTAssertEqual(g, e) }
+        let wholeModel = try Data(contentsOf: whole.appendingPathComponent("model.safetensors"))
+        XCTAssertEqual(try Data(contentsOf: killed.appendingPathComponent("model.safetensors")), wholeModel,
+                       "the resumed run's best model differs from the uninterrupted run's")
     }
 
     /// run.json once said 8000 tokens when far fewer were learned, the log's parameter count

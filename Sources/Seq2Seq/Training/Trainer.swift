@@ -241,6 +241,9 @@ public final class Trainer {
         if let resumed {
             state = resumed.state
             model.dropoutRandom = state.dropoutRandom
+            // A run killed between writing a checkpoint and copying it to the run folder's root.
+            let root = validPairs.isEmpty ? resumed.checkpoint : state.bestStep.map { CheckpointStore(run: run).checkpoint(step: $0) }
+            if let root, FileManager.default.fileExists(atPath: root.path) { try ModelFolder.copyModel(from: root, to: run) }
             log("resuming \(run.path) at step \(state.step) from \(resumed.checkpoint.lastPathComponent)")
         } else {
             state = TrainerState(step: 0, batcher: batcher.state, dropoutRandom: model.dropoutRandom, targetTokens: 0,
@@ -447,8 +450,8 @@ public final class Trainer {
                 state.validationsWithoutImprovement += 1
             }
         }
-        // The state saved with the checkpoint already counts this validation.
-        let url = try store.save(model: model, optimizer: optimizer, state: state, tokenizerFolder: run)
+        // The record is written before the checkpoint that counts it: a run killed between the
+        // two resumes from the previous checkpoint, which drops the record and validates again.
         if validating {
             try metrics.append(record)
             log("validation at step \(state.step): loss \(String(format: "%.4f", record["valid_loss"] as? Double ?? 0))"
@@ -456,6 +459,7 @@ public final class Trainer {
                 + ((record["valid_exact_match"] as? Double).map { String(format: ", exact match %.1f%%", $0) } ?? "")
                 + (improved ? " (best)" : ""))
         }
+        let url = try store.save(model: model, optimizer: optimizer, state: state, tokenizerFolder: run)
         if improved || validPairs.isEmpty { try ModelFolder.copyModel(from: url, to: run) }
         store.prune(keep: options.keepCheckpoints, sparing: state.bestStep)
         try metrics.plot()
