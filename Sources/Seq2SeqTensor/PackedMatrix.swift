@@ -20,6 +20,10 @@ public final class PackedMatrix: @unchecked Sendable {
     private let panels: UnsafeMutablePointer<Float>?
     /// Float16 panels, or nil when stored as float32.
     private let halfPanels: UnsafeMutablePointer<UInt16>?
+    /// The weight quantized to int8, when stored so (then there are no float panels).
+    private let int8: Int8Weight?
+    /// Whether the weight is stored as int8 (`Storage.int8`).
+    public var isInt8: Bool { int8 != nil }
 
     /// How the panels are kept in memory.
     public enum Storage: Sendable {
@@ -30,6 +34,9 @@ public final class PackedMatrix: @unchecked Sendable {
         /// results are bit for bit those of float32 panels, with half the memory and half the
         /// traffic of decode steps.
         case float16WhenExact
+        /// Int8 with one scale per output row; products quantize the input rows on the fly
+        /// and sum in int32 (the `int8` compute type).
+        case int8
     }
 
     /// Packs `weight` (row-major [outFeatures, inFeatures]) for the active GEMM path.
@@ -45,6 +52,12 @@ public final class PackedMatrix: @unchecked Sendable {
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
         self.path = path
+        if storage == .int8 {
+            (panels, halfPanels, isHalfPrecision) = (nil, nil, false)
+            int8 = Int8Weight(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures)
+            return
+        }
+        int8 = nil
         let nr = path.tileColumns, k = inFeatures
         let panelCount = (outFeatures + nr - 1) / nr
         let count = max(1, panelCount * k * nr)
@@ -71,6 +84,7 @@ public final class PackedMatrix: @unchecked Sendable {
     deinit {
         panels?.deallocate()
         halfPanels?.deallocate()
+        int8?.deallocate()
     }
 
     /// The right operand of products with this weight.
@@ -95,6 +109,10 @@ public final class PackedMatrix: @unchecked Sendable {
     public func apply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                       bias: UnsafePointer<Float>? = nil, accumulate: Bool = false, pool: ThreadPool = .shared) {
         precondition(rows >= 0 && ldx >= inFeatures && ldy >= outFeatures, "PackedMatrix.apply: bad size or stride")
+        if let int8 {
+            int8.apply(x, rows: rows, ldx: ldx, into: y, ldy: ldy, bias: bias, accumulate: accumulate, pool: pool)
+            return
+        }
         let left = GEMMLeftOperand(base: x, ld: ldx, transposed: false, alpha: 1)
         GEMMDriver(path: path, m: rows, n: outFeatures, k: inFeatures, left: left, right: operand,
                    c: y, ldc: ldy, beta: accumulate ? 1 : 0, bias: bias).run(pool: pool)
@@ -104,6 +122,7 @@ public final class PackedMatrix: @unchecked Sendable {
     /// lets a tied embedding table be read from the LM head instead of being stored twice.
     public func copyRow(_ j: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(j >= 0 && j < outFeatures, "row out of range")
+        if let int8 { return int8.copyRow(j, into: out) }
         let nr = path.tileColumns, k = inFeatures
         let start = (j / nr) * k * nr + j % nr
         if let panels {
@@ -117,6 +136,12 @@ public final class PackedMatrix: @unchecked Sendable {
     public func unpacked() -> [Float] {
         let nr = path.tileColumns, k = inFeatures
         var weight = [Float](repeating: 0, count: outFeatures * k)
+        if let int8 {
+            weight.withUnsafeMutableBufferPointer { w in
+                for j in 0..<outFeatures { int8.copyRow(j, into: w.baseAddress! + j * k) }
+            }
+            return weight
+        }
         weight.withUnsafeMutableBufferPointer { w in
             for j in 0..<outFeatures {
                 let start = (j / nr) * k * nr + j % nr

@@ -93,6 +93,43 @@ void s2s_f16_to_f32(const uint16_t *x, float *y, long n);
 void s2s_sgemm_pack(int width, int count, int kc, const float *src, ptrdiff_t ld, int interleaved, float alpha,
                     float *out);
 
+/// Int8 product paths (`s2s_gemm_s8`); every path gives the same int32 sums.
+enum {
+    S2S_S8_REFERENCE = 0,   // portable C
+    S2S_S8_AVX2 = 1,        // vpmaddubsw + vpmaddwd, with vpsignb keeping pairs exact
+};
+
+/// Whether this CPU can run int8 `path`.
+int s2s_s8_path_supported(int path);
+
+/// The fastest int8 path this CPU runs.
+int s2s_s8_best_path(void);
+
+/// K rounded up to a multiple of 4: the row length of quantized activations.
+long s2s_s8_padded_depth(long k);
+
+/// Bytes of a packed int8 weight with `n` output rows of `k` values.
+long s2s_s8_packed_size(long n, long k);
+
+/// Quantizes W[n, k] (row stride `ldw`) row by row, symmetrically: row j's scale is
+/// max|W[j]|/127 (0 for a zero row), its values round(W/scale) in [-127, 127]. Writes the
+/// blocks of 16 rows described in gemm_s8.c to `packed` (`s2s_s8_packed_size` bytes).
+void s2s_s8_pack_weight(long n, long k, const float *w, long ldw, int8_t *packed, float *row_scale);
+
+/// W[j, p] = packed value · row_scale[j]: the weight the int8 products stand for.
+void s2s_s8_unpack_weight(long n, long k, const int8_t *packed, const float *row_scale, float *w, long ldw);
+
+/// Quantizes x[m, k] row by row as `s2s_s8_pack_weight` does, into q[m, kp] (kp =
+/// `s2s_s8_padded_depth(k)`, zero past k) and row_scale[m].
+void s2s_s8_quantize_rows(long m, long k, const float *x, long ldx, int8_t *q, float *row_scale);
+
+/// y[i, j] = Σ_p q[i, p]·W[j, p] · x_scale[i] · w_scale[j] + bias[j] (y += … with
+/// `accumulate`) for the output columns of blocks [first_block, end_block) (16 columns each,
+/// the last clipped at n). `bias` may be NULL.
+void s2s_gemm_s8(int path, long m, long n, long k, const int8_t *q, const float *x_scale, const int8_t *packed,
+                 const float *w_scale, const float *bias, float *y, long ldy, int accumulate,
+                 long first_block, long end_block);
+
 /// Per-thread, 64-byte aligned scratch of at least `count` floats in slot 0 or 1.
 ///
 /// Grows as needed; freed when the thread exits. Contents are undefined.
