@@ -19,7 +19,8 @@ struct GEMMBenchShape {
 }
 
 /// Runs the GEMM benchmark with `--threads T --repeats R --path best|avx2|avx512|scalar --min-seconds S`
-/// (and `--shape M,N,K` to run one shape only).
+/// (and `--shape M,N,K` to run one shape only, `--compute-type int8` to store packed weights as
+/// int8, `--int8-path reference|avx2` to force the int8 kernel).
 func runGEMMBench(_ arguments: [String]) throws {
     var options: [String: String] = [:]
     var i = 0
@@ -33,6 +34,15 @@ func runGEMMBench(_ arguments: [String]) throws {
         guard path.isSupported else { throw BenchError("gemm: path \(name) is not supported on this CPU") }
         GEMM.forcedPath = path
     }
+    guard let computeType = ComputeType(rawValue: options["--compute-type"] ?? "float32") else {
+        throw BenchError("gemm: --compute-type is float32 or int8")
+    }
+    if let name = options["--int8-path"] {
+        guard let path = Int8Path.allCases.first(where: { "\($0)" == name }), path.isSupported else {
+            throw BenchError("gemm: int8 path \(name) is unknown or not supported on this CPU")
+        }
+        Int8Path.forced = path
+    }
     var shapes = GEMMBenchShape.all
     if let only = options["--shape"] {
         let mnk = only.split(separator: ",").compactMap { Int($0) }
@@ -40,11 +50,12 @@ func runGEMMBench(_ arguments: [String]) throws {
         shapes = [shapes.first { [$0.m, $0.n, $0.k] == mnk } ?? GEMMBenchShape(m: mnk[0], n: mnk[1], k: mnk[2], packedWeight: true)]
     }
     for shape in shapes {
-        let (seconds, packSeconds) = timeGEMM(shape, pool: pool, repeats: repeats, minimumSeconds: minimumSeconds)
+        let (seconds, packSeconds) = timeGEMM(shape, pool: pool, repeats: repeats, minimumSeconds: minimumSeconds,
+                                            storage: computeType == .int8 ? .int8 : .float32)
         var record: [String: Any] = [
             "m": shape.m, "n": shape.n, "k": shape.k, "threads": threads, "seconds": seconds,
             "gflops": 2.0 * Double(shape.m * shape.n * shape.k) / seconds / 1e9,
-            "path": "\(GEMM.activePath)", "op": shape.packedWeight ? "PackedMatrix.apply" : "GEMM.multiply",
+            "path": computeType == .int8 && shape.packedWeight ? "int8-\(Int8Path.active)" : "\(GEMM.activePath)", "op": shape.packedWeight ? "PackedMatrix.apply" : "GEMM.multiply",
         ]
         if let packSeconds { record["pack_seconds"] = packSeconds }
         let data = try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys])
@@ -54,13 +65,14 @@ func runGEMMBench(_ arguments: [String]) throws {
 
 /// Best over `repeats` samples of the mean time of one product (a sample runs the product
 /// often enough to last `minimumSeconds`), and the time of packing the weight if there is one.
-private func timeGEMM(_ s: GEMMBenchShape, pool: ThreadPool, repeats: Int, minimumSeconds: Double) -> (Double, Double?) {
+private func timeGEMM(_ s: GEMMBenchShape, pool: ThreadPool, repeats: Int, minimumSeconds: Double,
+                      storage: PackedMatrix.Storage) -> (Double, Double?) {
     var rng = SplitMix64(seed: 7)
     func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float(rng.next() % 2001) / 1000 - 1 } }
     let a = random(s.m * s.k), b = random(s.k * s.n)
     var c = [Float](repeating: 0, count: s.m * s.n)
     var weight: PackedMatrix? = nil
-    let packSeconds = s.packedWeight ? measure(1) { weight = PackedMatrix(weight: b, outFeatures: s.n, inFeatures: s.k) } : nil
+    let packSeconds = s.packedWeight ? measure(1) { weight = PackedMatrix(weight: b, outFeatures: s.n, inFeatures: s.k, storage: storage) } : nil
     let run: () -> Void = {
         c.withUnsafeMutableBufferPointer { c in
             if let weight {
