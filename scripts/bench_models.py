@@ -3,7 +3,8 @@
 
 Builds random full-size checkpoints once (Marian base: d512, 6+6 layers, 8 heads, FFN 2048,
 vocab 58101; T5-small: d512, 6+6, 8 heads, FFN 2048, vocab 32128) under .cache/bench-models,
-converts them to CTranslate2 (float32 and int8), then times every engine generating a fixed
+converts them to CTranslate2 (float32 and int8), then times every engine (seq2seq and
+seq2seq-int8 are `seq2seq-bench model` with `--compute-type float32|int8`) generating a fixed
 number of tokens (EOS suppressed until then) for batch 1 and 16, greedy and beam 4. Each
 measurement runs in its own process (best of N after a warm-up) and reports that process's
 peak resident memory.
@@ -173,8 +174,9 @@ def worker(args):
 
 
 def measure(engine, name, batch, beams, args):
-    if engine == "seq2seq":
-        command = [os.path.join(ROOT, ".build", "release", "seq2seq-bench"), "model",
+    if engine.startswith("seq2seq"):
+        compute_type = "int8" if engine == "seq2seq-int8" else "float32"
+        command = [os.path.join(ROOT, ".build", "release", "seq2seq-bench"), "model", "--compute-type", compute_type,
                    "--model", os.path.join(CACHE, name, "hf"), "--batch", str(batch), "--beams", str(beams),
                    "--new-tokens", str(args.new_tokens), "--source-length", str(SOURCE_LENGTH),
                    "--threads", str(args.threads), "--repeats", str(args.repeats)]
@@ -195,6 +197,7 @@ def main():
     parser.add_argument("--model")
     parser.add_argument("--models", default="marian,t5-small")
     parser.add_argument("--engines", default="seq2seq,pytorch,ct2-float32,ct2-int8")
+    parser.add_argument("--base", default="seq2seq", help="the engine the ratio columns divide by the others")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--beams", type=int, default=1)
     parser.add_argument("--new-tokens", type=int, default=64)
@@ -207,14 +210,15 @@ def main():
     names = args.models.split(",")
     engines = args.engines.split(",")
     build_models(names)
-    if "seq2seq" in engines:
+    if any(e.startswith("seq2seq") for e in engines):
         subprocess.run(["swift", "build", "-c", "release", "--product", "seq2seq-bench"], cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
     print(f"CPU: {cpu_model()}; threads {args.threads}; source length {SOURCE_LENGTH}; "
           f"{args.new_tokens} new tokens per sequence; best of {args.repeats} after a warm-up\n")
-    others = [e for e in engines if e != "seq2seq"]
+    base = args.base
+    others = [e for e in engines if e != base]
     header = "| model | batch | beams | " + " | ".join(f"{e} tok/s" for e in engines)
-    header += "".join(f" | seq2seq / {e}" for e in others if "seq2seq" in engines)
+    header += "".join(f" | {base} / {e}" for e in others if base in engines)
     header += " | " + " | ".join(f"{e} peak MB" for e in engines) + " |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
@@ -223,8 +227,8 @@ def main():
             for batch in (1, 16):
                 r = {e: measure(e, name, batch, beams, args) for e in engines}
                 row = f"| {name} | {batch} | {beams} | " + " | ".join(f"{r[e]['tokens_per_second']:.1f}" for e in engines)
-                if "seq2seq" in engines:
-                    row += "".join(f" | {r['seq2seq']['tokens_per_second'] / r[e]['tokens_per_second']:.2f}×" for e in others)
+                if base in engines:
+                    row += "".join(f" | {r[base]['tokens_per_second'] / r[e]['tokens_per_second']:.2f}×" for e in others)
                 row += " | " + " | ".join(f"{r[e]['peak_rss_mb']:.0f}" for e in engines) + " |"
                 print(row, flush=True)
 

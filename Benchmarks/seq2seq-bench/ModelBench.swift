@@ -16,7 +16,10 @@ func runModelBench(_ arguments: [String]) throws {
     let repeats = Int(options["--repeats"] ?? "3") ?? 3
     if let threads = options["--threads"].flatMap(Int.init) { ThreadPool.configure(threads: threads) }
 
-    let model = try Seq2SeqModel(directory: URL(fileURLWithPath: path))
+    guard let computeType = ComputeType(rawValue: options["--compute-type"] ?? "float32") else {
+        throw BenchError("model: --compute-type is float32 or int8")
+    }
+    let model = try Seq2SeqModel(directory: URL(fileURLWithPath: path), computeType: computeType)
     let vocabulary = model.network.sourceVocabularySize
     var rng = SplitMix64(seed: 1234)
     let sources = (0..<batch).map { _ in (0..<sourceLength).map { _ in 10 + Int(rng.next() % UInt64(vocabulary - 10)) } }

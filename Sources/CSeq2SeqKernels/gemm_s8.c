@@ -108,6 +108,10 @@ S2S_AVX2 static inline __m256i dot4(__m256i x4, __m256i w, __m256i ones) {
     return _mm256_madd_epi16(pairs, ones);
 }
 
+S2S_AVX2 static void gemm_s8_avx2_rows(long m, long n, long kp, const int8_t *q, const float *x_scale,
+                                       const int8_t *packed, const float *w_scale, const float *bias, float *y, long ldy,
+                                       int accumulate, long first_block, long end_block);
+
 S2S_AVX2 static void store_block(const __m256i acc[2], long i, long b, long n, const float *x_scale,
                                  const float *w_scale, const float *bias, float *y, long ldy, int accumulate) {
     int32_t sums[16];
@@ -120,10 +124,23 @@ S2S_AVX2 static void store_block(const __m256i acc[2], long i, long b, long n, c
 }
 
 /// Four rows at a time against one 16-row block of W: the block's two registers per k group
-/// are loaded once and used by every row.
+/// are loaded once and used by every row. Rows go in chunks of about 8 KB of activations, so
+/// a chunk stays in L1 while the blocks stream past it.
 S2S_AVX2 static void gemm_s8_avx2(long m, long n, long kp, const int8_t *q, const float *x_scale, const int8_t *packed,
                                   const float *w_scale, const float *bias, float *y, long ldy, int accumulate,
                                   long first_block, long end_block) {
+    long chunk = (8192 / kp) & ~3L;
+    if (chunk < 4) chunk = 4;
+    for (long r = 0; r < m; r += chunk) {
+        long rows = m - r < chunk ? m - r : chunk;
+        gemm_s8_avx2_rows(rows, n, kp, q + r * kp, x_scale + r, packed, w_scale, bias, y + r * ldy, ldy, accumulate,
+                          first_block, end_block);
+    }
+}
+
+S2S_AVX2 static void gemm_s8_avx2_rows(long m, long n, long kp, const int8_t *q, const float *x_scale, const int8_t *packed,
+                                       const float *w_scale, const float *bias, float *y, long ldy, int accumulate,
+                                       long first_block, long end_block) {
     const __m256i ones = _mm256_set1_epi16(1);
     long groups = kp / 4;
     for (long b = first_block; b < end_block; b++) {

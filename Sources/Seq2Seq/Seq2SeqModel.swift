@@ -30,8 +30,9 @@ public final class Seq2SeqModel: @unchecked Sendable {
     /// Loads a Hugging Face folder (`config.json`, `model.safetensors` or shards + index,
     /// optional `generation_config.json`) or a CTranslate2 Whisper folder. Throws
     /// `ModelFileError` naming the bad file — a Marian (Firefox Translations) folder included,
-    /// which `Translator` reads instead.
-    public init(directory: URL) throws {
+    /// which `Translator` reads instead. `computeType` says how the weight matrices are kept
+    /// and multiplied (`.int8`: quantized per output row at load).
+    public init(directory: URL, computeType: ComputeType = .float32) throws {
         self.directory = directory
         let kind = try ModelFolderKind.detect(directory)
         if kind == .marian {
@@ -42,10 +43,12 @@ public final class Seq2SeqModel: @unchecked Sendable {
         config = try JSONConfig(contentsOf: configURL)
         let isCTranslate2 = kind == .ctranslate2
         if isCTranslate2 {
-            network = try EncoderDecoderModel.load(ctranslate2: try CTranslate2File(path: directory.appendingPathComponent("model.bin").path))
+            network = try EncoderDecoderModel.load(ctranslate2: try CTranslate2File(path: directory.appendingPathComponent("model.bin").path),
+                                                   computeType: computeType)
         } else {
             let checkpoint = try SafetensorsCheckpoint(directory: directory)
-            network = try EncoderDecoderModel.load(config: config, configPath: configURL.path, weights: checkpoint)
+            network = try EncoderDecoderModel.load(config: config, configPath: configURL.path, weights: checkpoint,
+                                                   computeType: computeType)
         }
         let generationURL = directory.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path) ? try JSONConfig(contentsOf: generationURL) : nil

@@ -84,16 +84,16 @@ public final class Translator: @unchecked Sendable {
     public let languages: ModelLanguages
 
     /// Loads a model folder that has a tokenizer (named as `Seq2SeqModel(directory:)` and
-    /// `Transcriber(directory:)` name theirs).
-    public convenience init(directory url: URL) throws {
+    /// `Transcriber(directory:)` name theirs), its weights kept as `computeType` says.
+    public convenience init(directory url: URL, computeType: ComputeType = .float32) throws {
         let kind = try ModelFolderKind.detect(url)
         if kind.isSpeech {
             throw TranslationError("\(url.path): a speech model (Whisper); use transcribe, or generate --input-features")
         }
         if kind == .marian {
-            try self.init(marian: try MarianNativeModel(directory: url), directory: url)
+            try self.init(marian: try MarianNativeModel(directory: url, computeType: computeType), directory: url)
         } else {
-            try self.init(try Seq2SeqModel(directory: url))
+            try self.init(try Seq2SeqModel(directory: url, computeType: computeType))
         }
     }
 

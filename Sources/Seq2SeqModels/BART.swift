@@ -31,7 +31,7 @@ enum BartFamily: ModelFamily {
         let e = try stackExtras("encoder"), dd = try stackExtras("decoder")
         let layers = try bartStyleLayers(spec: s, reader: r)
         let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
+                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
         return ModelWeights(
             encoder: StackWeights(embeddings: tables.encoder, positions: e.positions, embeddingNorm: e.embeddingNorm,
                                   layers: layers.encoder, finalNorm: e.finalNorm, relativeBias: nil),

@@ -10,7 +10,7 @@ struct Linear {
     var inWidth: Int { weight.inFeatures }
 
     /// A layer from W[N, K] and b[N]; several (W, b) pairs are stacked along N (fused Q,K,V).
-    init(stacking parts: [(weight: Tensor, bias: Tensor?)]) {
+    init(stacking parts: [(weight: Tensor, bias: Tensor?)], storage: PackedMatrix.Storage) {
         let k = parts[0].weight.shape[1]
         let n = parts.reduce(0) { $0 + $1.weight.shape[0] }
         let w = Tensor(zeros: [n, k])
@@ -19,7 +19,7 @@ struct Linear {
             (w.data + row * k).update(from: p.weight.data, count: p.weight.count)
             row += p.weight.shape[0]
         }
-        weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k, storage: .float16WhenExact)
+        weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k, storage: storage)
         if parts.contains(where: { $0.bias != nil }) {
             let b = TensorStorage(count: n)
             var o = 0
@@ -121,15 +121,15 @@ struct EmbeddingTable {
 /// The LM head [V, D] and the embedding tables of both stacks. When the head is tied to the
 /// decoder's embeddings (no `lm_head.weight` stored), both read one packed copy; so does the
 /// encoder when it shares that table.
-func embeddingsAndHead(encoder: Tensor, decoder: Tensor, sharedTable: Bool, storedHead: Tensor?)
+func embeddingsAndHead(encoder: Tensor, decoder: Tensor, sharedTable: Bool, storedHead: Tensor?, storage: PackedMatrix.Storage)
     -> (encoder: EmbeddingTable, decoder: EmbeddingTable, head: PackedMatrix) {
     let v = decoder.shape[0], d = decoder.shape[1]
     if let storedHead, memcmp(storedHead.data, decoder.data, v * d * MemoryLayout<Float>.size) != 0 {
         let table = EmbeddingTable(decoder)
         return (sharedTable ? table : EmbeddingTable(encoder), table,
-                PackedMatrix(weight: storedHead.data, outFeatures: v, inFeatures: d, storage: .float16WhenExact))
+                PackedMatrix(weight: storedHead.data, outFeatures: v, inFeatures: d, storage: storage))
     }
-    let head = PackedMatrix(weight: decoder.data, outFeatures: v, inFeatures: d, storage: .float16WhenExact)
+    let head = PackedMatrix(weight: decoder.data, outFeatures: v, inFeatures: d, storage: storage)
     let table = EmbeddingTable(packed: head)
     return (sharedTable ? table : EmbeddingTable(encoder), table, head)
 }
@@ -218,4 +218,9 @@ func fairseqSinusoidalTable(rows: Int, width: Int, zeroRow: Int?) -> Tensor {
         }
     }
     return table
+}
+
+extension ComputeType {
+    /// How linear layers keep their weights under this compute type.
+    var weightStorage: PackedMatrix.Storage { self == .int8 ? .int8 : .float16WhenExact }
 }

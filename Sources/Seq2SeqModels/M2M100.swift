@@ -27,7 +27,7 @@ enum M2M100Family: ModelFamily {
         let positions = fairseqSinusoidalTable(rows: s.maxPositions! + pad + 1, width: d, zeroRow: pad)
         let layers = try bartStyleLayers(spec: s, reader: r)
         let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
+                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
         return ModelWeights(
             encoder: StackWeights(embeddings: tables.encoder, positions: positions, embeddingNorm: nil, layers: layers.encoder,
                                   finalNorm: try r.norm("model.encoder.layer_norm", kind: s.norm, width: d), relativeBias: nil),

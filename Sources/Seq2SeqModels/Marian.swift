@@ -28,7 +28,7 @@ enum MarianFamily: ModelFamily {
         let positions = sinusoidalTable(positions: s.maxPositions!, width: d)
         let layers = try bartStyleLayers(spec: s, reader: r)
         let tables = embeddingsAndHead(encoder: encoderEmbeddings, decoder: decoderEmbeddings, sharedTable: shared,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
+                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
         return ModelWeights(
             encoder: StackWeights(embeddings: tables.encoder, positions: positions, embeddingNorm: nil,
                                   layers: layers.encoder, finalNorm: nil, relativeBias: nil),

@@ -79,20 +79,23 @@ public final class MarianNativeModel: @unchecked Sendable {
 
     /// Loads a Marian folder: a `config.*.yml` naming the model `.bin` (and optionally a
     /// shortlist), or a folder holding one `*.bin` model. Throws `ModelFileError`.
-    public convenience init(directory: URL) throws {
+    public convenience init(directory: URL, computeType: ComputeType = .float32) throws {
         let files = try MarianFolder(directory: directory)
-        try self.init(modelPath: files.model, shortlistPath: files.shortlist, options: files.options)
+        try self.init(modelPath: files.model, shortlistPath: files.shortlist, options: files.options, computeType: computeType)
     }
 
     /// Loads the model `.bin` at `modelPath`, with an optional binary shortlist.
-    public init(modelPath: String, shortlistPath: String? = nil, options: MarianDecodingOptions = .init()) throws {
+    /// `computeType` says how the linear layers' weights are kept: `int8` quantizes each output
+    /// row again from the stored values (intgemm8 stores one scale per matrix).
+    public init(modelPath: String, shortlistPath: String? = nil, options: MarianDecodingOptions = .init(),
+                computeType: ComputeType = .float32) throws {
         let file = try MarianBinaryFile(path: modelPath)
         guard let yamlText = file.text("special:model.yml") else {
             throw ModelFileError(modelPath, "no 'special:model.yml' item: cannot tell the architecture")
         }
         let config = try MarianYAML(text: yamlText, path: modelPath + " (special:model.yml)")
         spec = try Self.spec(config, path: modelPath)
-        var reader = MarianWeightReader(file: file)
+        var reader = MarianWeightReader(file: file, computeType: computeType)
         let built = try Self.build(spec: spec, reader: &reader)
         try reader.checkAllUsed()
         base = built.0
@@ -202,7 +205,7 @@ public final class MarianNativeModel: @unchecked Sendable {
         -> (EncoderDecoderModel, [SSRUDecoderLayer], Tensor, Tensor) {
         let d = s.modelWidth, v = s.vocabularySize
         let wemb = try r.rows("Wemb", rows: v, width: d)
-        let head = PackedMatrix(weight: wemb.data, outFeatures: v, inFeatures: d)
+        let head = PackedMatrix(weight: wemb.data, outFeatures: v, inFeatures: d, storage: r.storage)
         let table = EmbeddingTable(packed: head)
         let positions = marianSinusoids(positions: maxPositions, width: d)
         let encoderLayers = try (1...s.encoderLayers).map { try encoderLayer(r: &r, prefix: "encoder_l\($0)", spec: s) }
@@ -221,7 +224,7 @@ public final class MarianNativeModel: @unchecked Sendable {
 
     /// A linear layer stacking `prefix_W<name>` [D, out] with bias `prefix_b<name>` for each name.
     private static func linear(r: inout MarianWeightReader, prefix p: String, _ names: [String], in k: Int, out n: Int) throws -> Linear {
-        Linear(stacking: try names.map { (weight: try r.matrix("\(p)_W\($0)", in: k, out: n), bias: Optional(try r.vector("\(p)_b\($0)", n))) })
+        Linear(stacking: try names.map { (weight: try r.matrix("\(p)_W\($0)", in: k, out: n), bias: Optional(try r.vector("\(p)_b\($0)", n))) }, storage: r.storage)
     }
 
     private static func feedForward(r: inout MarianWeightReader, prefix p: String, spec s: TransformerSpec) throws -> FeedForwardWeights {
@@ -241,7 +244,8 @@ public final class MarianNativeModel: @unchecked Sendable {
     private static func decoderLayer(r: inout MarianWeightReader, prefix: String, spec s: TransformerSpec) throws -> SSRUDecoderLayer {
         let d = s.modelWidth, p = "\(prefix)_context"
         let ssru = Linear(stacking: [(try r.matrix("\(prefix)_rnn_W", in: d, out: d), nil),
-                                     (try r.matrix("\(prefix)_rnn_Wf", in: d, out: d), try r.vector("\(prefix)_rnn_bf", d))])
+                                     (try r.matrix("\(prefix)_rnn_Wf", in: d, out: d), try r.vector("\(prefix)_rnn_bf", d))],
+                          storage: r.storage)
         let crossAttention = CrossAttentionWeights(query: try linear(r: &r, prefix: p, ["q"], in: d, out: d),
                                                    keyValue: try linear(r: &r, prefix: p, ["k", "v"], in: d, out: d),
                                                    output: try linear(r: &r, prefix: p, ["o"], in: d, out: d),
@@ -284,7 +288,13 @@ struct MarianWeightReader {
     private(set) var parameterCount = 0
     private(set) var dtypes: Set<String> = []
 
-    init(file: MarianBinaryFile) { self.file = file }
+    /// How the linear layers' weights are stored (the compute type).
+    let storage: PackedMatrix.Storage
+
+    init(file: MarianBinaryFile, computeType: ComputeType) {
+        self.file = file
+        storage = computeType.weightStorage
+    }
 
     private mutating func item(_ name: String, shapes: [[Int]]) throws -> MarianItem {
         guard let item = file.item(name) else { throw ModelFileError(file.path, "missing item '\(name)' (expected shape \(shapes[0]))") }

@@ -50,7 +50,9 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
                 model.outputLayer.copyRow(id, into: w.data + i * d)
                 b.data[i] = model.outputBias.data[id]
             }
-            return (PackedMatrix(weight: w.data, outFeatures: ids.count, inFeatures: d), b)
+            // Rows of an int8 head quantize again to the same values: the short head stays int8.
+            return (PackedMatrix(weight: w.data, outFeatures: ids.count, inFeatures: d,
+                                 storage: model.outputLayer.isInt8 ? .int8 : .float32), b)
         }
     }
 

@@ -21,12 +21,14 @@ extension EncoderDecoderModel {
     public static var supportedModelTypes: [String] { modelFamilies.flatMap { $0.modelTypes }.sorted() }
 
     /// Builds a model from a CTranslate2 `model.bin` (Whisper models, as faster-whisper uses them).
-    public static func load(ctranslate2 file: CTranslate2File) throws -> EncoderDecoderModel {
-        try WhisperFamily.load(file)
+    public static func load(ctranslate2 file: CTranslate2File, computeType: ComputeType = .float32) throws -> EncoderDecoderModel {
+        try WhisperFamily.load(file, computeType: computeType)
     }
 
-    /// Builds a model from a parsed `config.json` and a tensor source; `configPath` names the config in errors.
-    public static func load(config: JSONConfig, configPath: String, weights source: TensorSource) throws -> EncoderDecoderModel {
+    /// Builds a model from a parsed `config.json` and a tensor source; `configPath` names the
+    /// config in errors. `computeType` says how the linear layers' weights are stored.
+    public static func load(config: JSONConfig, configPath: String, weights source: TensorSource,
+                            computeType: ComputeType = .float32) throws -> EncoderDecoderModel {
         guard let modelType = try config.string("model_type") else {
             throw ModelFileError(configPath, "no \"model_type\": cannot tell the model family")
         }
@@ -35,7 +37,7 @@ extension EncoderDecoderModel {
         }
         let spec = try family.spec(modelType: modelType, config: config)
         try spec.validate(path: configPath)
-        let reader = WeightReader(source)
+        let reader = WeightReader(source, computeType: computeType)
         let weights = try family.weights(spec: spec, modelType: modelType, config: config, reader: reader)
         try reader.checkAllUsed()
         let loaded = reader.loaded

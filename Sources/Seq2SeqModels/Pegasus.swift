@@ -25,7 +25,7 @@ enum PegasusFamily: ModelFamily {
         }
         let layers = try bartStyleLayers(spec: s, reader: r)
         let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
+                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
         return ModelWeights(
             encoder: StackWeights(embeddings: tables.encoder, positions: try positions("encoder"), embeddingNorm: nil,
                                   layers: layers.encoder, finalNorm: try r.norm("model.encoder.layer_norm", kind: s.norm, width: d),

@@ -72,7 +72,7 @@ enum T5Family: ModelFamily {
         }
         let buckets = s.relativeBias!.buckets
         let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]))
+                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
         func stack<L>(_ name: String, _ layers: [L]) throws -> StackWeights<L> {
             let table = { (i: Int) in
                 try r.tensor("\(name).block.\(i).layer.0.SelfAttention.relative_attention_bias.weight", shape: [buckets, s.heads])

@@ -27,7 +27,13 @@ final class WeightReader {
     /// Names actually loaded (not merely ignored).
     private(set) var loaded: Set<String> = []
 
-    init(_ source: TensorSource) { self.source = source }
+    /// How the linear layers' weights are stored (the compute type).
+    let storage: PackedMatrix.Storage
+
+    init(_ source: TensorSource, computeType: ComputeType) {
+        self.source = source
+        storage = computeType.weightStorage
+    }
 
     /// The tensor `name`, which must have `shape`.
     func tensor(_ name: String, shape: [Int]) throws -> Tensor {
@@ -66,7 +72,7 @@ final class WeightReader {
             (weight: try tensor("\(p).weight", shape: [out, inWidth]),
              bias: bias ? try tensor("\(p).bias", shape: [out]) : nil)
         }
-        return Linear(stacking: parts)
+        return Linear(stacking: parts, storage: storage)
     }
 
     /// A norm with `prefix.weight` (and `prefix.bias` for LayerNorm).

@@ -17,7 +17,7 @@ enum WhisperFamily: ModelFamily {
     static let modelTypes = ["whisper"]
 
     /// Loads a CTranslate2 Whisper model; throws `ModelFileError` naming the file.
-    static func load(_ file: CTranslate2File) throws -> EncoderDecoderModel {
+    static func load(_ file: CTranslate2File, computeType: ComputeType) throws -> EncoderDecoderModel {
         guard file.specName == "WhisperSpec" else {
             throw ModelFileError(file.path, "a CTranslate2 \(file.specName) model; only WhisperSpec is supported here")
         }
@@ -38,7 +38,7 @@ enum WhisperFamily: ModelFamily {
             decoderPositions: file.variables["decoder/position_encodings/encodings"]?.shape.first ?? 448, activation: .gelu)
         let spec = sizes.spec
         try spec.validate(path: file.path)
-        let r = WeightReader(file)
+        let r = WeightReader(file, computeType: computeType)
         r.ignore(file.variables.filter { $0.value.shape.isEmpty || $0.key.hasSuffix("_scale") }.map(\.key))
         r.ignore(["decoder/projection/weight"])
         let weights = try build(CTranslate2Names(r: r, s: sizes))
@@ -94,7 +94,8 @@ enum WhisperFamily: ModelFamily {
             },
             finalNorm: try names.finalNorm(.encoder), relativeBias: nil)
         let (table, storedHead) = try names.decoderEmbeddings()
-        let tables = embeddingsAndHead(encoder: table, decoder: table, sharedTable: true, storedHead: storedHead)
+        let tables = embeddingsAndHead(encoder: table, decoder: table, sharedTable: true, storedHead: storedHead,
+                                       storage: names.r.storage)
         let decoder = StackWeights(
             embeddings: tables.decoder,
             positions: try names.positions(.decoder, count: s.decoderPositions),
@@ -170,7 +171,7 @@ private struct CTranslate2Names: WhisperNames {
     let s: WhisperSizes
 
     private func linear(_ p: String, out: Int, in width: Int) throws -> Linear {
-        Linear(stacking: [(weight: try r.tensor("\(p)/weight", shape: [out, width]), bias: try r.optionalTensor("\(p)/bias", shape: [out]))])
+        Linear(stacking: [(weight: try r.tensor("\(p)/weight", shape: [out, width]), bias: try r.optionalTensor("\(p)/bias", shape: [out]))], storage: r.storage)
     }
 
     private func layerNorm(_ p: String) throws -> Norm {
@@ -226,7 +227,7 @@ private struct TransformersNames: WhisperNames {
     private func projections(_ p: String, query: Bool) throws -> Linear {
         var parts = query ? [try projection("\(p).q_proj", bias: true)] : []
         parts += [try projection("\(p).k_proj", bias: false), try projection("\(p).v_proj", bias: true)]
-        return Linear(stacking: parts)
+        return Linear(stacking: parts, storage: r.storage)
     }
 
     private func layerNorm(_ p: String) throws -> Norm { try r.norm(p, kind: norm, width: s.width) }
@@ -236,15 +237,15 @@ private struct TransformersNames: WhisperNames {
     func selfAttention(_ stack: WhisperStack, _ layer: Int) throws -> SelfAttentionWeights {
         let p = self.layer(stack, layer)
         return SelfAttentionWeights(qkv: try projections("\(p).self_attn", query: true),
-                                    output: Linear(stacking: [try projection("\(p).self_attn.out_proj", bias: true)]),
+                                    output: Linear(stacking: [try projection("\(p).self_attn.out_proj", bias: true)], storage: r.storage),
                                     norm: try layerNorm("\(p).self_attn_layer_norm"))
     }
 
     func crossAttention(_ layer: Int) throws -> CrossAttentionWeights {
         let p = self.layer(.decoder, layer)
-        return CrossAttentionWeights(query: Linear(stacking: [try projection("\(p).encoder_attn.q_proj", bias: true)]),
+        return CrossAttentionWeights(query: Linear(stacking: [try projection("\(p).encoder_attn.q_proj", bias: true)], storage: r.storage),
                                      keyValue: try projections("\(p).encoder_attn", query: false),
-                                     output: Linear(stacking: [try projection("\(p).encoder_attn.out_proj", bias: true)]),
+                                     output: Linear(stacking: [try projection("\(p).encoder_attn.out_proj", bias: true)], storage: r.storage),
                                      norm: try layerNorm("\(p).encoder_attn_layer_norm"))
     }
 

@@ -28,10 +28,10 @@ final class ServedModel: @unchecked Sendable {
         folder = URL(fileURLWithPath: spec.path)
         self.options = options
         if try ModelFolderKind.detect(folder).isSpeech {
-            transcriber = try Transcriber(directory: folder)
+            transcriber = try Transcriber(directory: folder, computeType: options.computeType)
             translator = nil
         } else {
-            translator = try Translator(directory: folder)
+            translator = try Translator(directory: folder, computeType: options.computeType)
             transcriber = nil
         }
         worker = ModelWorker(name: name, options: options, metrics: metrics) { [unowned self] key, inputs in

@@ -1,5 +1,6 @@
 // What `seq2seq serve` is told: where to listen, which models to load under which names, and
 // the limits that keep one client from taking the server down.
+import Seq2Seq
 
 /// A model the server loads at start: `name` is what requests call it (`en-pt` serves the
 /// LibreTranslate pair en→pt), `path` its folder.
@@ -53,6 +54,8 @@ public struct ServerOptions: Sendable {
     public var maxBatchTokens = 4096
     /// Required in `Authorization: Bearer …` (or LibreTranslate's `api_key` field) when set.
     public var apiKey: String?
+    /// How the models' weight matrices are kept and multiplied.
+    public var computeType: ComputeType = .float32
 
     /// The defaults: loopback port 8080, no models.
     public init() {}

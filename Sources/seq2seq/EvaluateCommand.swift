@@ -39,6 +39,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "Source language code (mBART; T5 task prefixes).") var sourceLang: String?
     @Option(name: .long, help: "Target language code (mBART; T5 task prefixes).") var targetLang: String?
     @Option(name: .long, help: "Threads to use (default: all cores).") var threads: Int?
+    @Option(name: .long, help: "How weight matrices are kept and multiplied: float32, or int8 (quantized per output row at load).") var computeType: ComputeType = .float32
     @Flag(name: .long, help: "Print one JSON object with the score and its statistics.") var json = false
 
     /// The metrics `--metric` accepts, in the order they are printed (sacreBLEU's: by name).
@@ -111,7 +112,8 @@ struct EvaluateCommand: ParsableCommand {
     /// Loads the model folder (after setting the thread pool).
     private func load(_ url: URL) throws -> LoadedModel {
         if let threads { ThreadPool.configure(threads: threads) }
-        return try ModelFolderKind.detect(url).isSpeech ? .speech(try Transcriber(directory: url)) : .text(try Translator(directory: url))
+        return try ModelFolderKind.detect(url).isSpeech ? .speech(try Transcriber(directory: url, computeType: computeType))
+                                                        : .text(try Translator(directory: url, computeType: computeType))
     }
 
     private func translate(_ sources: [String], with translator: Translator) throws -> [String] {

@@ -15,7 +15,7 @@ struct InspectCommand: ParsableCommand {
         let folder = try modelOptions.folder()
         var fields: [(String, Any?)]
         if try ModelFolderKind.detect(folder) == .marian {
-            let translator = try Translator(directory: folder)
+            let translator = try Translator(directory: folder, computeType: modelOptions.computeType)
             guard let model = translator.marianModel else { return }
             fields = architecture("marian-ssru", model.parameterCount, model.weightDTypes, model.spec)
             fields += [("tokenizer", translator.tokenizer.description), ("languages", languages(translator.languages)),

@@ -29,6 +29,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "Most inputs decoded together.") var batchSize = 32
     @Option(name: .long, help: "Most source tokens decoded together.") var batchTokens = 4096
     @Option(name: .long, help: "Threads to use (default: all cores).") var threads: Int?
+    @Option(name: .long, help: "How weight matrices are kept and multiplied: float32, or int8 (quantized per output row at load).") var computeType: ComputeType = .float32
 
     func validate() throws {
         if model.isEmpty { throw ValidationError("give at least one --model NAME=FOLDER") }
@@ -56,6 +57,7 @@ struct ServeCommand: ParsableCommand {
         options.batchWindow = batchWindowMs / 1000
         options.maxBatchSize = batchSize
         options.maxBatchTokens = batchTokens
+        options.computeType = computeType
         options.models = try model.map { argument in
             var spec = ServedModelSpec(argument: argument)
             spec.path = try modelFolder(spec.path).path

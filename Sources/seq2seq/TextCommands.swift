@@ -39,7 +39,7 @@ struct TextToTextOptions: ParsableArguments {
     /// Runs the pipeline and prints one line (or JSON object) per input, in input order.
     func run(summarize: Bool) throws {
         if let threads = modelOptions.threads { ThreadPool.configure(threads: threads) }
-        let translator = try Translator(directory: modelOptions.folder())
+        let translator = try Translator(directory: modelOptions.folder(), computeType: modelOptions.computeType)
         var options = translationOptions(for: translator, summarize: summarize, beamSize: beamSize, maxLength: maxLength,
                                          batchSize: batchSize, sourceLanguage: sourceLang, targetLanguage: targetLang)
         options.useShortlist = shortlist

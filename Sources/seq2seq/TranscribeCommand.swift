@@ -62,7 +62,7 @@ struct TranscribeCommand: ParsableCommand {
         let transcriber: Transcriber
         do {
             if let threads = modelOptions.threads { ThreadPool.configure(threads: threads) }
-            transcriber = try Transcriber(directory: modelOptions.folder())
+            transcriber = try Transcriber(directory: modelOptions.folder(), computeType: modelOptions.computeType)
         } catch let error as TranscriptionError {
             throw Failure.usage("\(error)")  // a text model given to transcribe
         }

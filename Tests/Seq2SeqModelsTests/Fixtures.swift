@@ -35,3 +35,15 @@ func floats(_ value: Any?) -> [Float] { (value as? [Any] ?? []).map { ($0 as? NS
 func unpadded(_ padded: [[Int]], mask: [[Int]]) -> [[Int]] {
     zip(padded, mask).map { row, m in Array(row.prefix(m.reduce(0, +))) }
 }
+
+/// The generation options of a reference case: the folder's `generation_config.json` with the
+/// case's keyword arguments over it.
+func generationOptions(_ model: Seq2SeqModel, kwargs: [String: Any]) throws -> GenerationConfig {
+    let generationFile = model.directory.appendingPathComponent("generation_config.json")
+    var base: [String: Any] = [:]
+    if let data = try? Data(contentsOf: generationFile), let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
+        base = json
+    }
+    base.merge(kwargs) { _, new in new }
+    return try GenerationConfig(json: base, modelConfig: model.config.raw)
+}

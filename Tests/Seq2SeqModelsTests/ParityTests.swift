@@ -117,13 +117,4 @@ final class ParityTests: XCTestCase {
     }
 
     /// The model's defaults overlaid with the case's HF generate() kwargs.
-    private func generationOptions(_ model: Seq2SeqModel, kwargs: [String: Any]) throws -> GenerationConfig {
-        let generationFile = model.directory.appendingPathComponent("generation_config.json")
-        var base: [String: Any] = [:]
-        if let data = try? Data(contentsOf: generationFile), let json = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            base = json
-        }
-        base.merge(kwargs) { _, new in new }
-        return try GenerationConfig(json: base, modelConfig: model.config.raw)
-    }
 }

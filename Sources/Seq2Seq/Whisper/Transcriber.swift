@@ -31,15 +31,16 @@ public final class Transcriber: @unchecked Sendable {
     static let framesPerSecond = 100
 
     /// Loads the Whisper model in `directory`; throws `TranscriptionError` for a text model
-    /// (before reading its weights), `ModelFileError` for anything missing or wrong.
-    public convenience init(directory: URL) throws {
+    /// (before reading its weights), `ModelFileError` for anything missing or wrong; its
+    /// weights kept as `computeType` says.
+    public convenience init(directory: URL, computeType: ComputeType = .float32) throws {
         switch try ModelFolderKind.detect(directory) {
         case .marian:
             throw TranscriptionError("\(directory.path): a text translation model (Marian, Firefox Translations), not a speech model; use translate")
         case .huggingFace(let family?) where family != "whisper":
             throw TranscriptionError("\(directory.path): a text model (\(family)), not a speech model; use translate, summarize or generate")
         default:
-            try self.init(model: try Seq2SeqModel(directory: directory))
+            try self.init(model: try Seq2SeqModel(directory: directory, computeType: computeType))
         }
     }
 
