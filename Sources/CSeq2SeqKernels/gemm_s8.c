@@ -33,10 +33,14 @@ static inline int8_t quantize(float v, float scale) {
 }
 
 void s2s_s8_pack_weight(long n, long k, const float *w, long ldw, int8_t *packed, float *row_scale) {
-    long kp = s2s_s8_padded_depth(k);
     memset(packed, 0, (size_t)s2s_s8_packed_size(n, k));
-    for (long j = 0; j < n; j++) {
-        const float *row = w + j * ldw;
+    s2s_s8_pack_rows(k, 0, n, w, ldw, packed, row_scale);
+}
+
+void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, int8_t *packed, float *row_scale) {
+    long kp = s2s_s8_padded_depth(k);
+    for (long j = first; j < first + count; j++) {
+        const float *row = w + (j - first) * ldw;
         float top = 0;
         for (long p = 0; p < k; p++) {
             float a = fabsf(row[p]);

@@ -144,6 +144,27 @@ public final class SafetensorsFile: @unchecked Sendable {
         try file.readFloats(kind, count: out.count, at: dataStart + e.range.lowerBound, into: out.data)
         return out
     }
+
+    /// Rows `rows` of tensor `name` (split along its first dimension) as float32, read alone.
+    public func floatRows(_ name: String, rows: Range<Int>) throws -> Tensor {
+        guard let e = entries[name] else { throw ModelFileError(path, "no tensor '\(name)'") }
+        guard let first = e.shape.first, rows.lowerBound >= 0, rows.upperBound <= first else {
+            throw ModelFileError(path, "tensor '\(name)' has no rows \(rows)")
+        }
+        let kind: StoredElement
+        switch e.dtype {
+        case .float32: kind = .float32
+        case .float16: kind = .float16
+        case .bfloat16: kind = .bfloat16
+        case .float64: kind = .float64
+        default: throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue), expected a floating-point type")
+        }
+        let width = e.shape.dropFirst().reduce(1, *), elementBytes = e.range.count / max(1, first * width)
+        let out = Tensor(zeros: [rows.count] + e.shape.dropFirst())
+        let start = dataStart + e.range.lowerBound + rows.lowerBound * width * elementBytes
+        try file.readFloats(kind, count: out.count, at: start, into: out.data)
+        return out
+    }
 }
 
 /// All tensors of a model folder: `model.safetensors`, or shards listed by
@@ -229,5 +250,11 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
     public func floatTensor(_ name: String) throws -> Tensor {
         guard let i = location[name] else { throw ModelFileError(path, "missing weight '\(name)'") }
         return try files[i].floatTensor(name)
+    }
+
+    /// Rows `rows` of `name` as float32, read without the rest of the tensor.
+    public func floatRows(_ name: String, rows: Range<Int>) throws -> Tensor {
+        guard let i = location[name] else { throw ModelFileError(path, "missing weight '\(name)'") }
+        return try files[i].floatRows(name, rows: rows)
     }
 }

@@ -20,7 +20,7 @@ enum BartFamily: ModelFamily {
 
     static func weights(spec s: TransformerSpec, modelType: String, config: JSONConfig, reader r: WeightReader) throws -> ModelWeights {
         let d = s.modelWidth, v = s.vocabularySize
-        let shared = try r.firstTensor(["model.shared.weight", "model.encoder.embed_tokens.weight"], shape: [v, d])
+        let shared = try r.firstHandle(["model.shared.weight", "model.encoder.embed_tokens.weight"], shape: [v, d])
         r.ignore(["model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight"])
         let positions = s.maxPositions! + 2
         func stackExtras(_ name: String) throws -> (positions: Tensor, embeddingNorm: Norm, finalNorm: Norm?) {
@@ -30,8 +30,8 @@ enum BartFamily: ModelFamily {
         }
         let e = try stackExtras("encoder"), dd = try stackExtras("decoder")
         let layers = try bartStyleLayers(spec: s, reader: r)
-        let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
+        let tables = try embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
+                                       storedHead: try r.optionalHandle("lm_head.weight", shape: [v, d]), storage: r.storage)
         return ModelWeights(
             encoder: StackWeights(embeddings: tables.encoder, positions: e.positions, embeddingNorm: e.embeddingNorm,
                                   layers: layers.encoder, finalNorm: e.finalNorm, relativeBias: nil),

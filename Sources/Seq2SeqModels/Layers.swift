@@ -13,13 +13,18 @@ struct Linear {
     init(stacking parts: [(weight: Tensor, bias: Tensor?)], storage: PackedMatrix.Storage) {
         let k = parts[0].weight.shape[1]
         let n = parts.reduce(0) { $0 + $1.weight.shape[0] }
-        let w = Tensor(zeros: [n, k])
-        var row = 0
-        for p in parts {
-            (w.data + row * k).update(from: p.weight.data, count: p.weight.count)
-            row += p.weight.shape[0]
+        if storage == .int8 {
+            // Each part quantized where it lies (rows are quantized one by one): no stacked copy.
+            weight = PackedMatrix(int8Stacking: parts.map { (UnsafePointer($0.weight.data), $0.weight.shape[0]) }, inFeatures: k)
+        } else {
+            let w = Tensor(zeros: [n, k])
+            var row = 0
+            for p in parts {
+                (w.data + row * k).update(from: p.weight.data, count: p.weight.count)
+                row += p.weight.shape[0]
+            }
+            weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k, storage: storage)
         }
-        weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k, storage: storage)
         if parts.contains(where: { $0.bias != nil }) {
             let b = TensorStorage(count: n)
             var o = 0
@@ -121,17 +126,15 @@ struct EmbeddingTable {
 /// The LM head [V, D] and the embedding tables of both stacks. When the head is tied to the
 /// decoder's embeddings (no `lm_head.weight` stored), both read one packed copy; so does the
 /// encoder when it shares that table.
-func embeddingsAndHead(encoder: Tensor, decoder: Tensor, sharedTable: Bool, storedHead: Tensor?, storage: PackedMatrix.Storage)
-    -> (encoder: EmbeddingTable, decoder: EmbeddingTable, head: PackedMatrix) {
-    let v = decoder.shape[0], d = decoder.shape[1]
-    if let storedHead, memcmp(storedHead.data, decoder.data, v * d * MemoryLayout<Float>.size) != 0 {
-        let table = EmbeddingTable(decoder)
-        return (sharedTable ? table : EmbeddingTable(encoder), table,
-                PackedMatrix(weight: storedHead.data, outFeatures: v, inFeatures: d, storage: storage))
+func embeddingsAndHead(encoder: WeightHandle, decoder: WeightHandle, sharedTable: Bool, storedHead: WeightHandle?,
+                       storage: PackedMatrix.Storage) throws -> (encoder: EmbeddingTable, decoder: EmbeddingTable, head: PackedMatrix) {
+    if let storedHead, try !storedHead.sameValues(as: decoder) {
+        let table = EmbeddingTable(try decoder.tensor())
+        return (sharedTable ? table : EmbeddingTable(try encoder.tensor()), table, try storedHead.packed(storage))
     }
-    let head = PackedMatrix(weight: decoder.data, outFeatures: v, inFeatures: d, storage: storage)
+    let head = try decoder.packed(storage)
     let table = EmbeddingTable(packed: head)
-    return (sharedTable ? table : EmbeddingTable(encoder), table, head)
+    return (sharedTable ? table : EmbeddingTable(try encoder.tensor()), table, head)
 }
 
 /// What a stack (encoder or decoder) holds besides its layers.

@@ -21,13 +21,13 @@ enum M2M100Family: ModelFamily {
 
     static func weights(spec s: TransformerSpec, modelType: String, config c: JSONConfig, reader r: WeightReader) throws -> ModelWeights {
         let d = s.modelWidth, v = s.vocabularySize
-        let shared = try r.firstTensor(["model.shared.weight", "model.encoder.embed_tokens.weight"], shape: [v, d])
+        let shared = try r.firstHandle(["model.shared.weight", "model.encoder.embed_tokens.weight"], shape: [v, d])
         r.ignore(["model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight"])
         let pad = try padID(c)
         let positions = fairseqSinusoidalTable(rows: s.maxPositions! + pad + 1, width: d, zeroRow: pad)
         let layers = try bartStyleLayers(spec: s, reader: r)
-        let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
+        let tables = try embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
+                                       storedHead: try r.optionalHandle("lm_head.weight", shape: [v, d]), storage: r.storage)
         return ModelWeights(
             encoder: StackWeights(embeddings: tables.encoder, positions: positions, embeddingNorm: nil, layers: layers.encoder,
                                   finalNorm: try r.norm("model.encoder.layer_norm", kind: s.norm, width: d), relativeBias: nil),

@@ -19,16 +19,16 @@ enum MarianFamily: ModelFamily {
         let d = s.modelWidth, v = s.vocabularySize
         let sourceVocabulary = try c.requiredInt("vocab_size", path: c.path)
         let shared = try c.bool("share_encoder_decoder_embeddings") ?? true
-        let encoderEmbeddings = try r.firstTensor(["model.shared.weight", "model.encoder.embed_tokens.weight"], shape: [sourceVocabulary, d])
+        let encoderEmbeddings = try r.firstHandle(["model.shared.weight", "model.encoder.embed_tokens.weight"], shape: [sourceVocabulary, d])
         let decoderEmbeddings = shared
             ? encoderEmbeddings
-            : try r.tensor("model.decoder.embed_tokens.weight", shape: [v, d])
+            : try r.handle("model.decoder.embed_tokens.weight", shape: [v, d])
         r.ignore(["model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight",
                   "model.encoder.embed_positions.weight", "model.decoder.embed_positions.weight"])
         let positions = sinusoidalTable(positions: s.maxPositions!, width: d)
         let layers = try bartStyleLayers(spec: s, reader: r)
-        let tables = embeddingsAndHead(encoder: encoderEmbeddings, decoder: decoderEmbeddings, sharedTable: shared,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
+        let tables = try embeddingsAndHead(encoder: encoderEmbeddings, decoder: decoderEmbeddings, sharedTable: shared,
+                                       storedHead: try r.optionalHandle("lm_head.weight", shape: [v, d]), storage: r.storage)
         return ModelWeights(
             encoder: StackWeights(embeddings: tables.encoder, positions: positions, embeddingNorm: nil,
                                   layers: layers.encoder, finalNorm: nil, relativeBias: nil),

@@ -98,6 +98,7 @@ public final class MarianNativeModel: @unchecked Sendable {
         var reader = MarianWeightReader(file: file, computeType: computeType)
         let built = try Self.build(spec: spec, reader: &reader)
         try reader.checkAllUsed()
+        releaseFreedMemory()
         base = built.0
         layers = built.1
         outputBias = built.2

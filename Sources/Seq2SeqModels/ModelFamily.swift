@@ -1,4 +1,5 @@
 // The registry of model families and the loader that picks one from `config.json`.
+import CSeq2SeqKernels
 import Foundation
 import Seq2SeqIO
 import Seq2SeqTensor
@@ -40,6 +41,7 @@ extension EncoderDecoderModel {
         let reader = WeightReader(source, computeType: computeType)
         let weights = try family.weights(spec: spec, modelType: modelType, config: config, reader: reader)
         try reader.checkAllUsed()
+        releaseFreedMemory()
         let loaded = reader.loaded
         // `final_logits_bias` is a constant buffer in transformers (never trained, not counted
         // by `num_parameters()`), so it is not a parameter here either.
@@ -48,6 +50,12 @@ extension EncoderDecoderModel {
                                    parameterCount: parameters.reduce(0) { $0 + (source.shape(of: $1)?.reduce(1, *) ?? 0) },
                                    sourceDTypes: Set(loaded.compactMap(source.dtypeName)))
     }
+}
+
+/// Hands the pages of the float32 copies freed while loading back to the system: glibc keeps
+/// freed blocks between live ones (the packed weights) resident otherwise.
+func releaseFreedMemory() {
+    s2s_release_free_memory()
 }
 
 extension JSONConfig {

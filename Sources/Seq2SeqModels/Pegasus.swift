@@ -18,14 +18,14 @@ enum PegasusFamily: ModelFamily {
 
     static func weights(spec s: TransformerSpec, modelType: String, config c: JSONConfig, reader r: WeightReader) throws -> ModelWeights {
         let d = s.modelWidth, v = s.vocabularySize, n = s.maxPositions!
-        let shared = try r.firstTensor(["model.shared.weight", "model.encoder.embed_tokens.weight"], shape: [v, d])
+        let shared = try r.firstHandle(["model.shared.weight", "model.encoder.embed_tokens.weight"], shape: [v, d])
         r.ignore(["model.encoder.embed_tokens.weight", "model.decoder.embed_tokens.weight"])
         func positions(_ stack: String) throws -> Tensor {
             try r.optionalTensor("model.\(stack).embed_positions.weight", shape: [n, d]) ?? sinusoidalTable(positions: n, width: d)
         }
         let layers = try bartStyleLayers(spec: s, reader: r)
-        let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
+        let tables = try embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
+                                       storedHead: try r.optionalHandle("lm_head.weight", shape: [v, d]), storage: r.storage)
         return ModelWeights(
             encoder: StackWeights(embeddings: tables.encoder, positions: try positions("encoder"), embeddingNorm: nil,
                                   layers: layers.encoder, finalNorm: try r.norm("model.encoder.layer_norm", kind: s.norm, width: d),

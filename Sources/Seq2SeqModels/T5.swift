@@ -35,7 +35,7 @@ enum T5Family: ModelFamily {
 
     static func weights(spec s: TransformerSpec, modelType: String, config: JSONConfig, reader r: WeightReader) throws -> ModelWeights {
         let d = s.modelWidth, inner = s.heads * s.headWidth, v = s.vocabularySize
-        let shared = try r.firstTensor(["shared.weight", "encoder.embed_tokens.weight"], shape: [v, d])
+        let shared = try r.firstHandle(["shared.weight", "encoder.embed_tokens.weight"], shape: [v, d])
         r.ignore(["encoder.embed_tokens.weight", "decoder.embed_tokens.weight"])
         func attention(_ p: String) throws -> (qkv: Linear, o: Linear) {
             (try r.linear(["\(p).q", "\(p).k", "\(p).v"], out: inner, in: d, bias: false),
@@ -71,8 +71,8 @@ enum T5Family: ModelFamily {
                 ffn: try ffn("\(p).2.DenseReluDense", norm: "\(p).2.layer_norm"))
         }
         let buckets = s.relativeBias!.buckets
-        let tables = embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
-                                       storedHead: try r.optionalTensor("lm_head.weight", shape: [v, d]), storage: r.storage)
+        let tables = try embeddingsAndHead(encoder: shared, decoder: shared, sharedTable: true,
+                                       storedHead: try r.optionalHandle("lm_head.weight", shape: [v, d]), storage: r.storage)
         func stack<L>(_ name: String, _ layers: [L]) throws -> StackWeights<L> {
             let table = { (i: Int) in
                 try r.tensor("\(name).block.\(i).layer.0.SelfAttention.relative_attention_bias.weight", shape: [buckets, s.heads])

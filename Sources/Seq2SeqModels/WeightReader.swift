@@ -18,6 +18,56 @@ public protocol TensorSource {
     func floatTensor(_ name: String) throws -> Tensor
     /// The stored element type of `name` (`F32`, `F16`, `BF16`, `I8`, …), if present.
     func dtypeName(of name: String) -> String?
+    /// Rows `rows` of `name` (split along its first dimension) as float32.
+    func floatRows(_ name: String, rows: Range<Int>) throws -> Tensor
+}
+
+extension TensorSource {
+    /// Reads the whole tensor and copies the rows (sources that can read a part override it).
+    public func floatRows(_ name: String, rows: Range<Int>) throws -> Tensor {
+        let whole = try floatTensor(name)
+        let width = whole.shape.dropFirst().reduce(1, *)
+        let out = Tensor(zeros: [rows.count] + whole.shape.dropFirst())
+        out.data.update(from: whole.data + rows.lowerBound * width, count: rows.count * width)
+        return out
+    }
+}
+
+/// A weight checked and counted but not read yet: large tables are read in row chunks when
+/// they are quantized, so their float32 copy never exists whole.
+struct WeightHandle {
+    let source: TensorSource
+    let name: String
+    /// [rows, width].
+    let shape: [Int]
+
+    /// The whole tensor.
+    func tensor() throws -> Tensor { try source.floatTensor(name).reshaped(shape) }
+
+    /// Whether two stored tables hold the same values, compared a chunk of rows at a time.
+    func sameValues(as other: WeightHandle) throws -> Bool {
+        guard shape == other.shape else { return false }
+        let chunk = 4096
+        for start in stride(from: 0, to: shape[0], by: chunk) {
+            let rows = start..<min(shape[0], start + chunk)
+            let a = try source.floatRows(name, rows: rows), b = try other.source.floatRows(other.name, rows: rows)
+            if memcmp(a.data, b.data, a.count * MemoryLayout<Float>.size) != 0 { return false }
+        }
+        return true
+    }
+
+    /// The table packed as `storage` says: an int8 table is quantized a chunk of rows at a time.
+    func packed(_ storage: PackedMatrix.Storage) throws -> PackedMatrix {
+        let (v, d) = (shape[0], shape[1])
+        guard storage == .int8 else {
+            let t = try tensor()
+            return PackedMatrix(weight: t.data, outFeatures: v, inFeatures: d, storage: storage)
+        }
+        return try PackedMatrix(int8Rows: v, inFeatures: d) { rows, out in
+            let part = try source.floatRows(name, rows: rows)
+            out.update(from: part.data, count: part.count)
+        }
+    }
 }
 
 /// Reads the tensors a family names, checks shapes, and tracks which were used.
@@ -29,6 +79,7 @@ final class WeightReader {
 
     /// How the linear layers' weights are stored (the compute type).
     let storage: PackedMatrix.Storage
+    private var bytesSinceTrim = 0
 
     init(_ source: TensorSource, computeType: ComputeType) {
         self.source = source
@@ -45,7 +96,40 @@ final class WeightReader {
         }
         used.insert(name)
         loaded.insert(name)
+        // The float32 copies of earlier weights are freed by now; without a trim every 32 MB
+        // their holes between packed weights raise the load's peak memory.
+        bytesSinceTrim += shape.reduce(1, *) * MemoryLayout<Float>.size
+        if bytesSinceTrim > 32 << 20 {
+            releaseFreedMemory()
+            bytesSinceTrim = 0
+        }
         return try source.floatTensor(name).reshaped(shape)
+    }
+
+    /// `name`, which must have `shape`, counted as loaded but not read (`WeightHandle`).
+    func handle(_ name: String, shape: [Int]) throws -> WeightHandle {
+        guard let actual = source.shape(of: name) else {
+            throw ModelFileError(source.path, "missing weight '\(name)' (expected shape \(shape))")
+        }
+        guard actual == shape else {
+            throw ModelFileError(source.path, "weight '\(name)' has shape \(actual), expected \(shape)")
+        }
+        used.insert(name)
+        loaded.insert(name)
+        return WeightHandle(source: source, name: name, shape: shape)
+    }
+
+    /// The first of `names` that is present, as a handle.
+    func firstHandle(_ names: [String], shape: [Int]) throws -> WeightHandle {
+        guard let name = names.first(where: source.contains) else {
+            throw ModelFileError(source.path, "missing weight '\(names[0])' (expected shape \(shape))")
+        }
+        return try handle(name, shape: shape)
+    }
+
+    /// `name` as a handle if present, else nil.
+    func optionalHandle(_ name: String, shape: [Int]) throws -> WeightHandle? {
+        source.contains(name) ? try handle(name, shape: shape) : nil
     }
 
     /// The first of `names` that is present, with `shape`.

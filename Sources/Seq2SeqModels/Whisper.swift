@@ -43,6 +43,7 @@ enum WhisperFamily: ModelFamily {
         r.ignore(["decoder/projection/weight"])
         let weights = try build(CTranslate2Names(r: r, s: sizes))
         try r.checkAllUsed()
+        releaseFreedMemory()
         return EncoderDecoderModel(family: "whisper", spec: spec, weights: weights,
                                    parameterCount: r.loaded.reduce(0) { $0 + (file.variables[$1]?.shape.reduce(1, *) ?? 0) },
                                    sourceDTypes: Set(r.loaded.compactMap { file.variables[$0]?.dtype.name }))
@@ -94,7 +95,7 @@ enum WhisperFamily: ModelFamily {
             },
             finalNorm: try names.finalNorm(.encoder), relativeBias: nil)
         let (table, storedHead) = try names.decoderEmbeddings()
-        let tables = embeddingsAndHead(encoder: table, decoder: table, sharedTable: true, storedHead: storedHead,
+        let tables = try embeddingsAndHead(encoder: table, decoder: table, sharedTable: true, storedHead: storedHead,
                                        storage: names.r.storage)
         let decoder = StackWeights(
             embeddings: tables.decoder,
@@ -152,7 +153,7 @@ private protocol WhisperNames {
     /// Convolution `number` (1 or 2) of the audio stem: [D, in, 3] and a bias.
     func conv(_ number: Int, inChannels: Int, stride: Int) throws -> Conv1D
     /// The decoder's token embeddings [V, D], and an LM head stored apart from them (untied).
-    func decoderEmbeddings() throws -> (table: Tensor, storedHead: Tensor?)
+    func decoderEmbeddings() throws -> (table: WeightHandle, storedHead: WeightHandle?)
 }
 
 extension WhisperNames {
@@ -206,8 +207,8 @@ private struct CTranslate2Names: WhisperNames {
         try conv1D(weight: "encoder/conv\(number)/weight", bias: "encoder/conv\(number)/bias", inChannels: inChannels, stride: stride)
     }
 
-    func decoderEmbeddings() throws -> (table: Tensor, storedHead: Tensor?) {
-        (try r.tensor("decoder/embeddings/weight", shape: [s.vocabulary, s.width]), nil)  // the projection is an alias
+    func decoderEmbeddings() throws -> (table: WeightHandle, storedHead: WeightHandle?) {
+        (try r.handle("decoder/embeddings/weight", shape: [s.vocabulary, s.width]), nil)  // the projection is an alias
     }
 }
 
@@ -266,13 +267,13 @@ private struct TransformersNames: WhisperNames {
         try conv1D(weight: "model.encoder.conv\(number).weight", bias: "model.encoder.conv\(number).bias", inChannels: inChannels, stride: stride)
     }
 
-    func decoderEmbeddings() throws -> (table: Tensor, storedHead: Tensor?) {
-        let table = try r.tensor("model.decoder.embed_tokens.weight", shape: [s.vocabulary, s.width])
+    func decoderEmbeddings() throws -> (table: WeightHandle, storedHead: WeightHandle?) {
+        let table = try r.handle("model.decoder.embed_tokens.weight", shape: [s.vocabulary, s.width])
         if tied {
             r.ignore(["proj_out.weight"])  // a saved copy of the tied table: transformers reads the embeddings
             return (table, nil)
         }
-        return (table, try r.tensor("proj_out.weight", shape: [s.vocabulary, s.width]))
+        return (table, try r.handle("proj_out.weight", shape: [s.vocabulary, s.width]))
     }
 }
 

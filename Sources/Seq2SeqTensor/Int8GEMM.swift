@@ -52,6 +52,47 @@ struct Int8Weight {
         s2s_s8_pack_weight(outFeatures, inFeatures, weight, inFeatures, packed, scales)
     }
 
+    /// The rows of `parts` one after the other, each quantized where it lies.
+    init(stacking parts: [(weight: UnsafePointer<Float>, rows: Int)], inFeatures: Int) {
+        outFeatures = parts.reduce(0) { $0 + $1.rows }
+        self.inFeatures = inFeatures
+        let bytes = max(1, s2s_s8_packed_size(outFeatures, inFeatures))
+        packed = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Int8.self, capacity: bytes)
+        packed.initialize(repeating: 0, count: bytes)
+        scales = .allocate(capacity: max(1, outFeatures))
+        var first = 0
+        for part in parts {
+            s2s_s8_pack_rows(inFeatures, first, part.rows, part.weight, inFeatures, packed, scales)
+            first += part.rows
+        }
+    }
+
+    /// Quantizes the rows `reading` gives, `chunk` rows at a time (its second argument holds
+    /// room for `chunk`·K floats): only one chunk is ever float32.
+    init(outFeatures: Int, inFeatures: Int, chunk: Int = 4096,
+         reading: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void) rethrows {
+        self.outFeatures = outFeatures
+        self.inFeatures = inFeatures
+        let bytes = max(1, s2s_s8_packed_size(outFeatures, inFeatures))
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Int8.self, capacity: bytes)
+        packed.initialize(repeating: 0, count: bytes)
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: max(1, outFeatures))
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, min(chunk, outFeatures) * inFeatures))
+        defer { buffer.deallocate() }
+        do {
+            for start in stride(from: 0, to: outFeatures, by: chunk) {
+                let rows = start..<min(outFeatures, start + chunk)
+                try reading(rows, buffer)
+                s2s_s8_pack_rows(inFeatures, rows.lowerBound, rows.count, buffer, inFeatures, packed, scales)
+            }
+        } catch {
+            packed.deallocate()
+            scales.deallocate()
+            throw error
+        }
+        (self.packed, self.scales) = (packed, scales)
+    }
+
     func deallocate() {
         packed.deallocate()
         scales.deallocate()

@@ -81,6 +81,28 @@ public final class PackedMatrix: @unchecked Sendable {
         (self.panels, halfPanels, isHalfPrecision) = (panels, nil, false)
     }
 
+    /// An int8 weight [outFeatures, inFeatures] quantized from the rows `reading` writes, a
+    /// chunk at a time (`Storage.int8`): a large table is never float32 whole.
+    public init(int8Rows outFeatures: Int, inFeatures: Int, path: GEMMPath = GEMM.activePath,
+                reading: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void) rethrows {
+        precondition(outFeatures >= 0 && inFeatures >= 0, "negative weight size")
+        self.outFeatures = outFeatures
+        self.inFeatures = inFeatures
+        self.path = path
+        (panels, halfPanels, isHalfPrecision) = (nil, nil, false)
+        int8 = try Int8Weight(outFeatures: outFeatures, inFeatures: inFeatures, reading: reading)
+    }
+
+    /// An int8 weight whose rows are the rows of `parts` (each row-major [rows, inFeatures]) one
+    /// after the other, quantized where they lie (`Storage.int8`).
+    public init(int8Stacking parts: [(weight: UnsafePointer<Float>, rows: Int)], inFeatures: Int, path: GEMMPath = GEMM.activePath) {
+        outFeatures = parts.reduce(0) { $0 + $1.rows }
+        self.inFeatures = inFeatures
+        self.path = path
+        (panels, halfPanels, isHalfPrecision) = (nil, nil, false)
+        int8 = Int8Weight(stacking: parts, inFeatures: inFeatures)
+    }
+
     deinit {
         panels?.deallocate()
         halfPanels?.deallocate()

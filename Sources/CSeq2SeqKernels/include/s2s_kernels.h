@@ -116,6 +116,10 @@ long s2s_s8_packed_size(long n, long k);
 /// blocks of 16 rows described in gemm_s8.c to `packed` (`s2s_s8_packed_size` bytes).
 void s2s_s8_pack_weight(long n, long k, const float *w, long ldw, int8_t *packed, float *row_scale);
 
+/// As `s2s_s8_pack_weight` for rows [first, first + count) only, `w` pointing at row `first`;
+/// `packed` must have been zeroed (padding is not written) and holds all the rows' blocks.
+void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, int8_t *packed, float *row_scale);
+
 /// W[j, p] = packed value · row_scale[j]: the weight the int8 products stand for.
 void s2s_s8_unpack_weight(long n, long k, const int8_t *packed, const float *row_scale, float *w, long ldw);
 
@@ -129,6 +133,9 @@ void s2s_s8_quantize_rows(long m, long k, const float *x, long ldx, int8_t *q, f
 void s2s_gemm_s8(int path, long m, long n, long k, const int8_t *q, const float *x_scale, const int8_t *packed,
                  const float *w_scale, const float *bias, float *y, long ldy, int accumulate,
                  long first_block, long end_block);
+
+/// Returns the pages of freed heap blocks to the system (glibc's malloc_trim; nothing elsewhere).
+void s2s_release_free_memory(void);
 
 /// Per-thread, 64-byte aligned scratch of at least `count` floats in slot 0 or 1.
 ///
