@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whisper speed: Seq2Seq vs faster-whisper (float32 and int8), same threads, same audio.
+"""Whisper speed: Seq2Seq vs faster-whisper, float32 and int8 each, same threads, same audio.
 
 Rows: model (tiny.en, base) x decoding (greedy, beam 5) x audio (the short clips of
 scripts/fetch_speech_data.sh: 10 pocketsphinx WAVs + 27 pytest-audioeval clips; and a
@@ -74,22 +74,24 @@ def main():
     short = sorted(glob.glob(PS + "/librivox/*.wav") + glob.glob(PS + "/cards/*.wav")) + \
         sorted(glob.glob(os.path.join(ROOT, ".cache/speech/audioeval/*/*.wav")))
     inputs = {"short clips": short, "3-minute file": [long_file()]}
-    print("| model | decoding | audio | Seq2Seq RTF | faster-whisper f32 RTF | faster-whisper int8 RTF | "
-          "Seq2Seq peak MB | f32 peak MB | int8 peak MB |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| model | decoding | audio | Seq2Seq f32 RTF | faster-whisper f32 RTF | Seq2Seq int8 RTF | faster-whisper int8 RTF | "
+          "int8: Seq2Seq / faster-whisper time | Seq2Seq f32 / int8 peak MB | faster-whisper f32 / int8 peak MB |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name in a.models.split(","):
         model = os.path.join(ROOT, "models", "whisper-" + name)
         for beam in map(int, a.beams.split(",")):
             for label, files in inputs.items():
                 if label not in a.audio.split(","):
                     continue
-                ours = measure([BENCH, "whisper", "--model", model, "--beam-size", str(beam), "--threads", str(a.threads)] + files)
+                ours = {ct: measure([BENCH, "whisper", "--model", model, "--beam-size", str(beam), "--threads", str(a.threads),
+                                     "--compute-type", ct] + files) for ct in ("float32", "int8")}
                 f32 = measure([sys.executable, "-c", FW, model, "float32", str(a.threads), str(beam)] + files)
                 i8 = measure([sys.executable, "-c", FW, model, "int8", str(a.threads), str(beam)] + files)
-                print("| %s | %s | %s (%.0f s) | %.3f | %.3f | %.3f | %.0f | %.0f | %.0f |" % (
-                    name, "greedy" if beam == 1 else "beam 5", label, ours["audio_seconds"],
-                    ours["real_time_factor"], f32["real_time_factor"], i8["real_time_factor"],
-                    ours["peak_mb"], f32["peak_mb"], i8["peak_mb"]), flush=True)
+                print("| %s | %s | %s (%.0f s) | %.3f | %.3f | %.3f | %.3f | %.2f× | %.0f / %.0f | %.0f / %.0f |" % (
+                    name, "greedy" if beam == 1 else "beam 5", label, ours["float32"]["audio_seconds"],
+                    ours["float32"]["real_time_factor"], f32["real_time_factor"], ours["int8"]["real_time_factor"],
+                    i8["real_time_factor"], ours["int8"]["seconds"] / i8["seconds"],
+                    ours["float32"]["peak_mb"], ours["int8"]["peak_mb"], f32["peak_mb"], i8["peak_mb"]), flush=True)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 import Foundation
 import Seq2Seq
 
-/// Runs `--model DIR [--beam-size N] [--threads T] FILE…`.
+/// Runs `--model DIR [--beam-size N] [--threads T] [--compute-type float32|int8] FILE…`.
 func runWhisperBench(_ arguments: [String]) throws {
     var options: [String: String] = [:], files: [String] = []
     var i = 0
@@ -19,7 +19,10 @@ func runWhisperBench(_ arguments: [String]) throws {
     }
     guard let path = options["--model"], !files.isEmpty else { throw BenchError("whisper: --model DIR and audio files are required") }
     if let threads = options["--threads"].flatMap(Int.init) { ThreadPool.configure(threads: threads) }
-    let transcriber = try Transcriber(directory: URL(fileURLWithPath: path))
+    guard let computeType = ComputeType(rawValue: options["--compute-type"] ?? "float32") else {
+        throw BenchError("whisper: --compute-type is float32 or int8")
+    }
+    let transcriber = try Transcriber(directory: URL(fileURLWithPath: path), computeType: computeType)
     var transcription = TranscriptionOptions()
     transcription.beamSize = Int(options["--beam-size"] ?? "5") ?? 5
     let audio = try files.map { try AudioDecoder.load(path: $0) }

@@ -110,8 +110,8 @@ struct Int8Weight {
         let q = UnsafeMutablePointer<Int8>.allocate(capacity: rows * kp)
         let xScales = UnsafeMutablePointer<Float>.allocate(capacity: rows)
         defer { q.deallocate(); xScales.deallocate() }
-        s2s_s8_quantize_rows(rows, inFeatures, x, ldx, q, xScales)
         let path = Int8Path.active.rawValue
+        s2s_s8_quantize_rows(path, rows, inFeatures, x, ldx, q, xScales)
         // At least 4 blocks (64 columns) a thread: below that the hand-off costs more than it saves.
         pool.parallelChunks(blocks, minimumChunk: rows >= 16 ? 1 : 4) { range in
             s2s_gemm_s8(path, rows, outFeatures, inFeatures, q, xScales, packed, scales, bias, y, ldy,

@@ -124,8 +124,9 @@ void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, 
 void s2s_s8_unpack_weight(long n, long k, const int8_t *packed, const float *row_scale, float *w, long ldw);
 
 /// Quantizes x[m, k] row by row as `s2s_s8_pack_weight` does, into q[m, kp] (kp =
-/// `s2s_s8_padded_depth(k)`, zero past k) and row_scale[m].
-void s2s_s8_quantize_rows(long m, long k, const float *x, long ldx, int8_t *q, float *row_scale);
+/// `s2s_s8_padded_depth(k)`, zero past k) and row_scale[m], with int8 `path`'s instructions
+/// (every path writes the same bytes).
+void s2s_s8_quantize_rows(int path, long m, long k, const float *x, long ldx, int8_t *q, float *row_scale);
 
 /// y[i, j] = Σ_p q[i, p]·W[j, p] · x_scale[i] · w_scale[j] + bias[j] (y += … with
 /// `accumulate`) for the output columns of blocks [first_block, end_block) (16 columns each,
