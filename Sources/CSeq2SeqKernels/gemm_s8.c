@@ -25,11 +25,27 @@ long s2s_s8_padded_depth(long k) { return (k + 3) & ~3L; }
 
 long s2s_s8_packed_size(long n, long k) { return ((n + 15) / 16) * s2s_s8_padded_depth(k) * 16; }
 
+static inline float scale_for_top(float top, float *row_scale) {
+    *row_scale = top > 0 ? top / 127.0f : 0.0f;
+    return top > 0 ? 127.0f / top : 1.0f;
+}
+
 static inline int8_t quantize(float v, float scale) {
     float q = nearbyintf(v * scale);
     if (q > 127) q = 127;
     if (q < -127) q = -127;
     return (int8_t)q;
+}
+
+/// The factor that maps `row` onto [-127, 127] (1 for a zero row); its inverse, the row's
+/// scale (0 for a zero row), goes to `*row_scale`.
+static float row_factor(const float *row, long k, float *row_scale) {
+    float top = 0;
+    for (long p = 0; p < k; p++) {
+        float a = fabsf(row[p]);
+        if (a > top) top = a;
+    }
+    return scale_for_top(top, row_scale);
 }
 
 void s2s_s8_pack_weight(long n, long k, const float *w, long ldw, int8_t *packed, float *row_scale) {
@@ -41,13 +57,7 @@ void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, 
     long kp = s2s_s8_padded_depth(k);
     for (long j = first; j < first + count; j++) {
         const float *row = w + (j - first) * ldw;
-        float top = 0;
-        for (long p = 0; p < k; p++) {
-            float a = fabsf(row[p]);
-            if (a > top) top = a;
-        }
-        float scale = top > 0 ? 127.0f / top : 1.0f;
-        row_scale[j] = top > 0 ? top / 127.0f : 0.0f;
+        float scale = row_factor(row, k, row_scale + j);
         int8_t *block = packed + (j / 16) * kp * 16;
         long lane = j % 16;
         for (long p = 0; p < k; p++) block[(p / 4) * 64 + lane * 4 + p % 4] = quantize(row[p], scale);
@@ -75,8 +85,7 @@ __attribute__((target("avx2,fma"))) static void quantize_row_avx2(long k, long k
     _mm256_storeu_ps(lanes, top8);
     for (int l = 0; l < 8; l++) if (lanes[l] > top) top = lanes[l];
     for (; p < k; p++) if (fabsf(row[p]) > top) top = fabsf(row[p]);
-    float scale = top > 0 ? 127.0f / top : 1.0f;
-    *row_scale = top > 0 ? top / 127.0f : 0.0f;
+    float scale = scale_for_top(top, row_scale);
     const __m256 s = _mm256_set1_ps(scale), hi = _mm256_set1_ps(127), lo = _mm256_set1_ps(-127);
     for (p = 0; p + 8 <= k; p += 8) {
         __m256 v = _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(row + p), s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -99,13 +108,7 @@ void s2s_s8_quantize_rows(int path, long m, long k, const float *x, long ldx, in
 #endif
     for (long i = 0; i < m; i++) {
         const float *row = x + i * ldx;
-        float top = 0;
-        for (long p = 0; p < k; p++) {
-            float a = fabsf(row[p]);
-            if (a > top) top = a;
-        }
-        float scale = top > 0 ? 127.0f / top : 1.0f;
-        row_scale[i] = top > 0 ? top / 127.0f : 0.0f;
+        float scale = row_factor(row, k, row_scale + i);
         int8_t *out = q + i * kp;
         for (long p = 0; p < k; p++) out[p] = quantize(row[p], scale);
         for (long p = k; p < kp; p++) out[p] = 0;

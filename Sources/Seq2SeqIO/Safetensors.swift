@@ -129,17 +129,21 @@ public final class SafetensorsFile: @unchecked Sendable {
         return try file.bytes(at: dataStart + e.range.lowerBound, count: e.range.count)
     }
 
+    /// How entry `e` (tensor `name`) is stored, when it is a floating-point type.
+    private func floatElement(_ name: String, _ e: SafetensorsEntry) throws -> StoredElement {
+        switch e.dtype {
+        case .float32: return .float32
+        case .float16: return .float16
+        case .bfloat16: return .bfloat16
+        case .float64: return .float64
+        default: throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue), expected a floating-point type")
+        }
+    }
+
     /// Tensor `name` converted to float32 (from F32, F16, BF16 or F64).
     public func floatTensor(_ name: String) throws -> Tensor {
         guard let e = entries[name] else { throw ModelFileError(path, "no tensor '\(name)'") }
-        let kind: StoredElement
-        switch e.dtype {
-        case .float32: kind = .float32
-        case .float16: kind = .float16
-        case .bfloat16: kind = .bfloat16
-        case .float64: kind = .float64
-        default: throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue), expected a floating-point type")
-        }
+        let kind = try floatElement(name, e)
         let out = Tensor(zeros: e.shape)
         try file.readFloats(kind, count: out.count, at: dataStart + e.range.lowerBound, into: out.data)
         return out
@@ -151,14 +155,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         guard let first = e.shape.first, rows.lowerBound >= 0, rows.upperBound <= first else {
             throw ModelFileError(path, "tensor '\(name)' has no rows \(rows)")
         }
-        let kind: StoredElement
-        switch e.dtype {
-        case .float32: kind = .float32
-        case .float16: kind = .float16
-        case .bfloat16: kind = .bfloat16
-        case .float64: kind = .float64
-        default: throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue), expected a floating-point type")
-        }
+        let kind = try floatElement(name, e)
         let width = e.shape.dropFirst().reduce(1, *), elementBytes = e.range.count / max(1, first * width)
         let out = Tensor(zeros: [rows.count] + e.shape.dropFirst())
         let start = dataStart + e.range.lowerBound + rows.lowerBound * width * elementBytes

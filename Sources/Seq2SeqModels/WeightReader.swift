@@ -88,14 +88,7 @@ final class WeightReader {
 
     /// The tensor `name`, which must have `shape`.
     func tensor(_ name: String, shape: [Int]) throws -> Tensor {
-        guard let actual = source.shape(of: name) else {
-            throw ModelFileError(source.path, "missing weight '\(name)' (expected shape \(shape))")
-        }
-        guard actual == shape || (actual.reduce(1, *) == shape.reduce(1, *) && actual.filter { $0 != 1 } == shape.filter { $0 != 1 }) else {
-            throw ModelFileError(source.path, "weight '\(name)' has shape \(actual), expected \(shape)")
-        }
-        used.insert(name)
-        loaded.insert(name)
+        try claim(name, shape: shape, exactShape: false)
         // The float32 copies of earlier weights are freed by now; without a trim every 32 MB
         // their holes between packed weights raise the load's peak memory.
         bytesSinceTrim += shape.reduce(1, *) * MemoryLayout<Float>.size
@@ -106,25 +99,37 @@ final class WeightReader {
         return try source.floatTensor(name).reshaped(shape)
     }
 
-    /// `name`, which must have `shape`, counted as loaded but not read (`WeightHandle`).
-    func handle(_ name: String, shape: [Int]) throws -> WeightHandle {
+    /// Checks that `name` is present with `shape` (or, unless `exactShape`, the same sizes with
+    /// extra 1s) and counts it as used and loaded.
+    private func claim(_ name: String, shape: [Int], exactShape: Bool) throws {
         guard let actual = source.shape(of: name) else {
             throw ModelFileError(source.path, "missing weight '\(name)' (expected shape \(shape))")
         }
-        guard actual == shape else {
+        let equivalent = !exactShape && actual.reduce(1, *) == shape.reduce(1, *) && actual.filter { $0 != 1 } == shape.filter { $0 != 1 }
+        guard actual == shape || equivalent else {
             throw ModelFileError(source.path, "weight '\(name)' has shape \(actual), expected \(shape)")
         }
         used.insert(name)
         loaded.insert(name)
+    }
+
+    /// The first of `names` that is present.
+    private func firstPresent(_ names: [String], shape: [Int]) throws -> String {
+        guard let name = names.first(where: source.contains) else {
+            throw ModelFileError(source.path, "missing weight '\(names[0])' (expected shape \(shape))")
+        }
+        return name
+    }
+
+    /// `name`, which must have `shape`, counted as loaded but not read (`WeightHandle`).
+    func handle(_ name: String, shape: [Int]) throws -> WeightHandle {
+        try claim(name, shape: shape, exactShape: true)  // read by rows: no extra dimensions
         return WeightHandle(source: source, name: name, shape: shape)
     }
 
     /// The first of `names` that is present, as a handle.
     func firstHandle(_ names: [String], shape: [Int]) throws -> WeightHandle {
-        guard let name = names.first(where: source.contains) else {
-            throw ModelFileError(source.path, "missing weight '\(names[0])' (expected shape \(shape))")
-        }
-        return try handle(name, shape: shape)
+        try handle(try firstPresent(names, shape: shape), shape: shape)
     }
 
     /// `name` as a handle if present, else nil.
@@ -134,10 +139,7 @@ final class WeightReader {
 
     /// The first of `names` that is present, with `shape`.
     func firstTensor(_ names: [String], shape: [Int]) throws -> Tensor {
-        guard let name = names.first(where: source.contains) else {
-            throw ModelFileError(source.path, "missing weight '\(names[0])' (expected shape \(shape))")
-        }
-        return try tensor(name, shape: shape)
+        try tensor(try firstPresent(names, shape: shape), shape: shape)
     }
 
     /// `name` if present (with `shape`), else nil.
