@@ -138,7 +138,9 @@ final class TruncatedWhileLoadingTests: XCTestCase {
                 }
                 do {
                     for (i, item) in items.enumerated() {
-                        let value = try file.floatTensor(item.name).data[100]
+                        // The tensor must outlive the read of its storage (a temporary's `data` dangles).
+                        let tensor = try file.floatTensor(item.name)
+                        let value = withExtendedLifetime(tensor) { tensor.data[100] }
                         XCTAssertEqual(value, Float(i))
                     }
                     lock.withLock { outcomes.complete += 1 }

@@ -125,4 +125,29 @@ final class Int8GEMMTests: XCTestCase {
         let scale = f.map(abs).max()!
         XCTAssertLessThan(zip(q, f).map { abs($0 - $1) }.max()!, scale * 0.03)
     }
+
+    /// Weights already stored as int8 (a CTranslate2 int8 model: each row scaled so its largest
+    /// value is ±127) arrive as q/scale; quantizing those values again gives q back exactly, so
+    /// such a model runs on its own bytes.
+    func testQuantizingDequantizedWeightsGivesTheSameValues() {
+        let n = 37, k = 53
+        var rng = TestRandom(seed: 21)
+        let w = rng.matrix(n * k)
+        let first = w.withUnsafeBufferPointer { PackedMatrix(weight: $0.baseAddress!, outFeatures: n, inFeatures: k, storage: .int8) }
+        // As the CTranslate2 reader gives them: stored int8 divided by the stored per-row factor 127/max.
+        var stored = [Float](repeating: 0, count: n * k)
+        let dequantized = first.unpacked()
+        for j in 0..<n {
+            let top = dequantized[j * k..<(j + 1) * k].map(abs).max()!
+            let factor = 127 / top
+            for p in 0..<k { stored[j * k + p] = (dequantized[j * k + p] * factor).rounded() / factor }
+        }
+        let second = stored.withUnsafeBufferPointer { PackedMatrix(weight: $0.baseAddress!, outFeatures: n, inFeatures: k, storage: .int8) }
+        let again = second.unpacked()
+        for j in 0..<n {
+            let a = dequantized[j * k..<(j + 1) * k], b = again[j * k..<(j + 1) * k]
+            let stepA = a.map(abs).max()! / 127, stepB = b.map(abs).max()! / 127
+            XCTAssertEqual(a.map { ($0 / stepA).rounded() }, b.map { ($0 / stepB).rounded() }, "row \(j)")
+        }
+    }
 }
