@@ -64,15 +64,6 @@ void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, 
     }
 }
 
-void s2s_s8_unpack_weight(long n, long k, const int8_t *packed, const float *row_scale, float *w, long ldw) {
-    long kp = s2s_s8_padded_depth(k);
-    for (long j = 0; j < n; j++) {
-        const int8_t *block = packed + (j / 16) * kp * 16;
-        long lane = j % 16;
-        for (long p = 0; p < k; p++) w[j * ldw + p] = (float)block[(p / 4) * 64 + lane * 4 + p % 4] * row_scale[j];
-    }
-}
-
 #ifdef S2S_X86
 /// One row as `quantize_row_reference` does it, 8 values at a time: the same products and the
 /// same round-half-to-even (vroundps in the default rounding mode), so the same bytes.

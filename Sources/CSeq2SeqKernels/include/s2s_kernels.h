@@ -120,9 +120,6 @@ void s2s_s8_pack_weight(long n, long k, const float *w, long ldw, int8_t *packed
 /// `packed` must have been zeroed (padding is not written) and holds all the rows' blocks.
 void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, int8_t *packed, float *row_scale);
 
-/// W[j, p] = packed value · row_scale[j]: the weight the int8 products stand for.
-void s2s_s8_unpack_weight(long n, long k, const int8_t *packed, const float *row_scale, float *w, long ldw);
-
 /// Quantizes x[m, k] row by row as `s2s_s8_pack_weight` does, into q[m, kp] (kp =
 /// `s2s_s8_padded_depth(k)`, zero past k) and row_scale[m], with int8 `path`'s instructions
 /// (every path writes the same bytes).
