@@ -9,7 +9,7 @@ Tests/Fixtures/firefox/sentences.en.txt, one per request through LibreTranslate'
 `POST /v1/audio/transcriptions`), each client sending its next request when the last is
 answered (one kept-alive connection per client). Reported: errors, p50/p99 latency, throughput, the server's peak RSS (VmHWM) and
 its mean batch size (from /metrics). Offline: `seq2seq translate --batch-size 32` over the same
-sentences and `seq2seq transcribe` over the same clips, the model's load time subtracted (a run
+sentences and `seq2seq transcribe --batch-size 8` over the same clips, the model's load time subtracted (a run
 on one input is timed and taken off).
 
     scripts/fetch_firefox_models.sh && scripts/fetch_whisper_models.sh && scripts/fetch_speech_data.sh
@@ -190,7 +190,7 @@ def main():
             bodies = [transcribe_body(c) for c in inputs]
 
             def command_for(xs, folder=folder):
-                return [args.binary, "transcribe", "--model", folder, "--beam-size", "5", "--threads", str(args.threads), "--quiet"] + xs
+                return [args.binary, "transcribe", "--model", folder, "--beam-size", "5", "--batch-size", "8", "--threads", str(args.threads), "--quiet"] + xs
         if not os.path.isdir(folder):
             sys.exit(f"{folder}: not fetched (scripts/fetch_firefox_models.sh, scripts/fetch_whisper_models.sh)")
         offline = offline_seconds(command_for, inputs)

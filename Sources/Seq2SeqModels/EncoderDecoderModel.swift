@@ -244,6 +244,22 @@ public struct EncoderOutput: @unchecked Sendable {
     public let lengths: [Int]
     /// The token ids encoded, per source (nil for audio features).
     public internal(set) var sourceIds: [[Int]]? = nil
+
+    /// Sources `picked`, in that order, as if they had been encoded together (padded to the
+    /// longest of them).
+    public func sources(_ picked: [Int]) -> EncoderOutput {
+        precondition(picked.allSatisfy { $0 >= 0 && $0 < lengths.count }, "sources \(picked) of \(lengths.count)")
+        let (s, d) = (memory.shape[1], memory.shape[2])
+        let kept = picked.map { lengths[$0] }, width = max(kept.max() ?? 1, 1)
+        let out = Tensor(zeros: [picked.count, width, d])
+        for (i, b) in picked.enumerated() {
+            (out.data + i * width * d).update(from: memory.data + b * s * d, count: kept[i] * d)
+        }
+        return EncoderOutput(memory: out, lengths: kept, sourceIds: sourceIds.map { ids in picked.map { ids[$0] } })
+    }
+
+    /// Source `b` alone, as if it had been encoded by itself.
+    public func source(_ b: Int) -> EncoderOutput { sources([b]) }
 }
 
 /// A runtime failure of a model (bad ids, sequences too long); the file is not at fault.

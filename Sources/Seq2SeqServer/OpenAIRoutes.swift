@@ -66,9 +66,9 @@ extension Seq2SeqServer {
         }
         options.wordTimestamps = granularities.contains("word")
         let audio = try samples(fields)
-        let transcriber = served.transcriber!
-        let result = try await served.solo(timeout: self.options.requestTimeout) { try transcriber.transcribe(samples: audio, options: options) }
-        metrics.generated(model: served.name, tokens: result.segments.reduce(0) { $0 + $1.tokens.count }, seconds: 0)
+        // Concurrent requests with the same options are transcribed together (ServedModel.run).
+        let job = ModelJob(key: BatchKey(parts: ["transcribe", AnyHashable(options)]), inputs: [audio], tokens: 0)
+        let result = try await served.worker.submit(job, timeout: self.options.requestTimeout)[0] as! Transcription
         switch format {
         case "text": return textResponse(result.text.trimmingCharacters(in: .whitespaces) + "\n")
         case "srt": return textResponse(TranscriptFormat.srt.render(result), type: "application/x-subrip; charset=utf-8")

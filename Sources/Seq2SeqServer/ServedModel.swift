@@ -80,6 +80,11 @@ final class ServedModel: @unchecked Sendable {
 
     // MARK: Runs
 
+    /// 30 s windows encoded and decoded in one pass at most: each holds its encoder output and
+    /// cross-attention keys and values (Whisper base: ~37 MB a window), so eight bound the
+    /// memory a batch adds while the decoder steps, where batching pays, are already shared.
+    static let speechWindowsPerPass = 8
+
     /// Decodes one batch; returns one result per input and the tokens generated.
     private func run(_ key: BatchKey, _ inputs: [Any]) throws -> ([Any], Int) {
         switch key.parts.first as? String {
@@ -93,6 +98,11 @@ final class ServedModel: @unchecked Sendable {
             let results = try model.generate(sources: inputs as! [[Int]], options: request.config, decoderPrefix: request.prefix,
                                              batchSize: options.maxBatchSize)
             return (results, results.reduce(0) { $0 + ($1.first?.ids.count ?? 0) })
+        case "transcribe":
+            guard let transcriber else { throw ServerError.badRequest("model \(name) is a text model") }
+            let results = try transcriber.transcribe(batch: inputs as! [[Float]], options: key.parts[1].base as! TranscriptionOptions,
+                                                     maxBatchSize: min(options.maxBatchSize, Self.speechWindowsPerPass))
+            return (results, results.reduce(0) { $0 + $1.segments.reduce(0) { $0 + $1.tokens.count } })
         default:
             throw ServerError(.internalServerError, "unknown batch kind \(key.parts)")
         }

@@ -47,7 +47,7 @@ enum WebPage {
 <div class="input">
   <label>Model <select id="model"></select></label>
   <div id="textbox"><textarea id="text" placeholder="A sentence to translate">The green house is next to the old church.</textarea></div>
-  <div id="audiobox" hidden><input id="audio" type="file" accept=".wav,audio/wav"></div>
+  <div id="audiobox" hidden><input id="audio" type="file" accept="audio/*,.wav,.flac,.ogg,.opus,.mp3,.m4a,.aac"></div>
   <button id="run">Translate</button>
   <button id="explore">Explore attention</button>
 </div>
@@ -108,7 +108,7 @@ async function post(url, body) {
 
 function audioForm(extra) {
   const file = $("audio").files[0];
-  if (!file) throw new Error("choose a WAV file");
+  if (!file) throw new Error("choose an audio file");
   const form = new FormData();
   form.append("model", current().id);
   form.append("file", file);

@@ -28,6 +28,8 @@ struct TranscribeCommand: ParsableCommand {
           help: "Skip 30 s windows of digital silence (peak below -80 dBFS) instead of decoding them.")
     var skipSilence = true
     @Option(name: .long, help: "Inputs are raw 16-bit little-endian mono PCM at this rate.") var sampleRate: Int?
+    @Option(name: .long, help: "Recordings transcribed together: their 30 s windows share encoder and decoder passes (same results as one at a time).")
+    var batchSize = 8
     @Flag(name: .long, help: "No progress on standard error.") var quiet = false
 
     func validate() throws {
@@ -35,6 +37,7 @@ struct TranscribeCommand: ParsableCommand {
         if TranscriptFormat(rawValue: format) == nil && format != "all" { throw ValidationError("--format must be txt, json, srt, vtt or all") }
         if format == "all" && outputDir == nil { throw ValidationError("--format all writes four files a recording: give --output-dir") }
         if beamSize < 1 { throw ValidationError("--beam-size must be at least 1") }
+        if !(1...256).contains(batchSize) { throw ValidationError("--batch-size must be in 1...256") }
         if let sampleRate, sampleRate < 1 { throw ValidationError("--sample-rate must be positive") }
         if audio.isEmpty { throw ValidationError("give at least one audio file") }
     }
@@ -66,29 +69,48 @@ struct TranscribeCommand: ParsableCommand {
         } catch let error as TranscriptionError {
             throw Failure.usage("\(error)")  // a text model given to transcribe
         }
+        do {
+            try transcriber.validate(options)
+        } catch let error as TranscriptionError {
+            throw Failure.usage("\(error)")
+        }
         var failed: [String] = []
-        for (index, path) in audio.enumerated() {
-            let result: Transcription
+        for first in stride(from: 0, to: audio.count, by: batchSize) {
+            // Read this group's recordings; one bad file does not stop the others (as whisper.cpp
+            // and faster-whisper go on).
+            var group: [(index: Int, samples: [Float])] = []
+            for index in first..<min(audio.count, first + batchSize) {
+                do {
+                    group.append((index, try AudioDecoder.load(path: audio[index], rawSampleRate: sampleRate)))
+                } catch let error as AudioFileError {
+                    guard audio.count > 1 else { throw Failure.badInput(error.description) }
+                    FileHandle.standardError.write(Data("seq2seq: \(error)\n".utf8))
+                    failed.append(audio[index])
+                }
+            }
+            let results: [Transcription]
             do {
-                result = try transcriber.transcribe(path: path, rawSampleRate: sampleRate, options: options,
-                                                    progress: quiet ? nil : { done, total in Self.report(path, done, total) })
+                if group.count == 1 {
+                    let path = audio[group[0].index]
+                    results = [try transcriber.transcribe(samples: group[0].samples, options: options,
+                                                          progress: quiet ? nil : { done, total in Self.report(path, done, total) })]
+                } else {
+                    results = try transcriber.transcribe(batch: group.map(\.samples), options: options, maxBatchSize: batchSize)
+                }
             } catch let error as TranscriptionError {
                 throw Failure.usage("\(error)")
-            } catch let error as AudioFileError {
-                guard audio.count > 1 else { throw Failure.badInput(error.description) }
-                // One bad file does not stop the others (as whisper.cpp and faster-whisper go on).
-                FileHandle.standardError.write(Data("seq2seq: \(error)\n".utf8))
-                failed.append(path)
-                continue
             }
-            for (format, files) in zip(formats, outputs) {
-                let text = format.render(result, file: path)
-                if let output = files?[index] {
-                    try Data(text.utf8).write(to: output)
-                } else {
-                    // Several files to standard output: each under a header naming it.
-                    let header = audio.count > 1 && format != .json ? "==> \(path) <==\n" : ""
-                    FileHandle.standardOutput.write(Data((header + text + (header.isEmpty ? "" : "\n")).utf8))
+            for ((index, _), result) in zip(group, results) {
+                let path = audio[index]
+                for (format, files) in zip(formats, outputs) {
+                    let text = format.render(result, file: path)
+                    if let output = files?[index] {
+                        try Data(text.utf8).write(to: output)
+                    } else {
+                        // Several files to standard output: each under a header naming it.
+                        let header = audio.count > 1 && format != .json ? "==> \(path) <==\n" : ""
+                        FileHandle.standardOutput.write(Data((header + text + (header.isEmpty ? "" : "\n")).utf8))
+                    }
                 }
             }
         }

@@ -214,4 +214,42 @@ final class AttentionServeTests: XCTestCase {
         }
         XCTAssertEqual(server.stop(), 0)
     }
+
+    /// The page's speech path driven as a person drives it: Chromium (through Selenium and
+    /// chromedriver, scripts/browser_upload.py) chooses the Whisper model, picks a WAV in the
+    /// file input, presses Transcribe — the text shown equals `seq2seq transcribe` of the file —
+    /// then "Explore attention": the three heatmap kinds, cross-attention over the audio frames.
+    func testPageUploadTranscribesInChromium() throws {
+        let python = URL(fileURLWithPath: "/usr/bin/env")
+        guard chromium != nil, FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"),
+              try runCLI(["python3", "-c", "import selenium"], executable: python).status == 0 else {
+            throw XCTSkip("no Chromium, chromedriver or selenium: run scripts/install_browser.sh")
+        }
+        let whisper = repositoryRoot.appendingPathComponent("models/whisper-tiny.en").path
+        let wav = "/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0930.wav"
+        guard FileManager.default.fileExists(atPath: whisper + "/model.bin"), FileManager.default.fileExists(atPath: wav) else {
+            throw XCTSkip("Whisper tiny.en or the LibriVox clip not fetched: run scripts/fetch_whisper_models.sh and scripts/fetch_speech_data.sh")
+        }
+        let cli = try runCLI(["transcribe", "--model", whisper, "--quiet", "--format", "json", wav])
+        XCTAssertEqual(cli.status, 0, cli.stderr)
+        let cliText = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])["text"] as? String
+        let server = try ServerProcess(["--model", "fixture=\(ServeTests.marian)", "--model", "speech=\(whisper)"])
+        let directory = ProcessInfo.processInfo.environment["SEQ2SEQ_SCREENSHOT_DIR"] ?? NSTemporaryDirectory()
+        let png = URL(fileURLWithPath: directory).appendingPathComponent("upload-speech.png").path
+        let script = repositoryRoot.appendingPathComponent("scripts/browser_upload.py").path
+        let r = try runCLI(["python3", script, "--url", server.base, "--model", "speech", "--file", wav, "--screenshot", png],
+                           executable: python)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let page = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout + r.stderr)
+        XCTAssertEqual((page["text"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines),
+                       cliText?.trimmingCharacters(in: .whitespacesAndNewlines), "the page shows what the CLI writes")
+        let maps = page["heatmaps"] as? [String: [Int]] ?? [:]
+        XCTAssertEqual(Set(maps.keys), ["encoder-self", "decoder-self", "cross"], r.stdout)
+        let cross = maps["cross"] ?? [], decoder = maps["decoder-self"] ?? []
+        XCTAssertGreaterThan(cross.last ?? 0, 50, "cross-attention over the audio frames")
+        XCTAssertEqual(decoder.first, decoder.last, "decoder self-attention is square")
+        XCTAssertEqual(cross.first, decoder.first, "one row per generated token")
+        print("screenshot of the upload: \(png)")
+        XCTAssertEqual(server.stop(), 0)
+    }
 }

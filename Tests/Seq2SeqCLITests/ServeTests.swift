@@ -366,6 +366,38 @@ final class ServeTests: XCTestCase {
         XCTAssertEqual(server.stop(), 0)
     }
 
+    /// Concurrent speech requests are transcribed together (the batch-size metric counts fewer
+    /// runs than requests) and each answer equals `seq2seq transcribe` of its file alone.
+    func testConcurrentSpeechRequestsAreBatchedWithIdenticalResults() throws {
+        let (whisper, _) = try Self.speech()
+        let data = "/usr/share/pocketsphinx/test/data/"
+        let files = ["librivox/sense_and_sensibility_01_austen_64kb-0870.wav", "librivox/sense_and_sensibility_01_austen_64kb-0880.wav",
+                     "librivox/sense_and_sensibility_01_austen_64kb-0890.wav", "librivox/sense_and_sensibility_01_austen_64kb-0920.wav",
+                     "librivox/sense_and_sensibility_01_austen_64kb-0930.wav", "cards/001.wav", "cards/002.wav", "cards/003.wav"]
+            .map { data + $0 }
+        guard files.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) else { throw XCTSkip("pocketsphinx-testdata not installed") }
+        let expected = try cli(["transcribe", "--model", whisper, "--format", "json", "--batch-size", "1", "--quiet"] + files).map { line in
+            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["text"] as? String
+        }.map { $0?.trimmingCharacters(in: .whitespaces) }
+        XCTAssertEqual(expected.count, files.count)
+        let server = try ServerProcess(["--model", "speech=\(whisper)", "--batch-window-ms", "200"])
+        let answers = LockedAnswers(count: files.count)
+        concurrently(files.count) { i in
+            guard let audio = try? Data(contentsOf: URL(fileURLWithPath: files[i])) else { return }
+            let (body, type) = multipart([("model", "speech")], files: [("file", "clip.wav", audio)])
+            let r = try? http("POST", server.base + "/v1/audio/transcriptions", body: body, type: type)
+            answers.set(i, r?.status == 200 ? r?.object["text"] as? String : "HTTP \(r?.status ?? 0): \(r?.text ?? "")")
+        }
+        XCTAssertEqual(answers.values, expected)
+        let metrics = try http("GET", server.base + "/metrics").text
+        func value(_ name: String) -> Double {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + "{model=\"speech\"}") }.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+        }
+        XCTAssertEqual(value("seq2seq_batch_size_sum"), Double(files.count))
+        XCTAssertLessThan(value("seq2seq_batch_size_count"), Double(files.count), "no two speech requests were decoded together")
+        XCTAssertEqual(server.stop(), 0)
+    }
+
     /// A full queue answers 503 with Retry-After; a request past its deadline 504.
     func testQueueLimitAndDeadline() throws {
         let (whisper, wav) = try Self.speech()

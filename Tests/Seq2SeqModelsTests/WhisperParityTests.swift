@@ -141,3 +141,69 @@ extension WhisperParityTests {
         }
     }
 }
+
+extension WhisperParityTests {
+    /// `transcribe(batch:)` — what the server runs for concurrent requests — gives each recording
+    /// exactly what transcribing it alone gives: tiny.en on the 42 reference clips (short ones,
+    /// silence) plus two recordings of over 30 s (several windows, prompts of different lengths)
+    /// with beam 5 and the fallback ladder, then greedy with word timestamps; base on eight
+    /// clips in six languages (detection per recording). Token ids, times and texts equal,
+    /// scores within 1e-4.
+    func testBatchedTranscriptionEqualsOneByOne() throws {
+        for name in ["tiny.en", "base"] {
+            guard let folder = Self.modelFolder(name) else { throw XCTSkip("Whisper \(name) not fetched: run scripts/fetch_whisper_models.sh") }
+            guard FileManager.default.fileExists(atPath: "/usr/share/pocketsphinx/test/data/librivox"),
+                  FileManager.default.fileExists(atPath: Self.root.appendingPathComponent(".cache/speech/audioeval").path) else {
+                throw XCTSkip("speech clips not fetched: run scripts/fetch_speech_data.sh")
+            }
+            let transcriber = try Transcriber(directory: folder)
+            let url = fixturesDirectory.appendingPathComponent("whisper/reference.\(name).jsonl")
+            var clips = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map { line -> String in
+                let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return try XCTUnwrap(reference["clip"] as? String)
+            }
+            let librivox = clips.filter { $0.contains("librivox") }, cards = clips.filter { $0.contains("cards") }
+            clips += ["concat:" + (librivox + cards + librivox).joined(separator: "|"), "concat:" + (cards + librivox).joined(separator: "|")]
+            if name == "base" {
+                let languages = ["es/", "fr/", "hi/", "ja/", "pt/", "zh/"]
+                let foreign = clips.filter { clip in languages.contains { clip.contains($0) } }
+                clips = foreign.enumerated().filter { $0.offset % 2 == 0 }.map(\.element) + [clips[clips.count - 1]]
+            }
+            let audio = try clips.map { try Self.samples($0) }
+            XCTAssertGreaterThan(audio.map(\.count).max() ?? 0, 45 * 16_000, "a recording of several windows")
+            var greedyWords = TranscriptionOptions()
+            greedyWords.beamSize = 1
+            greedyWords.wordTimestamps = true
+            var cases: [(String, TranscriptionOptions, [Int])] = [("beam 5", TranscriptionOptions(), Array(audio.indices))]
+            if name == "tiny.en" { cases.append(("greedy + words", greedyWords, Array(audio.indices.filter { $0 % 3 == 0 || $0 >= audio.count - 2 }))) }
+            for (label, options, picked) in cases {
+                var started = Date()
+                let alone = try picked.map { try transcriber.transcribe(samples: audio[$0], options: options) }
+                let aloneSeconds = Date().timeIntervalSince(started)
+                started = Date()
+                let together = try transcriber.transcribe(batch: picked.map { audio[$0] }, options: options, maxBatchSize: 8)
+                print("[\(name) \(label)] \(picked.count) recordings: one by one \(String(format: "%.1f", aloneSeconds)) s, "
+                      + "together \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+                XCTAssertEqual(together.count, alone.count)
+                for (k, (x, y)) in zip(together, alone).enumerated() {
+                    let where_ = "[\(name) \(label)] \(clips[picked[k]].prefix(70))"
+                    XCTAssertEqual(x.language, y.language, where_)
+                    XCTAssertEqual(x.segments.map(\.tokens), y.segments.map(\.tokens), where_)
+                    XCTAssertEqual(x.segments.map(\.text), y.segments.map(\.text), where_)
+                    XCTAssertEqual(x.segments.map(\.start), y.segments.map(\.start), where_)
+                    XCTAssertEqual(x.segments.map(\.end), y.segments.map(\.end), where_)
+                    XCTAssertEqual(x.segments.map(\.temperature), y.segments.map(\.temperature), where_)
+                    XCTAssertEqual(x.segments.map { $0.words?.map(\.word) ?? [] }, y.segments.map { $0.words?.map(\.word) ?? [] }, where_)
+                    for (a, b) in zip(x.segments, y.segments) {
+                        XCTAssertEqual(a.averageLogProb, b.averageLogProb, accuracy: 1e-4, where_)
+                        XCTAssertEqual(a.noSpeechProb, b.noSpeechProb, accuracy: 1e-4, where_)
+                        for (u, w) in zip(a.words ?? [], b.words ?? []) {
+                            XCTAssertEqual(u.start, w.start, accuracy: 1e-6, where_)
+                            XCTAssertEqual(u.end, w.end, accuracy: 1e-6, where_)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -97,6 +97,48 @@ public final class Transcriber: @unchecked Sendable {
                              duration: Double(samples.count) / Double(WhisperFeatureExtractor.sampleRate), segments: segments)
     }
 
+    /// Transcribes several recordings (16 kHz mono samples) together: each round takes the
+    /// current 30 s window of every unfinished recording, and windows whose prompts have one
+    /// length (up to `maxBatchSize` of them) are encoded in one batch and decoded in shared
+    /// decoder passes, the windows that fall back to a higher temperature sampled together too.
+    /// Each transcription equals `transcribe(samples:options:)` of its recording alone.
+    public func transcribe(batch: [[Float]], options: TranscriptionOptions = .init(), maxBatchSize: Int = 16) throws -> [Transcription] {
+        try checkOptions(options)
+        let runs = try batch.map { samples -> (LongFormRun, Float) in
+            let features = extractor.features(samples)
+            let (language, probability) = try resolveLanguage(options.language, features: features)
+            return (try LongFormRun(self, features: features, samples: samples, language: language, options: options, progress: nil),
+                    probability)
+        }
+        let decoder = windowDecoder(options)
+        while true {
+            let waiting = runs.indices.compactMap { i in runs[i].0.next().map { (run: runs[i].0, window: $0) } }
+            if waiting.isEmpty { break }
+            // One group per prompt layout (the prompts of a batch must line up), oldest first.
+            var groups: [[Int]: [(run: LongFormRun, window: PendingWindow)]] = [:], order: [[Int]] = []
+            for item in waiting {
+                let layout = [item.window.prompt.count, item.window.prompt.firstIndex(of: tokens.startOfTranscript) ?? 0]
+                if groups[layout] == nil { order.append(layout) }
+                groups[layout, default: []].append(item)
+            }
+            for layout in order {
+                let group = groups[layout]!
+                for start in stride(from: 0, to: group.count, by: max(1, maxBatchSize)) {
+                    let chunk = group[start..<min(group.count, start + max(1, maxBatchSize))]
+                    let encoded = try model.network.encode(features: chunk.map(\.window.features))
+                    let results = try decoder.decodeWithFallback(encoded, prompts: chunk.map(\.window.prompt))
+                    for (j, item) in chunk.enumerated() {
+                        try item.run.accept(results[j], encoded: chunk.count == 1 ? encoded : encoded.source(j))
+                    }
+                }
+            }
+        }
+        return zip(batch, runs).map { samples, run in
+            Transcription(language: run.0.language, languageProbability: run.1,
+                          duration: Double(samples.count) / Double(WhisperFeatureExtractor.sampleRate), segments: run.0.segments)
+        }
+    }
+
     /// Probabilities of each language for the first 30 s of `features` [n_mels, F], most likely first
     /// (softmax over the language tokens of the logits after `<|startoftranscript|>`).
     public func detectLanguage(features: Tensor) throws -> [(language: String, probability: Float)] {
@@ -111,6 +153,10 @@ public final class Transcriber: @unchecked Sendable {
         let total = weights.reduce(0, +)
         return zip(tokens.languages, weights).map { ($0, Float($1 / total)) }.sorted { $0.probability > $1.probability }
     }
+
+    /// Throws `TranscriptionError` when `options` cannot be used with this model (a language it
+    /// does not know, translation with an English-only model, beams or temperatures out of range).
+    public func validate(_ options: TranscriptionOptions) throws { try checkOptions(options) }
 
     private func checkOptions(_ o: TranscriptionOptions) throws {
         if let code = o.language, tokens.isMultilingual, tokens.languageToken(code) == nil {

@@ -3,7 +3,7 @@
 // `Segment`, `Word`, `TranscriptionInfo`).
 
 /// How `Transcriber` decodes; every field defaults to faster-whisper's default.
-public struct TranscriptionOptions: Sendable {
+public struct TranscriptionOptions: Sendable, Hashable {
     /// Spoken language code ("fr"); nil detects it from the first 30 s (English-only models: "en").
     public var language: String?
     /// Transcribe in the spoken language, or translate to English.

@@ -13,7 +13,6 @@ import Seq2SeqTensor
 struct WhisperBeamSearch {
     let beamSize: Int
     let patience: Float
-    let maxNewTokens: Int
     let endOfText: Int
     let lengthPenalty: Float
     let processors: [LogitsProcessor]
@@ -24,47 +23,69 @@ struct WhisperBeamSearch {
         var score: Float
     }
 
-    /// Decodes one source after `prompt`; returns finished hypotheses (ids without
-    /// <|endoftext|>, per-token log-probabilities with it), best first.
-    func run(_ session: DecoderSession, prompt: [Int]) throws -> [Hypothesis] {
+    /// Decodes the session's sources, source `s` after `prompts[s]` (all prompts of one length)
+    /// for at most `maxNewTokens[s]` tokens; returns each source's finished hypotheses (ids
+    /// without <|endoftext|>, per-token log-probabilities with it), best first. Sources share
+    /// every forward pass and leave it when their search ends; a source's result does not
+    /// depend on the others (rows are independent in every layer).
+    func run(_ session: DecoderSession, prompts: [[Int]], maxNewTokens: [Int]) throws -> [[Hypothesis]] {
         let v = session.vocabularySize, candidates = 2 * beamSize
         let maxFinished = max(1, Int((Float(beamSize) * patience).rounded()))
+        let promptLength = prompts[0].count
+        precondition(prompts.allSatisfy { $0.count == promptLength } && prompts.count == session.sourceCount,
+                     "one prompt per source, all of one length")
         try session.begin(rowsPerSource: 1)
-        var logits = Tensor(zeros: [1, v])
-        for token in prompt { logits = try session.step(tokens: [token]) }
-        var beams = [Beam(ids: prompt, logProbs: [], score: 0)]
-        var finished: [Beam] = []
-        for step in 0..<maxNewTokens {
-            let rowLogProbs = beams.indices.map { b in processedLogProbs(logits.data + b * v, count: v, ids: beams[b].ids) }
-            let top = topCandidates(rowLogProbs, beams: beams, count: candidates)
-            let isLast = step + 1 == maxNewTokens
-            var next: [Beam] = [], parents: [Int] = []
-            var secondary = beamSize
-            for k in 0..<min(beamSize, top.count) {
-                var chosen = top[k]
-                let isEnd = chosen.token == endOfText
-                if isEnd || isLast {
-                    var done = extend(beams[chosen.beam], chosen, rowLogProbs)
-                    if isEnd { done.ids.removeLast() }
-                    finished.append(done)
-                    if let j = (secondary..<top.count).first(where: { top[$0].token != endOfText }) {
-                        chosen = top[j]
-                        secondary = j + 1
+        var logits = Tensor(zeros: [prompts.count, v])
+        for p in 0..<promptLength { logits = try session.step(tokens: prompts.map { $0[p] }) }
+        var beams = prompts.map { [Beam(ids: $0, logProbs: [], score: 0)] }
+        var finished = Array(repeating: [Beam](), count: prompts.count)
+        var active = Array(prompts.indices)  // sources still searching; their rows in this order, beams contiguous
+        var step = 0
+        while !active.isEmpty {
+            var stillActive: [Int] = [], parentRows: [Int] = []
+            var row = 0
+            for s in active {
+                let rows = beams[s].count
+                let rowLogProbs = beams[s].indices.map { b in processedLogProbs(logits.data + (row + b) * v, count: v, ids: beams[s][b].ids) }
+                let top = topCandidates(rowLogProbs, beams: beams[s], count: candidates)
+                let isLast = step + 1 >= maxNewTokens[s]
+                var next: [Beam] = [], parents: [Int] = []
+                var secondary = beamSize
+                for k in 0..<min(beamSize, top.count) {
+                    var chosen = top[k]
+                    let isEnd = chosen.token == endOfText
+                    if isEnd || isLast {
+                        var done = extend(beams[s][chosen.beam], chosen, rowLogProbs)
+                        if isEnd { done.ids.removeLast() }
+                        finished[s].append(done)
+                        if let j = (secondary..<top.count).first(where: { top[$0].token != endOfText }) {
+                            chosen = top[j]
+                            secondary = j + 1
+                        }
                     }
+                    next.append(extend(beams[s][chosen.beam], chosen, rowLogProbs))
+                    parents.append(chosen.beam)
                 }
-                next.append(extend(beams[chosen.beam], chosen, rowLogProbs))
-                parents.append(chosen.beam)
+                if !(isLast || finished[s].count >= maxFinished) {
+                    stillActive.append(s)
+                    parentRows += parents.map { row + $0 }
+                    beams[s] = next
+                }
+                row += rows
             }
-            if isLast || finished.count >= maxFinished { break }
-            try session.reorder(rows: parents)
-            beams = next
-            logits = try session.step(tokens: beams.map { $0.ids[$0.ids.count - 1] })
+            active = stillActive
+            step += 1
+            if active.isEmpty { break }
+            try session.reorder(rows: parentRows)
+            logits = try session.step(tokens: active.flatMap { s in beams[s].map { $0.ids[$0.ids.count - 1] } })
         }
-        return finished.map { beam -> (Hypothesis, Float) in
-            let generated = Array(beam.ids.dropFirst(prompt.count))
-            let score = beam.score / powf(Float(generated.count), lengthPenalty)
-            return (Hypothesis(ids: generated, score: score, tokenLogProbs: beam.logProbs), score)
-        }.sorted { $0.1 > $1.1 }.map(\.0)
+        return finished.enumerated().map { s, done in
+            done.map { beam -> (Hypothesis, Float) in
+                let generated = Array(beam.ids.dropFirst(prompts[s].count))
+                let score = beam.score / powf(Float(generated.count), lengthPenalty)
+                return (Hypothesis(ids: generated, score: score, tokenLogProbs: beam.logProbs), score)
+            }.sorted { $0.1 > $1.1 }.map(\.0)
+        }
     }
 
     private struct Candidate {

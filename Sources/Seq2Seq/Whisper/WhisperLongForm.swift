@@ -3,6 +3,7 @@
 // hallucination-silence skipping; `_split_segments_by_timestamps`).
 import Foundation
 import Seq2SeqAudio
+import Seq2SeqModels
 import Seq2SeqTensor
 
 /// A segment cut from one window's tokens, before its text is decoded.
@@ -12,71 +13,129 @@ struct WindowSegment {
     var words: [TranscriptionWord]?
 }
 
+/// One window waiting to be decoded: its features (zero-padded to 30 s) and its prompt.
+struct PendingWindow {
+    let features: Tensor
+    let prompt: [Int]
+}
+
+/// Stage "long-form seeking" of one recording, as a state machine, so that the windows of
+/// several recordings can be decoded together: `next()` gives the window to decode (skipping
+/// digital silence), `accept` takes its decoding, keeps the segments the timestamps delimit
+/// and moves `seek` to where the last complete segment ended (or past the window); previous
+/// text prompts the next window.
+final class LongFormRun {
+    let transcriber: Transcriber
+    let features: Tensor
+    let samples: [Float]
+    let language: String
+    let options: TranscriptionOptions
+    let progress: ((Double, Double) -> Void)?
+    let decoder: WhisperWindowDecoder
+    let startSequence: [Int]
+    let contentFrames: Int
+    private(set) var segments: [TranscriptionSegment] = []
+    private var allTokens: [Int] = [], promptResetSince = 0
+    private var seek = 0, lastSpeechTimestamp = 0.0
+
+    init(_ transcriber: Transcriber, features: Tensor, samples: [Float], language: String, options: TranscriptionOptions,
+         progress: ((Double, Double) -> Void)?) throws {
+        self.transcriber = transcriber
+        self.features = features
+        self.samples = samples
+        self.language = language
+        self.options = options
+        self.progress = progress
+        decoder = transcriber.windowDecoder(options)
+        startSequence = transcriber.tokens.startSequence(language: language, task: options.task)
+        contentFrames = features.shape[1] - 1
+        if let prompt = options.initialPrompt {
+            allTokens += try transcriber.tokens.encode(" " + prompt.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    private var segmentSize: Int { min(WhisperFeatureExtractor.windowFrames, contentFrames - seek) }
+
+    private func reportProgress() {
+        let total = Double(contentFrames) * Transcriber.secondsPerFrame
+        progress?(min(Double(seek) * Transcriber.secondsPerFrame, total), total)
+    }
+
+    /// The next window to decode, or nil when the recording is done.
+    func next() -> PendingWindow? {
+        while seek < contentFrames {
+            if let threshold = options.silencePeakThreshold,
+               Transcriber.peak(samples, frames: seek..<(seek + segmentSize)) < threshold {
+                seek += segmentSize  // digital silence: nothing to transcribe
+                reportProgress()
+                continue
+            }
+            return PendingWindow(features: Transcriber.window(features, from: seek, frames: segmentSize),
+                                 prompt: decoder.prompt(previous: Array(allTokens[promptResetSince...]), startSequence: startSequence))
+        }
+        return nil
+    }
+
+    /// Takes the decoding of the window `next()` gave; `encoded` is that window alone.
+    func accept(_ result: WindowResult, encoded: EncoderOutput) throws {
+        let tokens = transcriber.tokens
+        let segmentSize = self.segmentSize
+        let timeOffset = Double(seek) * Transcriber.secondsPerFrame
+        let segmentDuration = Double(segmentSize) * Transcriber.secondsPerFrame
+        let previousSeek = seek
+        if let threshold = options.noSpeechThreshold, result.noSpeechProb > threshold,
+           !(options.logProbThreshold.map { result.averageLogProb > $0 } ?? false) {
+            seek += segmentSize  // silence: on to the next window
+            reportProgress()
+            return
+        }
+        var (current, nextSeek, singleEnding) = transcriber.splitByTimestamps(
+            result.tokens, timeOffset: timeOffset, segmentSize: segmentSize, segmentDuration: segmentDuration, seek: seek)
+        seek = nextSeek
+        if options.wordTimestamps {
+            try transcriber.addWordTimestamps(&current, encoded: encoded, startSequence: startSequence, frames: segmentSize,
+                                              timeOffset: timeOffset, language: language, options: options,
+                                              lastSpeechTimestamp: lastSpeechTimestamp)
+            // faster-whisper `get_end`: the last word's end, else the last segment's end.
+            let end = current.last(where: { !($0.words ?? []).isEmpty })?.words?.last?.end ?? current.last?.end
+            if !singleEnding, let end, end > timeOffset {
+                seek = Int((end * Double(Transcriber.framesPerSecond)).rounded(.toNearestOrEven))
+            }
+            if let end { lastSpeechTimestamp = end }
+        }
+        for piece in current {
+            let text = tokens.text(piece.tokens)
+            if piece.start == piece.end || text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
+            allTokens += piece.tokens
+            segments.append(TranscriptionSegment(
+                id: segments.count + 1, seek: previousSeek, start: piece.start, end: piece.end, text: text, tokens: piece.tokens,
+                temperature: result.temperature, averageLogProb: result.averageLogProb,
+                compressionRatio: result.compressionRatio, noSpeechProb: result.noSpeechProb, words: piece.words))
+        }
+        if !options.conditionOnPreviousText || result.temperature > options.promptResetOnTemperature {
+            promptResetSince = allTokens.count
+        }
+        reportProgress()
+    }
+}
+
 extension Transcriber {
-    /// Stage "long-form seeking": decodes window after window from frame `seek`, keeps the
-    /// segments the timestamps delimit and moves `seek` to where the last complete segment
-    /// ended (or past the window); previous text prompts the next window.
+    /// The window decoder for `options`.
+    func windowDecoder(_ options: TranscriptionOptions) -> WhisperWindowDecoder {
+        let (always, blank) = suppression(options)
+        return WhisperWindowDecoder(network: model.network, tokens: tokens, options: options, suppressed: always,
+                                    suppressBlank: blank, maxDecoderLength: model.network.spec.maxPositions ?? 448)
+    }
+
+    /// Long-form transcription of one recording, window after window.
     func generateSegments(features: Tensor, samples: [Float], language: String, options: TranscriptionOptions,
                           progress: ((Double, Double) -> Void)?) throws -> [TranscriptionSegment] {
-        let contentFrames = features.shape[1] - 1
-        let contentDuration = Double(contentFrames) * Self.secondsPerFrame
-        let (always, blank) = suppression(options)
-        let decoder = WhisperWindowDecoder(network: model.network, tokens: tokens, options: options, suppressed: always,
-                                           suppressBlank: blank, maxDecoderLength: model.network.spec.maxPositions ?? 448)
-        let startSequence = tokens.startSequence(language: language, task: options.task)
-        var allTokens: [Int] = [], promptResetSince = 0
-        if let prompt = options.initialPrompt {
-            allTokens += try tokens.encode(" " + prompt.trimmingCharacters(in: .whitespacesAndNewlines))
+        let run = try LongFormRun(self, features: features, samples: samples, language: language, options: options, progress: progress)
+        while let window = run.next() {
+            let encoded = try model.network.encode(features: [window.features])
+            try run.accept(try run.decoder.decodeWithFallback(encoded, prompt: window.prompt), encoded: encoded)
         }
-        var segments: [TranscriptionSegment] = []
-        var seek = 0, lastSpeechTimestamp = 0.0
-        while seek < contentFrames {
-            let timeOffset = Double(seek) * Self.secondsPerFrame
-            let segmentSize = min(WhisperFeatureExtractor.windowFrames, contentFrames - seek)
-            let segmentDuration = Double(segmentSize) * Self.secondsPerFrame
-            if let threshold = options.silencePeakThreshold,
-               Self.peak(samples, frames: seek..<(seek + segmentSize)) < threshold {
-                seek += segmentSize  // digital silence: nothing to transcribe
-                progress?(min(Double(seek) * Self.secondsPerFrame, contentDuration), contentDuration)
-                continue
-            }
-            let encoded = try model.network.encode(features: [Self.window(features, from: seek, frames: segmentSize)])
-            let prompt = decoder.prompt(previous: Array(allTokens[promptResetSince...]), startSequence: startSequence)
-            let result = try decoder.decodeWithFallback(encoded, prompt: prompt)
-            let previousSeek = seek
-            if let threshold = options.noSpeechThreshold, result.noSpeechProb > threshold,
-               !(options.logProbThreshold.map { result.averageLogProb > $0 } ?? false) {
-                seek += segmentSize  // silence: on to the next window
-                progress?(min(Double(seek) * Self.secondsPerFrame, contentDuration), contentDuration)
-                continue
-            }
-            var (current, nextSeek, singleEnding) = splitByTimestamps(result.tokens, timeOffset: timeOffset, segmentSize: segmentSize,
-                                                                      segmentDuration: segmentDuration, seek: seek)
-            seek = nextSeek
-            if options.wordTimestamps {
-                try addWordTimestamps(&current, encoded: encoded, startSequence: startSequence, frames: segmentSize,
-                                      timeOffset: timeOffset, language: language, options: options,
-                                      lastSpeechTimestamp: lastSpeechTimestamp)
-                // faster-whisper `get_end`: the last word's end, else the last segment's end.
-                let end = current.last(where: { !($0.words ?? []).isEmpty })?.words?.last?.end ?? current.last?.end
-                if !singleEnding, let end, end > timeOffset { seek = Int((end * Double(Self.framesPerSecond)).rounded(.toNearestOrEven)) }
-                if let end { lastSpeechTimestamp = end }
-            }
-            for piece in current {
-                let text = tokens.text(piece.tokens)
-                if piece.start == piece.end || text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { continue }
-                allTokens += piece.tokens
-                segments.append(TranscriptionSegment(
-                    id: segments.count + 1, seek: previousSeek, start: piece.start, end: piece.end, text: text, tokens: piece.tokens,
-                    temperature: result.temperature, averageLogProb: result.averageLogProb,
-                    compressionRatio: result.compressionRatio, noSpeechProb: result.noSpeechProb, words: piece.words))
-            }
-            if !options.conditionOnPreviousText || result.temperature > options.promptResetOnTemperature {
-                promptResetSince = allTokens.count
-            }
-            progress?(min(Double(seek) * Self.secondsPerFrame, contentDuration), contentDuration)
-        }
-        return segments
+        return run.segments
     }
 
     /// Largest absolute sample value in feature frames `frames` (160 samples each).

@@ -11,49 +11,54 @@ import Seq2SeqTensor
 struct WhisperSampling {
     let temperature: Float
     let samples: Int
-    let maxNewTokens: Int
     let endOfText: Int
     let processors: [LogitsProcessor]
     let seed: UInt64
 
-    /// Draws `samples` continuations of `prompt`; ids without <|endoftext|>, scores normalized
-    /// by length^lengthPenalty are left to the caller.
-    func run(_ session: DecoderSession, prompt: [Int]) throws -> [Hypothesis] {
-        let v = session.vocabularySize
-        var rng = SeededRandomGenerator(seed: seed)
+    /// Draws `samples` continuations of each source's prompt (all prompts of one length), at
+    /// most `maxNewTokens[s]` tokens for source `s`; ids without <|endoftext|>, scores normalized
+    /// by length^lengthPenalty are left to the caller. Each source draws from its own random
+    /// stream seeded with `seed`, in its rows' order, so its samples do not depend on the
+    /// other sources of the batch.
+    func run(_ session: DecoderSession, prompts: [[Int]], maxNewTokens: [Int]) throws -> [[Hypothesis]] {
+        let v = session.vocabularySize, n = prompts.count, promptLength = prompts[0].count
+        precondition(prompts.allSatisfy { $0.count == promptLength } && n == session.sourceCount, "one prompt per source, all of one length")
+        var generators = Array(repeating: SeededRandomGenerator(seed: seed), count: n)
         try session.begin(rowsPerSource: 1)
-        var logits = Tensor(zeros: [1, v])
-        for token in prompt { logits = try session.step(tokens: [token]) }
-        try session.reorder(rows: Array(repeating: 0, count: samples))
-        var rows = (0..<samples).map { (slot: $0, ids: prompt, logProbs: [Float](), row: 0) }
-        var done: [Hypothesis?] = Array(repeating: nil, count: samples)
+        var logits = Tensor(zeros: [n, v])
+        for p in 0..<promptLength { logits = try session.step(tokens: prompts.map { $0[p] }) }
+        try session.reorder(rows: (0..<n).flatMap { Array(repeating: $0, count: samples) })
+        // `row`: the logits row to read (at the first step, the source's prompt row).
+        var rows = (0..<n).flatMap { s in (0..<samples).map { (source: s, slot: $0, ids: prompts[s], logProbs: [Float](), row: s) } }
+        var done = Array(repeating: [Hypothesis?](repeating: nil, count: samples), count: n)
         var scores = [Float](repeating: 0, count: v)
-        for step in 0..<maxNewTokens {
+        var step = 0
+        while !rows.isEmpty {
             for i in rows.indices {
-                let rowIndex = rows[i].row
                 let (token, logProb) = scores.withUnsafeMutableBufferPointer { buffer -> (Int, Float) in
-                    buffer.baseAddress!.update(from: logits.data + (step == 0 ? 0 : rowIndex) * v, count: v)
+                    buffer.baseAddress!.update(from: logits.data + rows[i].row * v, count: v)
                     for p in processors { p.process(buffer, ids: rows[i].ids) }
-                    return draw(buffer, rng: &rng)
+                    return draw(buffer, rng: &generators[rows[i].source])
                 }
                 rows[i].ids.append(token)
                 rows[i].logProbs.append(logProb)
             }
             var keep: [Int] = []
             for (i, r) in rows.enumerated() {
-                if r.ids.last == endOfText || step + 1 == maxNewTokens {
-                    let ids = Array(r.ids.dropFirst(prompt.count))
-                    done[r.slot] = Hypothesis(ids: ids, score: nil, tokenLogProbs: r.logProbs)
+                if r.ids.last == endOfText || step + 1 >= maxNewTokens[r.source] {
+                    done[r.source][r.slot] = Hypothesis(ids: Array(r.ids.dropFirst(promptLength)), score: nil, tokenLogProbs: r.logProbs)
                 } else {
                     keep.append(i)
                 }
             }
             if keep.isEmpty { break }
-            try session.reorder(rows: keep.map { step == 0 ? rows[$0].slot : rows[$0].row })
-            rows = keep.enumerated().map { n, i in (rows[i].slot, rows[i].ids, rows[i].logProbs, n) }
+            // After the first step the session's rows are the list's; before it, source-major slots.
+            try session.reorder(rows: keep.map { step == 0 ? rows[$0].source * samples + rows[$0].slot : $0 })
+            rows = keep.enumerated().map { k, i in (rows[i].source, rows[i].slot, rows[i].ids, rows[i].logProbs, k) }
             logits = try session.step(tokens: rows.map { $0.ids[$0.ids.count - 1] })
+            step += 1
         }
-        return done.compactMap { $0 }
+        return done.map { $0.compactMap { $0 } }
     }
 
     /// A token drawn from softmax(scores / T), and its log-probability under softmax(scores).

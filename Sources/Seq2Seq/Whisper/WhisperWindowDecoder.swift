@@ -44,83 +44,138 @@ struct WhisperWindowDecoder {
         return prompt
     }
 
-    /// Stage "temperature fallback": decodes at each temperature in turn until the result is
-    /// neither too repetitive (compression ratio) nor too unlikely (average log-probability),
-    /// unless it is silence; when every temperature fails, the most likely result below the
-    /// compression threshold (else of all) is kept, reported at the last temperature.
-    func decodeWithFallback(_ encoded: EncoderOutput, prompt: [Int]) throws -> WindowResult {
-        var all: [WindowResult] = [], belowCompressionThreshold: [WindowResult] = []
+    /// Stage "temperature fallback", for one window or several decoded together: each window
+    /// is decoded at each temperature in turn until its result is neither too repetitive
+    /// (compression ratio) nor too unlikely (average log-probability), unless it is silence;
+    /// when every temperature fails, its most likely result below the compression threshold
+    /// (else of all) is kept, reported at the last temperature. `encoded` holds the windows in
+    /// order; `prompts` are theirs, all of one length with `<|startoftranscript|>` at one index.
+    /// The windows still falling back at a temperature are decoded together; each result
+    /// equals the window's decoded alone.
+    func decodeWithFallback(_ encoded: EncoderOutput, prompts: [[Int]]) throws -> [WindowResult] {
+        let n = prompts.count
+        var all = Array(repeating: [WindowResult](), count: n), belowCompressionThreshold = all
+        var kept = [WindowResult?](repeating: nil, count: n)
+        var pending = Array(prompts.indices)
         for temperature in options.temperatures {
-            let result = try decode(encoded, prompt: prompt, temperature: temperature)
-            all.append(result)
-            var needsFallback = false
-            if let threshold = options.compressionRatioThreshold {
-                if result.compressionRatio > threshold { needsFallback = true } else { belowCompressionThreshold.append(result) }
+            let results = try decode(pending.count == n ? encoded : encoded.sources(pending), prompts: pending.map { prompts[$0] },
+                                     temperature: temperature)
+            for (k, s) in pending.enumerated() {
+                all[s].append(results[k])
+                if let threshold = options.compressionRatioThreshold, results[k].compressionRatio <= threshold {
+                    belowCompressionThreshold[s].append(results[k])
+                }
+                if !needsFallback(results[k]) { kept[s] = results[k] }
             }
-            if let threshold = options.logProbThreshold, result.averageLogProb < threshold { needsFallback = true }
-            if let silence = options.noSpeechThreshold, let threshold = options.logProbThreshold,
-               result.noSpeechProb > silence, result.averageLogProb < threshold {
-                needsFallback = false
-            }
-            if !needsFallback { return result }
+            pending = pending.filter { kept[$0] == nil }
+            if pending.isEmpty { break }
         }
-        let pool = belowCompressionThreshold.isEmpty ? all : belowCompressionThreshold
-        var best = pool.dropFirst().reduce(pool[0]) { $1.averageLogProb > $0.averageLogProb ? $1 : $0 }
-        best.temperature = options.temperatures.last ?? 0
-        return best
+        for s in pending {
+            let pool = belowCompressionThreshold[s].isEmpty ? all[s] : belowCompressionThreshold[s]
+            var best = pool.dropFirst().reduce(pool[0]) { $1.averageLogProb > $0.averageLogProb ? $1 : $0 }
+            best.temperature = options.temperatures.last ?? 0
+            kept[s] = best
+        }
+        return kept.map { $0! }
     }
 
-    /// One decoding of the window at `temperature`: beam search (or greedy) at 0, else
-    /// `bestOf` samples of which the best by length-normalized log-probability is kept.
-    func decode(_ encoded: EncoderOutput, prompt: [Int], temperature: Float) throws -> WindowResult {
+    /// `decodeWithFallback` of one window.
+    func decodeWithFallback(_ encoded: EncoderOutput, prompt: [Int]) throws -> WindowResult {
+        try decodeWithFallback(encoded, prompts: [prompt])[0]
+    }
+
+    /// Whether a result is too repetitive (compression ratio) or too unlikely (average
+    /// log-probability) to keep, unless it is silence.
+    func needsFallback(_ result: WindowResult) -> Bool {
+        var needsFallback = false
+        if let threshold = options.compressionRatioThreshold, result.compressionRatio > threshold { needsFallback = true }
+        if let threshold = options.logProbThreshold, result.averageLogProb < threshold { needsFallback = true }
+        if let silence = options.noSpeechThreshold, let threshold = options.logProbThreshold,
+           result.noSpeechProb > silence, result.averageLogProb < threshold {
+            needsFallback = false
+        }
+        return needsFallback
+    }
+
+    /// CTranslate2's length limit: at most half the decoder length, and what the prompt leaves of it.
+    private func maxNewTokens(_ prompt: [Int], sotIndex: Int) -> Int {
+        let taskEnd = prompt[sotIndex...].firstIndex { !($0 >= tokens.startOfTranscript && $0 <= tokens.noTimestamps) } ?? prompt.count
+        return max(1, min(maxDecoderLength / 2, maxDecoderLength - (taskEnd - 1)))
+    }
+
+    /// The processors of a window whose prompt has `promptLength` tokens, the last one `last`.
+    private func processors(promptLength: Int, last: Int) -> [LogitsProcessor] {
+        var processors: [LogitsProcessor] = []
+        if !suppressed.isEmpty { processors.append(WhisperSuppressTokens(tokens: suppressed)) }
+        if !suppressBlank.isEmpty { processors.append(WhisperSuppressBlank(tokens: suppressBlank, sampleBegin: promptLength)) }
+        if last != tokens.noTimestamps {
+            let index = Int((options.maxInitialTimestamp / 0.02).rounded())
+            processors.append(WhisperTimestampRules(tokens: tokens, sampleBegin: promptLength, maxInitialTimestampIndex: index))
+        }
+        return processors
+    }
+
+    /// One decoding of each window at `temperature` (prompts of one length and layout): beam
+    /// search (greedy at beam 1) at 0, else `bestOf` samples of which the best by
+    /// length-normalized log-probability is kept — CTranslate2's searches, the windows sharing
+    /// every forward pass. With a repetition penalty or no-repeat n-grams, Hugging Face's search
+    /// (Seq2SeqGeneration's processors) decodes each window alone.
+    func decode(_ encoded: EncoderOutput, prompts: [[Int]], temperature: Float) throws -> [WindowResult] {
+        if options.repetitionPenalty != 1 || options.noRepeatNgramSize != 0 {
+            return try prompts.indices.map {
+                try decodeWithPenalties(prompts.count == 1 ? encoded : encoded.source($0), prompt: prompts[$0], temperature: temperature)
+            }
+        }
+        let sotIndex = prompts[0].firstIndex(of: tokens.startOfTranscript) ?? 0
+        precondition(prompts.allSatisfy { $0.count == prompts[0].count && ($0.firstIndex(of: tokens.startOfTranscript) ?? 0) == sotIndex },
+                     "windows decoded together need prompts of one length and layout")
+        let probe = WhisperPromptSession(network.makeDecoder(for: encoded), prompts: prompts, sotIndex: sotIndex, noSpeech: tokens.noSpeech)
+        let processors = processors(promptLength: prompts[0].count, last: prompts[0][prompts[0].count - 1])
+        let limits = prompts.map { maxNewTokens($0, sotIndex: sotIndex) }
+        let hypotheses: [[Hypothesis]]
+        if temperature > 0 {
+            hypotheses = try WhisperSampling(temperature: temperature, samples: options.bestOf, endOfText: tokens.endOfText,
+                                             processors: processors, seed: options.seed ?? 0)
+                .run(probe, prompts: prompts, maxNewTokens: limits)
+        } else {
+            hypotheses = try WhisperBeamSearch(beamSize: options.beamSize, patience: options.patience, endOfText: tokens.endOfText,
+                                               lengthPenalty: options.lengthPenalty, processors: processors)
+                .run(probe, prompts: prompts, maxNewTokens: limits)
+        }
+        return try hypotheses.indices.map { try result(hypotheses[$0], noSpeechProb: probe.noSpeechProbs[$0], temperature: temperature) }
+    }
+
+    /// One decoding of a window by Hugging Face's search with the repetition penalty and
+    /// no-repeat n-grams (beam search at 0, else `bestOf` samples).
+    private func decodeWithPenalties(_ encoded: EncoderOutput, prompt: [Int], temperature: Float) throws -> WindowResult {
         let sampling = temperature > 0
         let sotIndex = prompt.firstIndex(of: tokens.startOfTranscript) ?? 0
-        // CTranslate2: at most half the decoder length, and what the prompt leaves of it.
-        let taskEnd = prompt[sotIndex...].firstIndex { !($0 >= tokens.startOfTranscript && $0 <= tokens.noTimestamps) } ?? prompt.count
-        let maxNew = min(maxDecoderLength / 2, maxDecoderLength - (taskEnd - 1))
         var config = GenerationConfig(
             numBeams: sampling ? 1 : options.beamSize, numReturnSequences: sampling ? options.bestOf : options.beamSize,
-            lengthPenalty: options.lengthPenalty, earlyStopping: .always, maxNewTokens: max(1, maxNew),
+            lengthPenalty: options.lengthPenalty, earlyStopping: .always, maxNewTokens: maxNewTokens(prompt, sotIndex: sotIndex),
             repetitionPenalty: options.repetitionPenalty, doSample: sampling, temperature: sampling ? temperature : 1,
             topK: 0, seed: options.seed, decoderStartTokenId: prompt[0], eosTokenIds: [tokens.endOfText])
         config.noRepeatNgramSize = options.noRepeatNgramSize
-        var processors: [LogitsProcessor] = []
-        if !suppressed.isEmpty { processors.append(WhisperSuppressTokens(tokens: suppressed)) }
-        if !suppressBlank.isEmpty { processors.append(WhisperSuppressBlank(tokens: suppressBlank, sampleBegin: prompt.count)) }
-        if prompt.last != tokens.noTimestamps {
-            let index = Int((options.maxInitialTimestamp / 0.02).rounded())
-            processors.append(WhisperTimestampRules(tokens: tokens, sampleBegin: prompt.count, maxInitialTimestampIndex: index))
-        }
-        let probe = WhisperPromptSession(network.makeDecoder(for: encoded), prompt: prompt, sotIndex: sotIndex,
+        let probe = WhisperPromptSession(network.makeDecoder(for: encoded), prompts: [prompt], sotIndex: sotIndex,
                                          noSpeech: tokens.noSpeech)
-        let hypotheses: [Hypothesis]
-        // CTranslate2's sampling and beam search; with penalties (Generation's own processors), Hugging Face's.
-        let ownSearch = options.repetitionPenalty == 1 && options.noRepeatNgramSize == 0
-        if sampling && ownSearch {
-            hypotheses = try WhisperSampling(temperature: temperature, samples: options.bestOf, maxNewTokens: max(1, maxNew),
-                                             endOfText: tokens.endOfText, processors: processors,
-                                             seed: options.seed ?? 0).run(probe, prompt: prompt)
-        } else if !sampling && options.beamSize > 1 && ownSearch {
-            hypotheses = try WhisperBeamSearch(beamSize: options.beamSize, patience: options.patience, maxNewTokens: max(1, maxNew),
-                                               endOfText: tokens.endOfText, lengthPenalty: options.lengthPenalty,
-                                               processors: processors).run(probe, prompt: prompt)
-        } else {
-            hypotheses = try Generator(config: config, extraProcessors: processors)
-                .generate(session: probe, prefix: Array(prompt.dropFirst()))[0]
-        }
+        let hypotheses = try Generator(config: config, extraProcessors: processors(promptLength: prompt.count, last: prompt[prompt.count - 1]))
+            .generate(session: probe, prefix: Array(prompt.dropFirst()))[0]
+        return try result(hypotheses, noSpeechProb: probe.noSpeechProbs[0], temperature: temperature)
+    }
+
+    /// The window's result from its hypotheses: CTranslate2 ranks finished hypotheses by summed
+    /// log-probability / (length without <|endoftext|>)^lengthPenalty.
+    private func result(_ hypotheses: [Hypothesis], noSpeechProb: Float, temperature: Float) throws -> WindowResult {
         let scored = hypotheses.map { h -> (tokens: [Int], sum: Float, score: Float) in
             let text = h.ids.last == tokens.endOfText ? Array(h.ids.dropLast()) : h.ids
             let sum = h.tokenLogProbs.reduce(0, +)
             return (text, sum, sum / powf(Float(text.count), options.lengthPenalty))
         }
         guard var best = scored.first else { throw TranscriptionError("Whisper decoding produced no hypothesis") }
-        // CTranslate2 ranks finished hypotheses by summed log-probability / (length without
-        // <|endoftext|>)^lengthPenalty; the beam search returns all of its finished ones.
         best = scored.dropFirst().reduce(best) { $1.score > $0.score ? $1 : $0 }
         let text = tokens.text(best.tokens).trimmingCharacters(in: .whitespacesAndNewlines)
         return WindowResult(tokens: best.tokens, averageLogProb: best.sum / Float(best.tokens.count + 1),
-                            noSpeechProb: probe.noSpeechProb, compressionRatio: compressionRatio(text),
-                            temperature: temperature)
+                            noSpeechProb: noSpeechProb, compressionRatio: compressionRatio(text), temperature: temperature)
     }
 }
 
@@ -135,23 +190,26 @@ func compressionRatio(_ text: String) -> Float {
     return Float(bytes.count) / Float(size)
 }
 
-/// The decoder session of one window: feeds the prompt in two batched forwards instead of
-/// one step per token (the search only reads the logits after the last prompt token), and
-/// records the probability of `<|nospeech|>` from the logits at the `<|startoftranscript|>`
-/// position (softmax over the whole vocabulary, first row), as CTranslate2 does.
+/// The decoder session of one or more windows (one source each): feeds the prompts in two
+/// batched forwards instead of one step per token (the search only reads the logits after the
+/// last prompt token), and records each source's probability of `<|nospeech|>` from the
+/// logits at the `<|startoftranscript|>` position (softmax over the whole vocabulary, the
+/// source's first row), as CTranslate2 does.
 final class WhisperPromptSession: DecoderSession {
     let inner: DecoderState
-    let prompt: [Int]
+    let prompts: [[Int]]
     let sotIndex: Int
     let noSpeech: Int
     private var fed = 0
-    private(set) var noSpeechProb: Float = 0
+    private(set) var noSpeechProbs: [Float]
 
-    init(_ inner: DecoderState, prompt: [Int], sotIndex: Int, noSpeech: Int) {
+    init(_ inner: DecoderState, prompts: [[Int]], sotIndex: Int, noSpeech: Int) {
+        precondition(prompts.count == inner.sourceCount, "one prompt per source")
         self.inner = inner
-        self.prompt = prompt
+        self.prompts = prompts
         self.sotIndex = sotIndex
         self.noSpeech = noSpeech
+        noSpeechProbs = Array(repeating: 0, count: prompts.count)
     }
 
     var sourceCount: Int { inner.sourceCount }
@@ -164,23 +222,26 @@ final class WhisperPromptSession: DecoderSession {
 
     func step(tokens: [Int]) throws -> Tensor {
         defer { fed += 1 }
-        let last = prompt.count - 1
+        let last = prompts[0].count - 1
         guard fed < last else {
             let logits = try inner.step(tokens: tokens)
-            if fed == sotIndex { noSpeechProb = probability(of: noSpeech, in: logits) }
+            if fed == sotIndex { recordNoSpeech(logits) }
             return logits
         }
-        precondition(tokens.allSatisfy { $0 == prompt[fed] }, "the search must feed the window's prompt first")
-        let rows = inner.rowCount
+        let rows = inner.rowCount, perSource = rows / prompts.count
+        precondition(tokens.enumerated().allSatisfy { $0.element == prompts[$0.offset / perSource][fed] },
+                     "the search must feed the windows' prompts first")
+        func rowsOf(_ range: Range<Int>) -> [[Int]] {
+            prompts.flatMap { Array(repeating: Array($0[range]), count: perSource) }
+        }
         if fed == 0 {
             if sotIndex < last {
-                let atSot = try inner.forward(tokens: Array(repeating: Array(prompt[0...sotIndex]), count: rows), allPositions: false)
-                noSpeechProb = probability(of: noSpeech, in: atSot)
+                recordNoSpeech(try inner.forward(tokens: rowsOf(0..<(sotIndex + 1)), allPositions: false))
                 if sotIndex + 1 < last {
-                    _ = try inner.forward(tokens: Array(repeating: Array(prompt[(sotIndex + 1)..<last]), count: rows), allPositions: false)
+                    _ = try inner.forward(tokens: rowsOf((sotIndex + 1)..<last), allPositions: false)
                 }
             } else {
-                _ = try inner.forward(tokens: Array(repeating: Array(prompt[0..<last]), count: rows), allPositions: false)
+                _ = try inner.forward(tokens: rowsOf(0..<last), allPositions: false)
             }
         }
         return Tensor(zeros: [rows, vocabularySize])  // never read: only the last prompt token's logits are
@@ -188,9 +249,14 @@ final class WhisperPromptSession: DecoderSession {
 
     func reorder(rows: [Int]) throws { try inner.reorder(rows: rows) }
 
-    /// softmax(first row of `logits`)[id].
-    private func probability(of id: Int, in logits: Tensor) -> Float {
-        let v = logits.shape[1], row = logits.data
+    /// Each source's softmax(first row of `logits`)[noSpeech].
+    private func recordNoSpeech(_ logits: Tensor) {
+        let perSource = logits.shape[0] / prompts.count
+        for s in prompts.indices { noSpeechProbs[s] = probability(of: noSpeech, in: logits, row: s * perSource) }
+    }
+
+    private func probability(of id: Int, in logits: Tensor, row: Int) -> Float {
+        let v = logits.shape[1], row = logits.data + row * v
         var m = -Float.infinity
         for i in 0..<v { m = max(m, row[i]) }
         var total: Double = 0
