@@ -258,6 +258,25 @@ public struct EncoderOutput: @unchecked Sendable {
         return EncoderOutput(memory: out, lengths: kept, sourceIds: sourceIds.map { ids in picked.map { ids[$0] } })
     }
 
+    /// Outputs encoded apart, as one batch (each padded to the longest source): what encoding
+    /// their inputs together gives, without the batch's peak memory (rows are independent).
+    public static func joined(_ parts: [EncoderOutput]) -> EncoderOutput {
+        precondition(!parts.isEmpty, "nothing to join")
+        if parts.count == 1 { return parts[0] }
+        let d = parts[0].memory.shape[2], lengths = parts.flatMap(\.lengths), width = max(lengths.max() ?? 1, 1)
+        let out = Tensor(zeros: [lengths.count, width, d])
+        var b = 0
+        for part in parts {
+            let s = part.memory.shape[1]
+            for (i, n) in part.lengths.enumerated() {
+                (out.data + b * width * d).update(from: part.memory.data + i * s * d, count: n * d)
+                b += 1
+            }
+        }
+        let ids = parts.allSatisfy { $0.sourceIds != nil } ? parts.flatMap { $0.sourceIds! } : nil
+        return EncoderOutput(memory: out, lengths: lengths, sourceIds: ids)
+    }
+
     /// Source `b` alone, as if it had been encoded by itself.
     public func source(_ b: Int) -> EncoderOutput { sources([b]) }
 }

@@ -28,8 +28,8 @@ struct TranscribeCommand: ParsableCommand {
           help: "Skip 30 s windows of digital silence (peak below -80 dBFS) instead of decoding them.")
     var skipSilence = true
     @Option(name: .long, help: "Inputs are raw 16-bit little-endian mono PCM at this rate.") var sampleRate: Int?
-    @Option(name: .long, help: "Recordings transcribed together: their 30 s windows share encoder and decoder passes (same results as one at a time).")
-    var batchSize = 8
+    @Option(name: .long, help: "Recordings transcribed together: their 30 s windows share decoder passes (same results as one at a time).")
+    var batchSize = 1
     @Flag(name: .long, help: "No progress on standard error.") var quiet = false
 
     func validate() throws {

@@ -99,8 +99,8 @@ public final class Transcriber: @unchecked Sendable {
 
     /// Transcribes several recordings (16 kHz mono samples) together: each round takes the
     /// current 30 s window of every unfinished recording, and windows whose prompts have one
-    /// length (up to `maxBatchSize` of them) are encoded in one batch and decoded in shared
-    /// decoder passes, the windows that fall back to a higher temperature sampled together too.
+    /// length (up to `maxBatchSize` of them) are decoded in shared decoder passes, the windows
+    /// that fall back to a higher temperature sampled together too.
     /// Each transcription equals `transcribe(samples:options:)` of its recording alone.
     public func transcribe(batch: [[Float]], options: TranscriptionOptions = .init(), maxBatchSize: Int = 16) throws -> [Transcription] {
         try checkOptions(options)
@@ -125,11 +125,12 @@ public final class Transcriber: @unchecked Sendable {
                 let group = groups[layout]!
                 for start in stride(from: 0, to: group.count, by: max(1, maxBatchSize)) {
                     let chunk = group[start..<min(group.count, start + max(1, maxBatchSize))]
-                    let encoded = try model.network.encode(features: chunk.map(\.window.features))
-                    let results = try decoder.decodeWithFallback(encoded, prompts: chunk.map(\.window.prompt))
-                    for (j, item) in chunk.enumerated() {
-                        try item.run.accept(results[j], encoded: chunk.count == 1 ? encoded : encoded.source(j))
-                    }
+                    // Encoded one window at a time: the encoder is compute-bound at 1,500 frames a
+                    // window, so a batch would gain nothing and hold every window's attention
+                    // scores at once (tiny.en: ~430 MB for eight); the decoder passes are shared.
+                    let encoded = try chunk.map { try model.network.encode(features: [$0.window.features]) }
+                    let results = try decoder.decodeWithFallback(EncoderOutput.joined(encoded), prompts: chunk.map(\.window.prompt))
+                    for (j, item) in chunk.enumerated() { try item.run.accept(results[j], encoded: encoded[j]) }
                 }
             }
         }
