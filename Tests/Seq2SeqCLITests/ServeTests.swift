@@ -357,13 +357,19 @@ final class ServeTests: XCTestCase {
             answers.set(i, r?.status == 200 ? r?.object["translatedText"] as? String : "HTTP \(r?.status ?? 0): \(r?.text ?? "")")
         }
         XCTAssertEqual(answers.values, expected.map(Optional.some))
+        try assertBatched(server, model: "en-de", inputs: texts.count, "no two requests were decoded together")
+        XCTAssertEqual(server.stop(), 0)
+    }
+
+    /// The server's batch-size metric for `model`: `inputs` inputs in fewer runs than inputs.
+    func assertBatched(_ server: ServerProcess, model: String, inputs: Int, _ message: String,
+                       file: StaticString = #filePath, line: UInt = #line) throws {
         let metrics = try http("GET", server.base + "/metrics").text
         func value(_ name: String) -> Double {
-            metrics.split(separator: "\n").first { $0.hasPrefix(name + "{model=\"en-de\"}") }.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + "{model=\"\(model)\"}") }.flatMap { Double($0.split(separator: " ").last!) } ?? 0
         }
-        XCTAssertEqual(value("seq2seq_batch_size_sum"), Double(texts.count))
-        XCTAssertLessThan(value("seq2seq_batch_size_count"), Double(texts.count), "no two requests were decoded together")
-        XCTAssertEqual(server.stop(), 0)
+        XCTAssertEqual(value("seq2seq_batch_size_sum"), Double(inputs), file: file, line: line)
+        XCTAssertLessThan(value("seq2seq_batch_size_count"), Double(inputs), message, file: file, line: line)
     }
 
     /// Concurrent speech requests are transcribed together (the batch-size metric counts fewer
@@ -389,12 +395,7 @@ final class ServeTests: XCTestCase {
             answers.set(i, r?.status == 200 ? r?.object["text"] as? String : "HTTP \(r?.status ?? 0): \(r?.text ?? "")")
         }
         XCTAssertEqual(answers.values, expected)
-        let metrics = try http("GET", server.base + "/metrics").text
-        func value(_ name: String) -> Double {
-            metrics.split(separator: "\n").first { $0.hasPrefix(name + "{model=\"speech\"}") }.flatMap { Double($0.split(separator: " ").last!) } ?? 0
-        }
-        XCTAssertEqual(value("seq2seq_batch_size_sum"), Double(files.count))
-        XCTAssertLessThan(value("seq2seq_batch_size_count"), Double(files.count), "no two speech requests were decoded together")
+        try assertBatched(server, model: "speech", inputs: files.count, "no two speech requests were decoded together")
         XCTAssertEqual(server.stop(), 0)
     }
 
