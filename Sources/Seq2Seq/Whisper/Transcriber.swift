@@ -80,7 +80,7 @@ public final class Transcriber: @unchecked Sendable {
     /// Throws `AudioFileError` for unreadable audio. `progress` gets (seconds done, total seconds).
     public func transcribe(path: String, rawSampleRate: Int? = nil, options: TranscriptionOptions = .init(),
                            progress: ((Double, Double) -> Void)? = nil) throws -> Transcription {
-        try checkOptions(options)
+        try validate(options)
         let samples = try AudioDecoder.load(path: path, rawSampleRate: rawSampleRate)
         return try transcribe(samples: samples, options: options, progress: progress)
     }
@@ -88,13 +88,8 @@ public final class Transcriber: @unchecked Sendable {
     /// Transcribes 16 kHz mono samples.
     public func transcribe(samples: [Float], options: TranscriptionOptions = .init(),
                            progress: ((Double, Double) -> Void)? = nil) throws -> Transcription {
-        try checkOptions(options)
-        let features = extractor.features(samples)
-        let (language, probability) = try resolveLanguage(options.language, features: features)
-        let segments = try generateSegments(features: features, samples: samples, language: language, options: options,
-                                            progress: progress)
-        return Transcription(language: language, languageProbability: probability,
-                             duration: Double(samples.count) / Double(WhisperFeatureExtractor.sampleRate), segments: segments)
+        try validate(options)
+        return try transcribe(runs: [try longFormRun(samples, options: options, progress: progress)], options: options, maxBatchSize: 1)[0]
     }
 
     /// Transcribes several recordings (16 kHz mono samples) together: each round takes the
@@ -103,16 +98,24 @@ public final class Transcriber: @unchecked Sendable {
     /// that fall back to a higher temperature sampled together too.
     /// Each transcription equals `transcribe(samples:options:)` of its recording alone.
     public func transcribe(batch: [[Float]], options: TranscriptionOptions = .init(), maxBatchSize: Int = 16) throws -> [Transcription] {
-        try checkOptions(options)
-        let runs = try batch.map { samples -> (LongFormRun, Float) in
-            let features = extractor.features(samples)
-            let (language, probability) = try resolveLanguage(options.language, features: features)
-            return (try LongFormRun(self, features: features, samples: samples, language: language, options: options, progress: nil),
-                    probability)
-        }
-        let decoder = windowDecoder(options)
+        try validate(options)
+        return try transcribe(runs: batch.map { try longFormRun($0, options: options, progress: nil) }, options: options,
+                              maxBatchSize: maxBatchSize)
+    }
+
+    /// A recording's long-form run: its features, and its language (given or detected).
+    private func longFormRun(_ samples: [Float], options: TranscriptionOptions, progress: ((Double, Double) -> Void)?) throws -> LongFormRun {
+        let features = extractor.features(samples)
+        let (language, probability) = try resolveLanguage(options.language, features: features)
+        return try LongFormRun(self, features: features, samples: samples, language: language, languageProbability: probability,
+                               options: options, progress: progress)
+    }
+
+    /// Stage "long-form seeking" for `runs` together, round after round.
+    private func transcribe(runs: [LongFormRun], options: TranscriptionOptions, maxBatchSize: Int) throws -> [Transcription] {
+        let decoder = windowDecoder(options), size = max(1, maxBatchSize)
         while true {
-            let waiting = runs.indices.compactMap { i in runs[i].0.next().map { (run: runs[i].0, window: $0) } }
+            let waiting = runs.compactMap { run in run.next().map { (run: run, window: $0) } }
             if waiting.isEmpty { break }
             // One group per prompt layout (the prompts of a batch must line up), oldest first.
             var groups: [[Int]: [(run: LongFormRun, window: PendingWindow)]] = [:], order: [[Int]] = []
@@ -123,8 +126,8 @@ public final class Transcriber: @unchecked Sendable {
             }
             for layout in order {
                 let group = groups[layout]!
-                for start in stride(from: 0, to: group.count, by: max(1, maxBatchSize)) {
-                    let chunk = group[start..<min(group.count, start + max(1, maxBatchSize))]
+                for start in stride(from: 0, to: group.count, by: size) {
+                    let chunk = group[start..<min(group.count, start + size)]
                     // Encoded one window at a time: the encoder is compute-bound at 1,500 frames a
                     // window, so a batch would gain nothing and hold every window's attention
                     // scores at once (tiny.en: ~430 MB for eight); the decoder passes are shared.
@@ -134,9 +137,9 @@ public final class Transcriber: @unchecked Sendable {
                 }
             }
         }
-        return zip(batch, runs).map { samples, run in
-            Transcription(language: run.0.language, languageProbability: run.1,
-                          duration: Double(samples.count) / Double(WhisperFeatureExtractor.sampleRate), segments: run.0.segments)
+        return runs.map { run in
+            Transcription(language: run.language, languageProbability: run.languageProbability,
+                          duration: Double(run.samples.count) / Double(WhisperFeatureExtractor.sampleRate), segments: run.segments)
         }
     }
 
@@ -157,9 +160,7 @@ public final class Transcriber: @unchecked Sendable {
 
     /// Throws `TranscriptionError` when `options` cannot be used with this model (a language it
     /// does not know, translation with an English-only model, beams or temperatures out of range).
-    public func validate(_ options: TranscriptionOptions) throws { try checkOptions(options) }
-
-    private func checkOptions(_ o: TranscriptionOptions) throws {
+    public func validate(_ o: TranscriptionOptions) throws {
         if let code = o.language, tokens.isMultilingual, tokens.languageToken(code) == nil {
             throw TranscriptionError("unknown language code \"\(code)\" (the model knows \(tokens.languages.joined(separator: ", ")))")
         }

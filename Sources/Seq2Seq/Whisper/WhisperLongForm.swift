@@ -29,6 +29,7 @@ final class LongFormRun {
     let features: Tensor
     let samples: [Float]
     let language: String
+    let languageProbability: Float
     let options: TranscriptionOptions
     let progress: ((Double, Double) -> Void)?
     let decoder: WhisperWindowDecoder
@@ -38,12 +39,13 @@ final class LongFormRun {
     private var allTokens: [Int] = [], promptResetSince = 0
     private var seek = 0, lastSpeechTimestamp = 0.0
 
-    init(_ transcriber: Transcriber, features: Tensor, samples: [Float], language: String, options: TranscriptionOptions,
-         progress: ((Double, Double) -> Void)?) throws {
+    init(_ transcriber: Transcriber, features: Tensor, samples: [Float], language: String, languageProbability: Float,
+         options: TranscriptionOptions, progress: ((Double, Double) -> Void)?) throws {
         self.transcriber = transcriber
         self.features = features
         self.samples = samples
         self.language = language
+        self.languageProbability = languageProbability
         self.options = options
         self.progress = progress
         decoder = transcriber.windowDecoder(options)
@@ -125,17 +127,6 @@ extension Transcriber {
         let (always, blank) = suppression(options)
         return WhisperWindowDecoder(network: model.network, tokens: tokens, options: options, suppressed: always,
                                     suppressBlank: blank, maxDecoderLength: model.network.spec.maxPositions ?? 448)
-    }
-
-    /// Long-form transcription of one recording, window after window.
-    func generateSegments(features: Tensor, samples: [Float], language: String, options: TranscriptionOptions,
-                          progress: ((Double, Double) -> Void)?) throws -> [TranscriptionSegment] {
-        let run = try LongFormRun(self, features: features, samples: samples, language: language, options: options, progress: progress)
-        while let window = run.next() {
-            let encoded = try model.network.encode(features: [window.features])
-            try run.accept(try run.decoder.decodeWithFallback(encoded, prompt: window.prompt), encoded: encoded)
-        }
-        return run.segments
     }
 
     /// Largest absolute sample value in feature frames `frames` (160 samples each).

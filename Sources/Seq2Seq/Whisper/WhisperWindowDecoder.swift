@@ -79,11 +79,6 @@ struct WhisperWindowDecoder {
         return kept.map { $0! }
     }
 
-    /// `decodeWithFallback` of one window.
-    func decodeWithFallback(_ encoded: EncoderOutput, prompt: [Int]) throws -> WindowResult {
-        try decodeWithFallback(encoded, prompts: [prompt])[0]
-    }
-
     /// Whether a result is too repetitive (compression ratio) or too unlikely (average
     /// log-probability) to keep, unless it is silence.
     func needsFallback(_ result: WindowResult) -> Bool {
