@@ -234,15 +234,16 @@ def run_generate(model, input_features, **kwargs):
     return result
 
 
-def ct2_conversion(hf_folder):
-    """CTranslate2's converter on the same checkpoint (float16, as the weights are stored)."""
+def ct2_conversion(hf_folder, name="whisper-hf-ct2", quantization="float16"):
+    """CTranslate2's converter on the same checkpoint (float16, as the weights are stored; or
+    int8 for scripts/make_ct2_int8_fixture.py) into Tests/Fixtures/NAME."""
     import ctranslate2
     from ctranslate2.converters import TransformersConverter
-    folder = os.path.join(ROOT, "whisper-hf-ct2")
+    folder = os.path.join(ROOT, name)
     shutil.rmtree(folder, ignore_errors=True)
-    scratch = tempfile.mkdtemp(prefix="whisper-hf-ct2-")
+    scratch = tempfile.mkdtemp(prefix=name + "-")
     out = os.path.join(scratch, "ct2")
-    TransformersConverter(hf_folder, copy_files=["preprocessor_config.json"]).convert(out, quantization="float16")
+    TransformersConverter(hf_folder, copy_files=["preprocessor_config.json"]).convert(out, quantization=quantization)
     os.makedirs(folder)
     for name in ["model.bin", "config.json", "preprocessor_config.json"]:
         shutil.copy(os.path.join(out, name), os.path.join(folder, name))

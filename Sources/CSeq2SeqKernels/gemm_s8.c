@@ -64,6 +64,25 @@ void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, 
     }
 }
 
+void s2s_s8_place_rows(long k, long first, long count, const int8_t *q, long ldq, const float *scales,
+                       int8_t *packed, float *row_scale) {
+    long kp = s2s_s8_padded_depth(k);
+    for (long j = first; j < first + count; j++) {
+        const int8_t *row = q + (j - first) * ldq;
+        row_scale[j] = scales[j - first];
+        int8_t *block = packed + (j / 16) * kp * 16;
+        long lane = j % 16;
+        for (long p = 0; p < k; p++) block[(p / 4) * 64 + lane * 4 + p % 4] = row[p];
+    }
+}
+
+void s2s_s8_copy_row(long k, long j, const int8_t *packed, const float *row_scale, float *out) {
+    long kp = s2s_s8_padded_depth(k);
+    const int8_t *block = packed + (j / 16) * kp * 16;
+    long lane = j % 16;
+    for (long p = 0; p < k; p++) out[p] = (float)block[(p / 4) * 64 + lane * 4 + p % 4] * row_scale[j];
+}
+
 #ifdef S2S_X86
 /// One row as `quantize_row_reference` does it, 8 values at a time: the same products and the
 /// same round-half-to-even (vroundps in the default rounding mode), so the same bytes.

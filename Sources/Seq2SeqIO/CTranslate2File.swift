@@ -156,6 +156,38 @@ public final class CTranslate2File: @unchecked Sendable {
         return out
     }
 
+    /// The per-row scale variable of a 2-D int8 variable `name` (CTranslate2 writes
+    /// `name_scale`, one value per row, value = q / scale), when there is one.
+    public func int8ScaleName(of name: String) -> String? {
+        guard let v = variables[name], v.dtype == .int8, v.shape.count == 2 else { return nil }
+        let scaleName = (aliases[name] ?? name) + "_scale"
+        guard let s = variables[scaleName], s.shape.reduce(1, *) == v.shape[0], s.dtype != .int8 else { return nil }
+        return scaleName
+    }
+
+    /// Whether `name` is stored as int8 rows with a scale per row (faster-whisper's int8 conversions).
+    public func storesInt8Rows(_ name: String) -> Bool { int8ScaleName(of: name) != nil }
+
+    /// Rows `rows` of the int8 variable `name` as stored: values row-major into `values`, and
+    /// each row's scale in this toolkit's sense (row ≈ values·scale, the inverse of
+    /// CTranslate2's) into `scales`. CTranslate2's scales must be positive (+∞ for a zero row).
+    public func int8Rows(_ name: String, rows: Range<Int>, values: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) throws {
+        guard let scaleName = int8ScaleName(of: name), let v = variables[name], let s = variables[scaleName] else {
+            throw ModelFileError(path, "variable '\(name)' is not int8 with a per-row scale")
+        }
+        guard rows.lowerBound >= 0, rows.upperBound <= v.shape[0] else { throw ModelFileError(path, "variable '\(name)' has no rows \(rows)") }
+        let width = v.shape[1]
+        try file.readInt8(count: rows.count * width, at: v.offset + rows.lowerBound * width, into: values, tensor: name)
+        try file.readFloats(s.dtype.stored, count: rows.count, at: s.offset + rows.lowerBound * s.dtype.size, into: scales)
+        for r in 0..<rows.count {
+            let stored = scales[r]
+            guard stored > 0, !stored.isNaN else {
+                throw ModelFileError(path, "'\(scaleName)' holds \(stored) for row \(rows.lowerBound + r); CTranslate2 scales are positive")
+            }
+            scales[r] = 1 / stored
+        }
+    }
+
     /// Sequential little-endian reads of the header through a buffer; data is skipped, not read.
     private struct Reader {
         let file: ModelFileReader

@@ -61,6 +61,15 @@ final class ModelFileReader: @unchecked Sendable {
         }
     }
 
+    /// Reads `count` int8 values at `offset` into `destination`. A value of −128 is refused:
+    /// the int8 kernels take the symmetric range [−127, 127] (`tensor` names the data in the message).
+    func readInt8(count: Int, at offset: Int, into destination: UnsafeMutablePointer<Int8>, tensor: String) throws {
+        try read(into: destination, count: count, at: offset)
+        for i in 0..<count where destination[i] == Int8.min {
+            throw ModelFileError(path, "int8 tensor '\(tensor)' holds −128 at element \(i); quantized weights lie in [−127, 127]")
+        }
+    }
+
     /// Converts `count` stored elements of `kind` at `offset` into float32 at `destination`,
     /// reading a bounded chunk at a time (float32 is read in place).
     func readFloats(_ kind: StoredElement, count: Int, at offset: Int, into destination: UnsafeMutablePointer<Float>) throws {

@@ -149,6 +149,18 @@ public final class SafetensorsFile: @unchecked Sendable {
         return out
     }
 
+    /// Rows `rows` of the 2-D int8 tensor `name` as stored, into `values` (row-major).
+    public func int8Values(_ name: String, rows: Range<Int>, into values: UnsafeMutablePointer<Int8>) throws {
+        guard let e = entries[name] else { throw ModelFileError(path, "no tensor '\(name)'") }
+        guard e.dtype == .int8, e.shape.count == 2 else {
+            throw ModelFileError(path, "tensor '\(name)' is \(e.dtype.rawValue) \(e.shape), expected a 2-D I8 tensor")
+        }
+        guard rows.lowerBound >= 0, rows.upperBound <= e.shape[0] else { throw ModelFileError(path, "tensor '\(name)' has no rows \(rows)") }
+        let width = e.shape[1]
+        try file.readInt8(count: rows.count * width, at: dataStart + e.range.lowerBound + rows.lowerBound * width,
+                          into: values, tensor: name)
+    }
+
     /// Rows `rows` of tensor `name` (split along its first dimension) as float32, read alone.
     public func floatRows(_ name: String, rows: Range<Int>) throws -> Tensor {
         guard let e = entries[name] else { throw ModelFileError(path, "no tensor '\(name)'") }
@@ -223,8 +235,56 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
         }
     }
 
-    /// All tensor names, sorted.
-    public var names: [String] { location.keys.sorted() }
+    /// All tensor names, sorted; the scales of int8 tensors are part of their tensor, not listed.
+    public var names: [String] { location.keys.filter { !isScaleOfInt8Tensor($0) }.sorted() }
+
+    /// The `name_scale` tensor stored beside a 2-D int8 `name` (F32, one value per row), when
+    /// there is one: `name` is then a quantized weight, row j ≈ q[j]·scale[j] — the layout
+    /// `seq2seq convert --quantize int8` writes. Nil for any other tensor.
+    public func int8ScaleName(of name: String) -> String? {
+        guard let e = entry(name), e.dtype == .int8, e.shape.count == 2 else { return nil }
+        let scaleName = name + "_scale"
+        guard let s = entry(scaleName), s.dtype == .float32, s.shape == [e.shape[0]] else { return nil }
+        return scaleName
+    }
+
+    private func isScaleOfInt8Tensor(_ name: String) -> Bool {
+        name.hasSuffix("_scale") && int8ScaleName(of: String(name.dropLast("_scale".count))) == name
+    }
+
+    /// Whether `name` is stored as int8 rows with a scale per row (see `int8ScaleName`).
+    public func storesInt8Rows(_ name: String) -> Bool { int8ScaleName(of: name) != nil }
+
+    /// Rows `rows` of the int8 tensor `name` as stored: values row-major into `values`, each
+    /// row's scale (row ≈ values·scale) into `scales`. Scales must be finite and ≥ 0, values in [−127, 127].
+    public func int8Rows(_ name: String, rows: Range<Int>, values: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) throws {
+        guard let scaleName = int8ScaleName(of: name), let i = location[name], let j = location[scaleName] else {
+            throw ModelFileError(path, "tensor '\(name)' is not an int8 tensor with a '\(name)_scale' beside it")
+        }
+        try files[i].int8Values(name, rows: rows, into: values)
+        let rowScales = try files[j].floatRows(scaleName, rows: rows)
+        for r in 0..<rows.count {
+            let s = rowScales.data[r]
+            guard s.isFinite, s >= 0 else {
+                throw ModelFileError(files[j].path, "'\(scaleName)' holds \(s) for row \(rows.lowerBound + r); scales must be finite and ≥ 0")
+            }
+            scales[r] = s
+        }
+    }
+
+    /// Rows `rows` of an int8 tensor with scales, dequantized.
+    private func dequantizedRows(_ name: String, rows: Range<Int>) throws -> Tensor {
+        let width = shape(of: name)![1]
+        let out = Tensor(zeros: [rows.count, width])
+        let values = UnsafeMutablePointer<Int8>.allocate(capacity: max(1, rows.count * width))
+        let scales = UnsafeMutablePointer<Float>.allocate(capacity: max(1, rows.count))
+        defer { values.deallocate(); scales.deallocate() }
+        try int8Rows(name, rows: rows, values: values, scales: scales)
+        for r in 0..<rows.count {
+            for c in 0..<width { out.data[r * width + c] = Float(values[r * width + c]) * scales[r] }
+        }
+        return out
+    }
 
     /// Whether the checkpoint holds `name`.
     public func contains(_ name: String) -> Bool { location[name] != nil }
@@ -243,15 +303,29 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
     /// The distinct element types stored.
     public var dtypes: Set<SafetensorsDType> { Set(files.flatMap { $0.entries.values.map(\.dtype) }) }
 
-    /// Tensor `name` as float32.
+    /// The stored bytes of tensor `name` (a scale of an int8 tensor included).
+    public func storedBytes(_ name: String) throws -> [UInt8] {
+        guard let i = location[name] else { throw ModelFileError(path, "missing weight '\(name)'") }
+        return try files[i].bytes(name)
+    }
+
+    /// The files of the checkpoint (one, or the shards).
+    public var filePaths: [String] { files.map(\.path) }
+
+    /// Tensor `name` as float32 (an int8 tensor with scales dequantized).
     public func floatTensor(_ name: String) throws -> Tensor {
         guard let i = location[name] else { throw ModelFileError(path, "missing weight '\(name)'") }
+        if storesInt8Rows(name) { return try dequantizedRows(name, rows: 0..<shape(of: name)![0]) }
         return try files[i].floatTensor(name)
     }
 
     /// Rows `rows` of `name` as float32, read without the rest of the tensor.
     public func floatRows(_ name: String, rows: Range<Int>) throws -> Tensor {
         guard let i = location[name] else { throw ModelFileError(path, "missing weight '\(name)'") }
+        if storesInt8Rows(name) {
+            guard rows.lowerBound >= 0, rows.upperBound <= shape(of: name)![0] else { throw ModelFileError(path, "tensor '\(name)' has no rows \(rows)") }
+            return try dequantizedRows(name, rows: rows)
+        }
         return try files[i].floatRows(name, rows: rows)
     }
 }

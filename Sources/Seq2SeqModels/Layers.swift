@@ -13,9 +13,16 @@ struct Linear {
     init(stacking parts: [(weight: Tensor, bias: Tensor?)], storage: PackedMatrix.Storage) {
         let k = parts[0].weight.shape[1]
         let n = parts.reduce(0) { $0 + $1.weight.shape[0] }
+        let weight: PackedMatrix
         if storage == .int8 {
             // Each part quantized where it lies (rows are quantized one by one): no stacked copy.
-            weight = PackedMatrix(int8Stacking: parts.map { (UnsafePointer($0.weight.data), $0.weight.shape[0]) }, inFeatures: k)
+            weight = PackedMatrix(int8Rows: n, inFeatures: k) { writer in
+                var row = 0
+                for p in parts {
+                    writer.quantize(rows: row, count: p.weight.shape[0], from: p.weight.data, ld: k)
+                    row += p.weight.shape[0]
+                }
+            }
         } else {
             let w = Tensor(zeros: [n, k])
             var row = 0
@@ -25,12 +32,18 @@ struct Linear {
             }
             weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k, storage: storage)
         }
-        if parts.contains(where: { $0.bias != nil }) {
-            let b = TensorStorage(count: n)
+        self.init(weight: weight, biases: parts.map { (rows: $0.weight.shape[0], bias: $0.bias) })
+    }
+
+    /// A layer from a packed weight and the biases of its stacked parts (nil: zeros for that part).
+    init(weight: PackedMatrix, biases: [(rows: Int, bias: Tensor?)]) {
+        self.weight = weight
+        if biases.contains(where: { $0.bias != nil }) {
+            let b = TensorStorage(count: weight.outFeatures)
             var o = 0
-            for p in parts {
+            for p in biases {
                 if let pb = p.bias { (b.data + o).update(from: pb.data, count: pb.count) }
-                o += p.weight.shape[0]
+                o += p.rows
             }
             bias = b
         } else {

@@ -30,6 +30,20 @@ extension EncoderDecoderModel {
     /// config in errors. `computeType` says how the linear layers' weights are stored.
     public static func load(config: JSONConfig, configPath: String, weights source: TensorSource,
                             computeType: ComputeType = .float32) throws -> EncoderDecoderModel {
+        try load(config: config, configPath: configPath, weights: source, computeType: computeType).model
+    }
+
+    /// The checkpoint tensors the int8 compute type keeps as int8 rows and never reads as
+    /// float32 — the linear layers' weights, and the embeddings and output layer where they are
+    /// one table — found by loading the model at int8: what `seq2seq convert --quantize int8`
+    /// stores as int8, so that the converted folder loads to the same int8 weights.
+    public static func int8WeightNames(config: JSONConfig, configPath: String, weights source: TensorSource) throws -> Set<String> {
+        let reader = try load(config: config, configPath: configPath, weights: source, computeType: .int8).reader
+        return reader.readAsInt8.subtracting(reader.readAsFloat)
+    }
+
+    private static func load(config: JSONConfig, configPath: String, weights source: TensorSource,
+                             computeType: ComputeType) throws -> (model: EncoderDecoderModel, reader: WeightReader) {
         guard let modelType = try config.string("model_type") else {
             throw ModelFileError(configPath, "no \"model_type\": cannot tell the model family")
         }
@@ -46,9 +60,10 @@ extension EncoderDecoderModel {
         // `final_logits_bias` is a constant buffer in transformers (never trained, not counted
         // by `num_parameters()`), so it is not a parameter here either.
         let parameters = loaded.filter { !$0.hasSuffix("final_logits_bias") }
-        return EncoderDecoderModel(family: modelType, spec: spec, weights: weights,
-                                   parameterCount: parameters.reduce(0) { $0 + (source.shape(of: $1)?.reduce(1, *) ?? 0) },
-                                   sourceDTypes: Set(loaded.compactMap(source.dtypeName)))
+        let model = EncoderDecoderModel(family: modelType, spec: spec, weights: weights,
+                                        parameterCount: parameters.reduce(0) { $0 + (source.shape(of: $1)?.reduce(1, *) ?? 0) },
+                                        sourceDTypes: Set(loaded.compactMap(source.dtypeName)))
+        return (model, reader)
     }
 }
 

@@ -20,6 +20,12 @@ public protocol TensorSource {
     func dtypeName(of name: String) -> String?
     /// Rows `rows` of `name` (split along its first dimension) as float32.
     func floatRows(_ name: String, rows: Range<Int>) throws -> Tensor
+    /// Whether `name` is stored as int8 rows with a scale per row, which the int8 compute
+    /// type reads as they are (no float32 copy, no second quantization).
+    func storesInt8Rows(_ name: String) -> Bool
+    /// Rows `rows` of an int8-stored `name`: values row-major into `values` (in [−127, 127]),
+    /// each row's scale (row ≈ values·scale) into `scales`.
+    func int8Rows(_ name: String, rows: Range<Int>, values: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) throws
 }
 
 extension TensorSource {
@@ -31,18 +37,53 @@ extension TensorSource {
         out.data.update(from: whole.data + rows.lowerBound * width, count: rows.count * width)
         return out
     }
+
+    /// No int8 storage (sources that have it override both).
+    public func storesInt8Rows(_ name: String) -> Bool { false }
+
+    public func int8Rows(_ name: String, rows: Range<Int>, values: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>) throws {
+        throw ModelFileError(path, "'\(name)' is not stored as int8")
+    }
+}
+
+extension TensorSource {
+    /// Writes the 2-D weight `name` ([rows, width]) into rows `first…` of an int8 weight: as
+    /// stored when it is int8 already, else quantized from float32 a chunk of rows at a time.
+    func fillInt8(_ writer: PackedMatrix.Int8RowWriter, name: String, first: Int, rows: Int, width: Int) throws {
+        let chunk = max(1, min(rows, (16 << 20) / max(1, width)))
+        if storesInt8Rows(name) {
+            let values = UnsafeMutablePointer<Int8>.allocate(capacity: max(1, chunk * width))
+            let scales = UnsafeMutablePointer<Float>.allocate(capacity: chunk)
+            defer { values.deallocate(); scales.deallocate() }
+            for start in stride(from: 0, to: rows, by: chunk) {
+                let part = start..<min(rows, start + chunk)
+                try int8Rows(name, rows: part, values: values, scales: scales)
+                writer.place(rows: first + start, count: part.count, values: values, ld: width, scales: scales)
+            }
+            return
+        }
+        for start in stride(from: 0, to: rows, by: chunk) {
+            let part = start..<min(rows, start + chunk)
+            let floats = try floatRows(name, rows: part)
+            writer.quantize(rows: first + start, count: part.count, from: floats.data, ld: width)
+        }
+    }
 }
 
 /// A weight checked and counted but not read yet: large tables are read in row chunks when
 /// they are quantized, so their float32 copy never exists whole.
 struct WeightHandle {
-    let source: TensorSource
+    let reader: WeightReader
     let name: String
     /// [rows, width].
     let shape: [Int]
+    var source: TensorSource { reader.source }
 
     /// The whole tensor.
-    func tensor() throws -> Tensor { try source.floatTensor(name).reshaped(shape) }
+    func tensor() throws -> Tensor {
+        reader.readAsFloat.insert(name)
+        return try source.floatTensor(name).reshaped(shape)
+    }
 
     /// Whether two stored tables hold the same values, compared a chunk of rows at a time.
     func sameValues(as other: WeightHandle) throws -> Bool {
@@ -63,9 +104,9 @@ struct WeightHandle {
             let t = try tensor()
             return PackedMatrix(weight: t.data, outFeatures: v, inFeatures: d, storage: storage)
         }
-        return try PackedMatrix(int8Rows: v, inFeatures: d) { rows, out in
-            let part = try source.floatRows(name, rows: rows)
-            out.update(from: part.data, count: part.count)
+        reader.readAsInt8.insert(name)
+        return try PackedMatrix(int8Rows: v, inFeatures: d) { writer in
+            try source.fillInt8(writer, name: name, first: 0, rows: v, width: d)
         }
     }
 }
@@ -80,6 +121,10 @@ final class WeightReader {
     /// How the linear layers' weights are stored (the compute type).
     let storage: PackedMatrix.Storage
     private var bytesSinceTrim = 0
+    /// Weights kept as int8 rows (the int8 compute type's linear layers, embeddings and head).
+    fileprivate(set) var readAsInt8: Set<String> = []
+    /// Tensors read as float32.
+    fileprivate(set) var readAsFloat: Set<String> = []
 
     init(_ source: TensorSource, computeType: ComputeType) {
         self.source = source
@@ -96,6 +141,7 @@ final class WeightReader {
             releaseFreedMemory()
             bytesSinceTrim = 0
         }
+        readAsFloat.insert(name)
         return try source.floatTensor(name).reshaped(shape)
     }
 
@@ -124,7 +170,7 @@ final class WeightReader {
     /// `name`, which must have `shape`, counted as loaded but not read (`WeightHandle`).
     func handle(_ name: String, shape: [Int]) throws -> WeightHandle {
         try claim(name, shape: shape, exactShape: true)  // read by rows: no extra dimensions
-        return WeightHandle(source: source, name: name, shape: shape)
+        return WeightHandle(reader: self, name: name, shape: shape)
     }
 
     /// The first of `names` that is present, as a handle.
@@ -154,11 +200,35 @@ final class WeightReader {
 
     /// A linear layer stacking `prefixes` (each `prefix.weight` [out, in], and `prefix.bias` [out] when `bias`).
     func linear(_ prefixes: [String], out: Int, in inWidth: Int, bias: Bool) throws -> Linear {
-        let parts = try prefixes.map { p in
-            (weight: try tensor("\(p).weight", shape: [out, inWidth]),
-             bias: bias ? try tensor("\(p).bias", shape: [out]) : nil)
+        try linear(prefixes.map { (weight: "\($0).weight", rows: out, bias: bias ? "\($0).bias" : nil) }, in: inWidth)
+    }
+
+    /// A linear layer stacking the weights `parts` (each [rows, in], its bias [rows] when
+    /// named). With the int8 compute type a weight stored as int8 is read as it is; the others
+    /// are quantized where they lie.
+    func linear(_ parts: [(weight: String, rows: Int, bias: String?)], in inWidth: Int) throws -> Linear {
+        let biases = try parts.map { p in try p.bias.map { try tensor($0, shape: [p.rows]) } }
+        guard storage == .int8 else {
+            let weights = try parts.map { try tensor($0.weight, shape: [$0.rows, inWidth]) }
+            return Linear(stacking: zip(weights, biases).map { (weight: $0, bias: $1) }, storage: storage)
         }
-        return Linear(stacking: parts, storage: storage)
+        for p in parts {
+            try claim(p.weight, shape: [p.rows, inWidth], exactShape: false)
+            readAsInt8.insert(p.weight)
+        }
+        let weight = try PackedMatrix(int8Rows: parts.reduce(0) { $0 + $1.rows }, inFeatures: inWidth) { writer in
+            var first = 0
+            for p in parts {
+                if source.storesInt8Rows(p.weight) {
+                    try source.fillInt8(writer, name: p.weight, first: first, rows: p.rows, width: inWidth)
+                } else {
+                    let w = try source.floatTensor(p.weight)  // whole: it may carry extra 1-sized dimensions
+                    writer.quantize(rows: first, count: p.rows, from: w.data, ld: inWidth)
+                }
+                first += p.rows
+            }
+        }
+        return Linear(weight: weight, biases: zip(parts, biases).map { (rows: $0.rows, bias: $1) })
     }
 
     /// A norm with `prefix.weight` (and `prefix.bias` for LayerNorm).

@@ -172,7 +172,7 @@ private struct CTranslate2Names: WhisperNames {
     let s: WhisperSizes
 
     private func linear(_ p: String, out: Int, in width: Int) throws -> Linear {
-        Linear(stacking: [(weight: try r.tensor("\(p)/weight", shape: [out, width]), bias: try r.optionalTensor("\(p)/bias", shape: [out]))], storage: r.storage)
+        try r.linear([(weight: "\(p)/weight", rows: out, bias: r.source.contains("\(p)/bias") ? "\(p)/bias" : nil)], in: width)
     }
 
     private func layerNorm(_ p: String) throws -> Norm {
@@ -220,15 +220,9 @@ private struct TransformersNames: WhisperNames {
     let s: WhisperSizes
     let tied: Bool
 
-    private func projection(_ p: String, bias: Bool) throws -> (weight: Tensor, bias: Tensor?) {
-        (try r.tensor("\(p).weight", shape: [s.width, s.width]), bias ? try r.tensor("\(p).bias", shape: [s.width]) : nil)
-    }
-
-    /// Q, K, V stacked (`keyValue`: K and V only), each [D, D]; K has no bias.
-    private func projections(_ p: String, query: Bool) throws -> Linear {
-        var parts = query ? [try projection("\(p).q_proj", bias: true)] : []
-        parts += [try projection("\(p).k_proj", bias: false), try projection("\(p).v_proj", bias: true)]
-        return Linear(stacking: parts, storage: r.storage)
+    /// Projections `names` of `p` stacked, each [D, D] with a bias except `k_proj`'s.
+    private func projections(_ p: String, _ names: [String]) throws -> Linear {
+        try r.linear(names.map { (weight: "\(p).\($0).weight", rows: s.width, bias: $0 == "k_proj" ? nil : "\(p).\($0).bias") }, in: s.width)
     }
 
     private func layerNorm(_ p: String) throws -> Norm { try r.norm(p, kind: norm, width: s.width) }
@@ -237,16 +231,16 @@ private struct TransformersNames: WhisperNames {
 
     func selfAttention(_ stack: WhisperStack, _ layer: Int) throws -> SelfAttentionWeights {
         let p = self.layer(stack, layer)
-        return SelfAttentionWeights(qkv: try projections("\(p).self_attn", query: true),
-                                    output: Linear(stacking: [try projection("\(p).self_attn.out_proj", bias: true)], storage: r.storage),
+        return SelfAttentionWeights(qkv: try projections("\(p).self_attn", ["q_proj", "k_proj", "v_proj"]),
+                                    output: try projections("\(p).self_attn", ["out_proj"]),
                                     norm: try layerNorm("\(p).self_attn_layer_norm"))
     }
 
     func crossAttention(_ layer: Int) throws -> CrossAttentionWeights {
         let p = self.layer(.decoder, layer)
-        return CrossAttentionWeights(query: Linear(stacking: [try projection("\(p).encoder_attn.q_proj", bias: true)], storage: r.storage),
-                                     keyValue: try projections("\(p).encoder_attn", query: false),
-                                     output: Linear(stacking: [try projection("\(p).encoder_attn.out_proj", bias: true)], storage: r.storage),
+        return CrossAttentionWeights(query: try projections("\(p).encoder_attn", ["q_proj"]),
+                                     keyValue: try projections("\(p).encoder_attn", ["k_proj", "v_proj"]),
+                                     output: try projections("\(p).encoder_attn", ["out_proj"]),
                                      norm: try layerNorm("\(p).encoder_attn_layer_norm"))
     }
 

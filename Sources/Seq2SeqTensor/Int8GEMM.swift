@@ -43,54 +43,28 @@ struct Int8Weight {
     /// N scales: W[j] ≈ packed row j · scales[j].
     let scales: UnsafeMutablePointer<Float>
 
-    init(weight: UnsafePointer<Float>, outFeatures: Int, inFeatures: Int) {
+    /// A weight whose rows are all zero (scale 0) until `quantize` or `place` fills them.
+    init(outFeatures: Int, inFeatures: Int) {
         self.outFeatures = outFeatures
-        self.inFeatures = inFeatures
-        let bytes = max(1, s2s_s8_packed_size(outFeatures, inFeatures))
-        packed = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Int8.self, capacity: bytes)
-        scales = .allocate(capacity: max(1, outFeatures))
-        s2s_s8_pack_weight(outFeatures, inFeatures, weight, inFeatures, packed, scales)
-    }
-
-    /// The rows of `parts` one after the other, each quantized where it lies.
-    init(stacking parts: [(weight: UnsafePointer<Float>, rows: Int)], inFeatures: Int) {
-        outFeatures = parts.reduce(0) { $0 + $1.rows }
         self.inFeatures = inFeatures
         let bytes = max(1, s2s_s8_packed_size(outFeatures, inFeatures))
         packed = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Int8.self, capacity: bytes)
         packed.initialize(repeating: 0, count: bytes)
         scales = .allocate(capacity: max(1, outFeatures))
-        var first = 0
-        for part in parts {
-            s2s_s8_pack_rows(inFeatures, first, part.rows, part.weight, inFeatures, packed, scales)
-            first += part.rows
-        }
+        scales.initialize(repeating: 0, count: max(1, outFeatures))
     }
 
-    /// Quantizes the rows `reading` gives, `chunk` rows at a time (its second argument holds
-    /// room for `chunk`·K floats): only one chunk is ever float32.
-    init(outFeatures: Int, inFeatures: Int, chunk: Int = 4096,
-         reading: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void) rethrows {
-        self.outFeatures = outFeatures
-        self.inFeatures = inFeatures
-        let bytes = max(1, s2s_s8_packed_size(outFeatures, inFeatures))
-        let packed = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Int8.self, capacity: bytes)
-        packed.initialize(repeating: 0, count: bytes)
-        let scales = UnsafeMutablePointer<Float>.allocate(capacity: max(1, outFeatures))
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, min(chunk, outFeatures) * inFeatures))
-        defer { buffer.deallocate() }
-        do {
-            for start in stride(from: 0, to: outFeatures, by: chunk) {
-                let rows = start..<min(outFeatures, start + chunk)
-                try reading(rows, buffer)
-                s2s_s8_pack_rows(inFeatures, rows.lowerBound, rows.count, buffer, inFeatures, packed, scales)
-            }
-        } catch {
-            packed.deallocate()
-            scales.deallocate()
-            throw error
-        }
-        (self.packed, self.scales) = (packed, scales)
+    /// Quantizes rows [first, first + count) from float rows `w` (row stride `ld`).
+    func quantize(rows first: Int, count: Int, from w: UnsafePointer<Float>, ld: Int) {
+        precondition(first >= 0 && count >= 0 && first + count <= outFeatures && ld >= inFeatures, "Int8Weight: rows out of range")
+        s2s_s8_pack_rows(inFeatures, first, count, w, ld, packed, scales)
+    }
+
+    /// Places rows [first, first + count) that are int8 already (values in [-127, 127], row
+    /// stride `ld`), with their scales.
+    func place(rows first: Int, count: Int, values: UnsafePointer<Int8>, ld: Int, scales rowScales: UnsafePointer<Float>) {
+        precondition(first >= 0 && count >= 0 && first + count <= outFeatures && ld >= inFeatures, "Int8Weight: rows out of range")
+        s2s_s8_place_rows(inFeatures, first, count, values, ld, rowScales, packed, scales)
     }
 
     func deallocate() {
@@ -121,8 +95,24 @@ struct Int8Weight {
 
     /// Row `j` as the int8 products see it (dequantized).
     func copyRow(_ j: Int, into out: UnsafeMutablePointer<Float>) {
-        let kp = s2s_s8_padded_depth(inFeatures)
-        let block = packed + (j / 16) * kp * 16, lane = j % 16
-        for p in 0..<inFeatures { out[p] = Float(block[(p / 4) * 64 + lane * 4 + p % 4]) * scales[j] }
+        s2s_s8_copy_row(inFeatures, j, packed, scales, out)
+    }
+}
+
+/// Symmetric per-row int8 quantization, as the int8 compute type quantizes weights at load.
+public enum Int8Quantization {
+    /// The rows of x[rows, width] (row-major): values row-major in [−127, 127], and each row's
+    /// scale max|row|/127 (0 for a zero row), so that row ≈ values · scale.
+    public static func quantizeRows(_ x: UnsafePointer<Float>, rows: Int, width: Int) -> (values: [Int8], scales: [Float]) {
+        precondition(rows >= 0 && width >= 0, "negative size")
+        let kp = s2s_s8_padded_depth(width)
+        var padded = [Int8](repeating: 0, count: max(1, rows * kp))
+        var scales = [Float](repeating: 0, count: rows)
+        s2s_s8_quantize_rows(Int8Path.reference.rawValue, rows, width, x, width, &padded, &scales)
+        var values = [Int8](repeating: 0, count: rows * width)
+        for r in 0..<rows {
+            for c in 0..<width { values[r * width + c] = padded[r * kp + c] }
+        }
+        return (values, scales)
     }
 }

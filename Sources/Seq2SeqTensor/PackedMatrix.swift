@@ -54,7 +54,9 @@ public final class PackedMatrix: @unchecked Sendable {
         self.path = path
         if storage == .int8 {
             (panels, halfPanels, isHalfPrecision) = (nil, nil, false)
-            int8 = Int8Weight(weight: weight, outFeatures: outFeatures, inFeatures: inFeatures)
+            let int8 = Int8Weight(outFeatures: outFeatures, inFeatures: inFeatures)
+            int8.quantize(rows: 0, count: outFeatures, from: weight, ld: inFeatures)
+            self.int8 = int8
             return
         }
         int8 = nil
@@ -81,26 +83,42 @@ public final class PackedMatrix: @unchecked Sendable {
         (self.panels, halfPanels, isHalfPrecision) = (panels, nil, false)
     }
 
-    /// An int8 weight [outFeatures, inFeatures] quantized from the rows `reading` writes, a
-    /// chunk at a time (`Storage.int8`): a large table is never float32 whole.
+    /// Fills the rows of an int8 weight: each row quantized from float32 values or placed as
+    /// stored (int8 values with their scale).
+    public struct Int8RowWriter {
+        fileprivate let weight: Int8Weight
+
+        /// Quantizes rows [first, first + count) from `w` (row-major, row stride `ld`): row j's
+        /// scale is max|W[j]|/127, its values round(W/scale).
+        public func quantize(rows first: Int, count: Int, from w: UnsafePointer<Float>, ld: Int) {
+            weight.quantize(rows: first, count: count, from: w, ld: ld)
+        }
+
+        /// Places rows [first, first + count) that are int8 already: `values` row-major (row
+        /// stride `ld`) in [-127, 127], W[j] ≈ values[j]·scales[j].
+        public func place(rows first: Int, count: Int, values: UnsafePointer<Int8>, ld: Int, scales: UnsafePointer<Float>) {
+            weight.place(rows: first, count: count, values: values, ld: ld, scales: scales)
+        }
+    }
+
+    /// An int8 weight [outFeatures, inFeatures] (`Storage.int8`) whose rows `filling` writes,
+    /// in any order and as many at a time as it likes: a large table is never float32 whole,
+    /// and stacked parts (fused Q, K, V) are quantized where they lie. Rows left unwritten are zero.
     public init(int8Rows outFeatures: Int, inFeatures: Int, path: GEMMPath = GEMM.activePath,
-                reading: (Range<Int>, UnsafeMutablePointer<Float>) throws -> Void) rethrows {
+                filling: (Int8RowWriter) throws -> Void) rethrows {
         precondition(outFeatures >= 0 && inFeatures >= 0, "negative weight size")
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures
         self.path = path
         (panels, halfPanels, isHalfPrecision) = (nil, nil, false)
-        int8 = try Int8Weight(outFeatures: outFeatures, inFeatures: inFeatures, reading: reading)
-    }
-
-    /// An int8 weight whose rows are the rows of `parts` (each row-major [rows, inFeatures]) one
-    /// after the other, quantized where they lie (`Storage.int8`).
-    public init(int8Stacking parts: [(weight: UnsafePointer<Float>, rows: Int)], inFeatures: Int, path: GEMMPath = GEMM.activePath) {
-        outFeatures = parts.reduce(0) { $0 + $1.rows }
-        self.inFeatures = inFeatures
-        self.path = path
-        (panels, halfPanels, isHalfPrecision) = (nil, nil, false)
-        int8 = Int8Weight(stacking: parts, inFeatures: inFeatures)
+        let weight = Int8Weight(outFeatures: outFeatures, inFeatures: inFeatures)
+        do {
+            try filling(Int8RowWriter(weight: weight))
+        } catch {
+            weight.deallocate()
+            throw error
+        }
+        int8 = weight
     }
 
     deinit {

@@ -11,7 +11,7 @@ struct Seq2SeqCommand: ParsableCommand {
         abstract: "Encoder-decoder Transformers: translate, summarize, transcribe, generate, score, evaluate and train.",
         version: Seq2SeqVersion.string,
         subcommands: [GenerateCommand.self, ScoreCommand.self, TranslateCommand.self, SummarizeCommand.self,
-                      TokenizeCommand.self, InspectCommand.self, TranscribeCommand.self, EvaluateCommand.self, TrainCommand.self,
+                      TokenizeCommand.self, InspectCommand.self, ConvertCommand.self, TranscribeCommand.self, EvaluateCommand.self, TrainCommand.self,
                       DownloadCommand.self, ServeCommand.self])
 
     static func main() {

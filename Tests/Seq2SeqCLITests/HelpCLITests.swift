@@ -6,7 +6,7 @@ import XCTest
 
 final class HelpCLITests: XCTestCase {
     private let commands = ["generate", "score", "translate", "summarize", "tokenize", "inspect", "transcribe", "evaluate",
-                            "train", "download"]
+                            "train", "download", "convert"]
 
     /// The option entries of a help text without a description: ArgumentParser writes the
     /// description from column 26, on the option's line or on the next.

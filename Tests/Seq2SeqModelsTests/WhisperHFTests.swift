@@ -124,6 +124,43 @@ final class WhisperHFTests: XCTestCase {
         XCTAssertEqual(ours.segments, theirs.segments)
     }
 
+    /// CTranslate2's int8 conversion (`quantization="int8"`, as faster-whisper's int8 models are
+    /// stored) loads as int8 as stored: each row's values and scale are those of the file. Its
+    /// logits stay close to those of the float weights quantized at load here (measured 0.8% of
+    /// their range: CTranslate2 quantizes the float16 weights by its own rounding) and to the
+    /// same file run at float32 (the activations' quantization only).
+    func testCTranslate2Int8ConversionLoadsAsStored() throws {
+        let folder = fixturesDirectory.appendingPathComponent("whisper-hf-ct2-int8")
+        let file = try CTranslate2File(path: folder.appendingPathComponent("model.bin").path)
+        let stored = file.names.filter(file.storesInt8Rows)
+        XCTAssertGreaterThanOrEqual(stored.count, 20, "the linear layers are int8")
+        for name in stored {
+            let shape = try XCTUnwrap(file.shape(of: name))
+            var values = [Int8](repeating: 0, count: shape[0] * shape[1]), scales = [Float](repeating: 0, count: shape[0])
+            try file.int8Rows(name, rows: 0..<shape[0], values: &values, scales: &scales)
+            let floats = try file.floatTensor(name)
+            for i in 0..<values.count where abs(floats.data[i] - Float(values[i]) * scales[i / shape[1]]) > 1e-6 * abs(floats.data[i]) {
+                XCTFail("\(name)[\(i)]: \(floats.data[i]) against \(values[i]) · \(scales[i / shape[1]])")
+                break
+            }
+            XCTAssertTrue(values.contains(127) || values.contains(-127), "\(name): rows reach ±127")
+        }
+        let hf = try WhisperHFFixture("whisper-hf")
+        let quantizedAtLoad = try Seq2SeqModel(directory: hf.directory, computeType: .int8)
+        let asStored = try Seq2SeqModel(directory: folder, computeType: .int8)
+        let inputs = ints((hf.reference["teacher_forced"] as? [String: Any])?["decoder_input_ids"])
+        let features = try hf.features()
+        let a = try logits(quantizedAtLoad, features: features, decoderInputs: inputs)
+        let b = try logits(asStored, features: features, decoderInputs: inputs)
+        let range = a.values.map(abs).max() ?? 1, diff = zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(diff / range, 0.03, "int8 as stored against int8 quantized at load")
+        let dequantized = try logits(try Seq2SeqModel(directory: folder), features: features, decoderInputs: inputs)
+        let activationsOnly = zip(b.values, dequantized.values).map { abs($0 - $1) }.max() ?? 0
+        print("CTranslate2 int8 as stored: \(diff / range) of the range from int8 quantized at load, \(activationsOnly / range) from float32")
+        XCTAssertGreaterThan(activationsOnly, 0)
+        XCTAssertLessThan(activationsOnly / range, 0.03, "the int8 file at int8 against the same file at float32")
+    }
+
     func testSettingsComeFromTheFolder() throws {
         let hf = fixturesDirectory.appendingPathComponent("whisper-hf"), ct2 = fixturesDirectory.appendingPathComponent("whisper-hf-ct2")
         let a = try WhisperSettings(directory: hf, config: try JSONConfig(contentsOf: hf.appendingPathComponent("config.json")))

@@ -150,4 +150,35 @@ final class Int8GEMMTests: XCTestCase {
             XCTAssertEqual(a.map { ($0 / stepA).rounded() }, b.map { ($0 / stepB).rounded() }, "row \(j)")
         }
     }
+
+    /// Rows placed as stored (int8 values and scales, `seq2seq convert`'s layout) pack to the
+    /// same weight as rows quantized at load, in any order and chunking, and multiply the same.
+    func testPlacedRowsEqualRowsQuantizedAtLoad() {
+        for (n, k) in [(1, 1), (17, 5), (37, 53), (64, 130)] {
+            var rng = TestRandom(seed: UInt64(n * 100 + k))
+            let w = rng.matrix(n * k), x = rng.matrix(3 * k)
+            let quantized = w.withUnsafeBufferPointer { PackedMatrix(weight: $0.baseAddress!, outFeatures: n, inFeatures: k, storage: .int8) }
+            let (values, scales) = w.withUnsafeBufferPointer { Int8Quantization.quantizeRows($0.baseAddress!, rows: n, width: k) }
+            XCTAssertTrue(values.allSatisfy { $0 != Int8.min })
+            let placed = PackedMatrix(int8Rows: n, inFeatures: k) { writer in
+                // The second half first, then the first half, two rows at a time.
+                for start in Array(stride(from: n / 2, to: n, by: 2)) + Array(stride(from: 0, to: n / 2, by: 2)) {
+                    let count = min(2, (start < n / 2 ? n / 2 : n) - start)
+                    values.withUnsafeBufferPointer { v in
+                        scales.withUnsafeBufferPointer { s in
+                            writer.place(rows: start, count: count, values: v.baseAddress! + start * k, ld: k, scales: s.baseAddress! + start)
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(placed.unpacked(), quantized.unpacked(), "\(n)×\(k)")
+            for j in 0..<n { for p in 0..<k { XCTAssertEqual(quantized.unpacked()[j * k + p], Float(values[j * k + p]) * scales[j]) } }
+            var y1 = [Float](repeating: 0, count: 3 * n), y2 = y1
+            x.withUnsafeBufferPointer { xp in
+                quantized.apply(xp.baseAddress!, rows: 3, ldx: k, into: &y1, ldy: n)
+                placed.apply(xp.baseAddress!, rows: 3, ldx: k, into: &y2, ldy: n)
+            }
+            XCTAssertEqual(y1, y2, "\(n)×\(k)")
+        }
+    }
 }

@@ -120,6 +120,15 @@ void s2s_s8_pack_weight(long n, long k, const float *w, long ldw, int8_t *packed
 /// `packed` must have been zeroed (padding is not written) and holds all the rows' blocks.
 void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, int8_t *packed, float *row_scale);
 
+/// Places rows [first, first + count) that are already int8 (row stride `ldq`, values in
+/// [-127, 127]) with their scales (W[j] ≈ q[j]·scales[j]) into `packed`, as
+/// `s2s_s8_pack_rows` would have written them; `packed` must have been zeroed.
+void s2s_s8_place_rows(long k, long first, long count, const int8_t *q, long ldq, const float *scales,
+                       int8_t *packed, float *row_scale);
+
+/// Row `j` of a packed int8 weight, dequantized (its int8 values times its scale), into out[k].
+void s2s_s8_copy_row(long k, long j, const int8_t *packed, const float *row_scale, float *out);
+
 /// Quantizes x[m, k] row by row as `s2s_s8_pack_weight` does, into q[m, kp] (kp =
 /// `s2s_s8_padded_depth(k)`, zero past k) and row_scale[m], with int8 `path`'s instructions
 /// (every path writes the same bytes).
