@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the small synthetic seeds of the fuzz targets that have no small fixture file
 (Fuzz/seeds/<target>/): a Marian .bin with float, intgemm8 and text items, its YAML, a binary
-lexical shortlist, and a dictd index + text joined by a NUL byte (the `dictd` target's split).
+lexical shortlist, a dictd index + text joined by a NUL byte (the `dictd` target's split), and a
+safetensors file with an int8 weight and its per-row scale (`seq2seq convert --quantize int8`).
 The layouts are those of docs/formats.md. The other targets start from fixture files
 (FuzzTargets.swift lists them).
 
@@ -33,6 +34,18 @@ def marian(items):
     return out
 
 
+def safetensors(tensors):
+    """tensors: (name, dtype, shape, bytes), stored in name order."""
+    import json
+    header, offset = {"__metadata__": {"format": "pt"}}, 0
+    for name, dtype, shape, data in sorted(tensors):
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+    text = json.dumps(header, sort_keys=True).encode()
+    text += b" " * ((8 - (8 + len(text)) % 8) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(d for _, _, _, d in sorted(tensors))
+
+
 def write(target, name, data):
     os.makedirs(os.path.join(ROOT, target), exist_ok=True)
     with open(os.path.join(ROOT, target, name), "wb") as f:
@@ -50,6 +63,11 @@ def main():
     offsets, words = [0, 1, 1, 3], [5, 20, 9]
     write("shortlist", "seed.bin", struct.pack("<6Q", 0xF11A48D5013417F5, 0, 4, 2, len(offsets), len(words))
           + struct.pack(f"<{len(offsets)}Q", *offsets) + struct.pack(f"<{len(words)}I", *words))
+    write("safetensors", "int8.safetensors", safetensors([
+        ("w", "I8", [3, 4], struct.pack("<12b", 127, -3, 0, 5, -127, 1, 2, 3, 0, 0, 0, 0)),
+        ("w_scale", "F32", [3], struct.pack("<3f", 0.01, 0.5, 0)),
+        ("b", "F32", [3], struct.pack("<3f", 1, 2, 3)),
+    ]))
     text = b"haus\n  house\nheim\n  home\n"
     write("dictd", "seed.dict", b"00-database-short\tA\tE\nhaus\tA\tN\nheim\tO\tL\n" + b"\0" + b"short" + text)
 

@@ -72,10 +72,16 @@ func fixture(forConfig data: Data) -> String {
 let sampleText = "Hello, world! Olá — 1,234.5 🌍 \u{301}a\tb  "
 
 let targets: [FuzzTarget] = [
-    FuzzTarget(name: "safetensors", summary: "a model.safetensors file (header, offsets, every tensor read)",
+    FuzzTarget(name: "safetensors", summary: "a model.safetensors file (header, offsets, every tensor read, int8 rows with their scales)",
                seeds: ["t5-v1_0/model.safetensors", "training/step/marian/model.safetensors"]) { data in
-        let file = try SafetensorsFile(path: try write(data, as: "model.safetensors"))
-        for name in file.entries.keys.sorted().prefix(64) { _ = try file.floatTensor(name) }
+        let path = try write(data, as: "model.safetensors")
+        let checkpoint = try SafetensorsCheckpoint(files: [try SafetensorsFile(path: path)], path: path)
+        for name in checkpoint.names.prefix(64) {
+            _ = try checkpoint.floatTensor(name)
+            guard checkpoint.storesInt8Rows(name), let shape = checkpoint.shape(of: name) else { continue }
+            var values = [Int8](repeating: 0, count: shape[0] * shape[1]), scales = [Float](repeating: 0, count: shape[0])
+            try checkpoint.int8Rows(name, rows: 0..<shape[0], values: &values, scales: &scales)
+        }
     },
     FuzzTarget(name: "config", summary: "config.json of a model folder, loaded with the fixture weights of its model_type",
                seeds: ["t5-v1_0/config.json", "t5-v1_1/config.json", "bart/config.json", "mbart/config.json", "marian/config.json",
@@ -103,9 +109,15 @@ let targets: [FuzzTarget] = [
         _ = tokenizer.decode(ids, skipSpecialTokens: false)
     },
     FuzzTarget(name: "ctranslate2", summary: "a CTranslate2 model.bin (header, variables, aliases, every tensor read)",
-               seeds: ["whisper-hf-ct2/model.bin"]) { data in
+               seeds: ["whisper-hf-ct2/model.bin", "whisper-hf-ct2-int8/model.bin"]) { data in
         let file = try CTranslate2File(path: try write(data, as: "model.bin"))
-        for name in file.variables.keys.sorted().prefix(64) { _ = file.scalarInt(name); _ = try? file.floatTensor(name) }
+        for name in file.variables.keys.sorted().prefix(64) {
+            _ = file.scalarInt(name)
+            _ = try? file.floatTensor(name)
+            guard file.storesInt8Rows(name), let shape = file.shape(of: name) else { continue }
+            var values = [Int8](repeating: 0, count: shape[0] * shape[1]), scales = [Float](repeating: 0, count: shape[0])
+            _ = try? file.int8Rows(name, rows: 0..<shape[0], values: &values, scales: &scales)
+        }
     },
     FuzzTarget(name: "marian-bin", summary: "a Marian .bin model (items, float, int8 and intgemm8 values)",
                seeds: []) { data in

@@ -28,7 +28,7 @@ struct EvaluateCommand: ParsableCommand {
     var reference: [String] = []
     @Option(name: .long, parsing: .upToNextOption,
             help: "bleu, chrf, chrf++, ter or wer; several: --metric bleu chrf ter, or bleu,chrf (default: bleu; wer for speech models).")
-    var metric: [String] = []
+    var metric: [MetricList] = []
     @Option(name: .long, help: "Decimals of the scores, as sacreBLEU's command line -w.")
     var width = 1
     @Flag(name: .long, help: "WER: lowercase, remove punctuation and collapse whitespace first.")
@@ -42,15 +42,10 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .long, help: "How weight matrices are kept and multiplied: float32, or int8 (quantized per output row at load).") var computeType: ComputeType = .float32
     @Flag(name: .long, help: "Print one JSON object with the score and its statistics.") var json = false
 
-    /// The metrics `--metric` accepts, in the order they are printed (sacreBLEU's: by name).
-    private enum Metric: String, CaseIterable { case bleu, chrf, chrfPlusPlus = "chrf++", ter, wer }
-
-    /// The metrics asked for, each once, in printing order; nil when one is unknown.
-    private var requested: [Metric]? {
-        let names = metric.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
-        let metrics = names.map(Metric.init)
-        if metrics.contains(where: { $0 == nil }) { return nil }
-        return Metric.allCases.filter { metrics.contains($0) }
+    /// The metrics asked for, each once, in printing order.
+    private var requested: [Metric] {
+        let chosen = metric.flatMap(\.metrics)
+        return Metric.allCases.filter(chosen.contains)
     }
 
     func validate() throws {
@@ -61,7 +56,6 @@ struct EvaluateCommand: ParsableCommand {
         if hypotheses == nil && (model == nil || source == nil) {
             throw ValidationError("give --model and --source to decode, or --hypotheses to score a file of outputs")
         }
-        guard let requested else { throw ValidationError("--metric must be bleu, chrf, chrf++, ter or wer (several: --metric bleu chrf ter)") }
         if requested.contains(.wer) && reference.count > 1 { throw ValidationError("WER takes a single --reference") }
         if normalize && !requested.isEmpty && !requested.contains(.wer) { throw ValidationError("--normalize applies to WER only") }
         if !(0...10).contains(width) { throw ValidationError("--width must be 0...10") }
@@ -84,7 +78,7 @@ struct EvaluateCommand: ParsableCommand {
         let decoder = try hypotheses == nil ? model.map { try load(modelFolder($0)) } : nil
         var isSpeech = false
         if case .speech = decoder { isSpeech = true }
-        let metrics = requested?.isEmpty == false ? requested ?? [] : [isSpeech ? .wer : .bleu]
+        let metrics = requested.isEmpty ? [isSpeech ? .wer : .bleu] : requested
         if metrics.contains(.wer) && references.count > 1 { throw Failure.usage("WER takes a single --reference") }
         if normalize && !metrics.contains(.wer) { throw Failure.usage("--normalize applies to WER only") }
         let outputs: [String]
@@ -182,4 +176,21 @@ struct EvaluateCommand: ParsableCommand {
             String(repeating: " ", count: width - line.distance(from: line.startIndex, to: head)) + line
         }
     }
+}
+
+/// The metrics `--metric` accepts, in the order they are printed (sacreBLEU's: by name).
+enum Metric: String, CaseIterable { case bleu, chrf, chrfPlusPlus = "chrf++", ter, wer }
+
+/// One `--metric` value: a metric, or several joined by commas (`bleu,chrf`), any case.
+struct MetricList: ExpressibleByArgument {
+    let metrics: [Metric]
+
+    init?(argument: String) {
+        let names = argument.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let metrics = names.compactMap(Metric.init(rawValue:))
+        guard !metrics.isEmpty, metrics.count == names.count else { return nil }
+        self.metrics = metrics
+    }
+
+    static var allValueStrings: [String] { Metric.allCases.map(\.rawValue) }
 }

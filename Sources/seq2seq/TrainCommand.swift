@@ -22,7 +22,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Fine-tune this model folder (MarianMT, BART, mBART, T5, or one written by seq2seq train): its weights, architecture, tokenizer and generation settings.", valueName: "folder")) var initFrom: String?
     @Option(name: .long, help: ArgumentHelp("Fine-tuning a multilingual model (mBART): the sources' language code; without it, the tokenizer's src_lang.", valueName: "code")) var sourceLang: String?
     @Option(name: .long, help: ArgumentHelp("Fine-tuning a multilingual model (mBART): the targets' language code, which the model then writes; without it, the tokenizer's tgt_lang.", valueName: "code")) var targetLang: String?
-    @Option(name: .long, help: ArgumentHelp("Model size: tiny, small, base (the paper's base) or auto; without it (and without size flags), auto: chosen from the corpus and the learned vocabulary, and printed.", valueName: "name")) var preset: String?
+    @Option(name: .long, help: ArgumentHelp("Model size (base: the paper's); without it (and without size flags), auto: chosen from the corpus and the learned vocabulary, and printed.", valueName: "name")) var preset: PresetChoice?
     @Option(name: .long, help: "Optimiser steps in all.") var maxSteps: Int?
     @Option(name: .long, help: "Stop after this many passes over the training pairs, if that comes before --max-steps.") var maxEpochs: Int?
     @Option(name: .long, help: "Seed of initialisation, dropout and batch order.") var seed: UInt64 = 1
@@ -32,11 +32,11 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Tokens per batch, padding included; without it, 4096, or fewer when the corpus would make fewer than 32 batches an epoch.") var batchTokens: Int?
     @Option(name: .long, help: "Batches per optimiser step (gradient accumulation).") var accumulate = 1
     @Option(name: .long, help: "Subword vocabulary size (BPE learned from the training text); without it, sized from the corpus: merges while a new piece occurs at least 100 times (15 in natural language).") var vocabSize: Int?
-    @Option(name: .long, help: ArgumentHelp("Tokenizer learned from the training text: bpe, or char (one token per character).", valueName: "kind")) var tokenizer = "bpe"
+    @Option(name: .long, help: ArgumentHelp("Tokenizer learned from the training text; char: one token per character.", valueName: "kind")) var tokenizer: TokenizerChoice = .bpe
     @Option(name: .long, help: "Peak learning rate; without it, 1e-3 for models up to 256 wide, 5e-4 above.") var lr: Float?
     @Option(name: .long, help: "Warmup steps; without it (or --warmup-ratio), a tenth of the run, at most 4000.") var warmup: Int?
     @Option(name: .long, help: ArgumentHelp("Warmup as a share of the run's steps (0.1: a tenth).", valueName: "ratio")) var warmupRatio: Double?
-    @Option(name: .long, help: "Learning-rate schedule: inverse-sqrt or cosine.") var schedule = "inverse-sqrt"
+    @Option(name: .long, help: "Learning-rate schedule.") var schedule: ScheduleChoice = .inverseSqrt
     @Option(name: .long, help: "Label smoothing.") var labelSmoothing: Float = 0.1
     @Option(name: .long, help: "Dropout on residual connections; without it, 0.3 on corpora under a million target tokens (0.1 for the tiny width), else 0.1.") var dropout: Float?
     @Option(name: .long, help: "Dropout on attention weights.") var attentionDropout: Float?
@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Feed-forward width.") var ffn: Int?
     @Option(name: .long, help: "Encoder layers.") var encoderLayers: Int?
     @Option(name: .long, help: "Decoder layers.") var decoderLayers: Int?
-    @Option(name: .long, help: "Activation: relu, gelu, gelu_new or swish.") var activation: String?
+    @Option(name: .long, help: "Feed-forward activation.") var activation: TransformerConfiguration.Activation?
     @Flag(name: .long, help: "Pre-norm layers (exported as mBART); without it or --post-norm, pre-norm for the tiny model --preset auto chooses.")
     var preNorm = false
     @Flag(name: .long, help: "Post-norm layers as in the paper (exported as MarianMT); the default except for the tiny model --preset auto chooses.")
@@ -68,27 +68,20 @@ struct TrainCommand: ParsableCommand {
         if resume && maxEpochs != nil { throw ValidationError("--max-epochs applies to a new run; --resume takes --max-steps") }
         if let maxEpochs, maxEpochs < 1 { throw ValidationError("--max-epochs must be at least 1") }
         try validateThreads(threads)
-        if let preset, preset != "auto" && TransformerConfiguration.Preset(rawValue: preset) == nil {
-            throw ValidationError("--preset must be tiny, small, base or auto")
-        }
-        if preset == "auto" && hasSizeFlags {
+        if preset == .auto && hasSizeFlags {
             throw ValidationError("--preset auto chooses the sizes; name a preset (tiny, small, base) to change them with --d-model, --heads, --ffn or the layer counts")
         }
         if preNorm && postNorm { throw ValidationError("give --pre-norm or --post-norm, not both") }
-        if initFrom != nil && (preset != nil || hasSizeFlags || vocabSize != nil || tokenizer != "bpe" || preNorm || postNorm || activation != nil) {
+        if initFrom != nil && (preset != nil || hasSizeFlags || vocabSize != nil || tokenizer != .bpe || preNorm || postNorm || activation != nil) {
             throw ValidationError("--init-from keeps the model's architecture and tokenizer: no --preset, sizes, --vocab-size, --tokenizer, --pre-norm, --post-norm or --activation")
         }
         if initFrom != nil && resume { throw ValidationError("--init-from starts a run; --resume continues one") }
         if initFrom == nil && (sourceLang != nil || targetLang != nil) {
             throw ValidationError("--source-lang and --target-lang name the languages of a multilingual model fine-tuned with --init-from")
         }
-        if !["bpe", "char"].contains(tokenizer) { throw ValidationError("--tokenizer must be bpe or char") }
-        if tokenizer == "char" && vocabSize != nil { throw ValidationError("--tokenizer char takes no --vocab-size: one token per character") }
+        if tokenizer == .char && vocabSize != nil { throw ValidationError("--tokenizer char takes no --vocab-size: one token per character") }
         if warmup != nil && warmupRatio != nil { throw ValidationError("give --warmup or --warmup-ratio, not both") }
         if let warmupRatio, !(warmupRatio >= 0 && warmupRatio < 1) { throw ValidationError("--warmup-ratio must be at least 0 and below 1") }
-        if let activation, TransformerConfiguration.Activation(rawValue: activation) == nil {
-            throw ValidationError("--activation must be relu, gelu, gelu_new or swish")
-        }
     }
 
     /// Whether any flag sets a model size (then the preset is not chosen automatically).
@@ -121,8 +114,8 @@ struct TrainCommand: ParsableCommand {
 
     /// The run's options from the flags.
     private func runOptions() throws -> TrainingRunOptions {
-        let automaticModel = (preset == nil || preset == "auto") && !hasSizeFlags && initFrom == nil
-        var model = TransformerConfiguration(preset: preset.flatMap(TransformerConfiguration.Preset.init(rawValue:)) ?? .small,
+        let automaticModel = (preset == nil || preset == .auto) && !hasSizeFlags && initFrom == nil
+        var model = TransformerConfiguration(preset: preset?.preset ?? .small,
                                              vocabularySize: vocabSize ?? 8000)
         if let dModel { model.modelWidth = dModel }
         if let heads { model.heads = heads }
@@ -132,7 +125,7 @@ struct TrainCommand: ParsableCommand {
         if let dropout { model.dropout = dropout }
         if let attentionDropout { model.attentionDropout = attentionDropout }
         if let activationDropout { model.activationDropout = activationDropout }
-        if let activation { model.activation = TransformerConfiguration.Activation(rawValue: activation) ?? model.activation }
+        if let activation { model.activation = activation }
         model.preNorm = preNorm
         model.embeddingNorm = preNorm  // a pre-norm model exports as mBART, which normalises its embeddings
         model.sharedEmbeddings = sharedEmbeddings
@@ -141,7 +134,7 @@ struct TrainCommand: ParsableCommand {
         model.maxPositions = max(model.maxPositions, maxLength + 2)
         var options = TrainingRunOptions(trainPath: train ?? "", validPath: valid, model: model)
         options.vocabularySize = vocabSize
-        options.tokenizer = initFrom == nil ? tokenizer : nil
+        options.tokenizer = initFrom == nil ? tokenizer.rawValue : nil
         options.initFrom = initFrom.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         if initFrom != nil {
             var rates: [String: Float] = [:]
@@ -165,7 +158,7 @@ struct TrainCommand: ParsableCommand {
         options.learningRate = lr ?? 5e-4
         options.warmupSteps = warmup
         options.warmupRatio = warmupRatio
-        options.schedule = schedule
+        options.schedule = schedule.rawValue
         options.weightDecay = weightDecay
         options.clipNorm = clipNorm
         options.logEvery = logEvery
@@ -188,3 +181,23 @@ struct TrainCommand: ParsableCommand {
         return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : String(format: "%.1f s", seconds)
     }
 }
+
+/// `--preset`: a model size, or auto (chosen from the corpus).
+enum PresetChoice: String, CaseIterable, ExpressibleByArgument {
+    case auto, tiny, small, base
+
+    /// The size, nil for auto.
+    var preset: TransformerConfiguration.Preset? { TransformerConfiguration.Preset(rawValue: rawValue) }
+}
+
+/// `--tokenizer`: what is learned from the training text.
+enum TokenizerChoice: String, CaseIterable, ExpressibleByArgument {
+    case bpe, char
+}
+
+/// `--schedule`: the learning-rate schedule after warmup (`TrainingRunOptions.schedule` keeps its name).
+enum ScheduleChoice: String, CaseIterable, ExpressibleByArgument {
+    case inverseSqrt = "inverse-sqrt", cosine
+}
+
+extension TransformerConfiguration.Activation: ExpressibleByArgument {}

@@ -13,9 +13,9 @@ struct TranscribeCommand: ParsableCommand {
     var audio: [String]
 
     @Option(name: .long, help: "Spoken language code (default: detect; English for .en models).") var language: String?
-    @Option(name: .long, help: "transcribe or translate (to English).") var task = "transcribe"
+    @Option(name: .long, help: "transcribe, or translate (to English).") var task: WhisperTask = .transcribe
     @Option(name: .long, help: "Beam size (1: greedy).") var beamSize = 5
-    @Option(name: .long, help: "Output format: txt, json, srt, vtt, or all (the four files together, with --output-dir).") var format = "txt"
+    @Option(name: .long, help: "Output format; all: the four files together, with --output-dir.") var format: OutputFormat = .txt
     @Flag(name: .long, help: "Word start and end times (json output).") var wordTimestamps = false
     @Option(name: .long, help: "Write NAME.FORMAT for each input into this folder instead of standard output.")
     var outputDir: String?
@@ -33,9 +33,7 @@ struct TranscribeCommand: ParsableCommand {
     @Flag(name: .long, help: "No progress on standard error.") var quiet = false
 
     func validate() throws {
-        if WhisperTask(rawValue: task) == nil { throw ValidationError("--task must be transcribe or translate") }
-        if TranscriptFormat(rawValue: format) == nil && format != "all" { throw ValidationError("--format must be txt, json, srt, vtt or all") }
-        if format == "all" && outputDir == nil { throw ValidationError("--format all writes four files a recording: give --output-dir") }
+        if format == .all && outputDir == nil { throw ValidationError("--format all writes four files a recording: give --output-dir") }
         if beamSize < 1 { throw ValidationError("--beam-size must be at least 1") }
         if !(1...256).contains(batchSize) { throw ValidationError("--batch-size must be in 1...256") }
         if let sampleRate, sampleRate < 1 { throw ValidationError("--sample-rate must be positive") }
@@ -45,7 +43,7 @@ struct TranscribeCommand: ParsableCommand {
     func run() throws {
         var options = TranscriptionOptions()
         options.language = language
-        options.task = WhisperTask(rawValue: task) ?? .transcribe
+        options.task = task
         options.beamSize = beamSize
         options.wordTimestamps = wordTimestamps
         options.initialPrompt = initialPrompt
@@ -59,7 +57,7 @@ struct TranscribeCommand: ParsableCommand {
                 return t
             }
         }
-        let formats = self.format == "all" ? TranscriptFormat.allCases : [TranscriptFormat(rawValue: self.format) ?? .txt]
+        let formats = format.transcriptFormats
         let outputs = try formats.map { try outputFiles(format: $0) }
         if let outputDir { try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true) }
         let transcriber: Transcriber
@@ -145,3 +143,15 @@ struct TranscribeCommand: ParsableCommand {
         FileHandle.standardError.write(Data((line + (done >= total ? "\n" : "")).utf8))
     }
 }
+
+/// `--format`: one of the transcript formats, or all four.
+enum OutputFormat: String, CaseIterable, ExpressibleByArgument {
+    case txt, json, srt, vtt, all
+
+    /// The formats written.
+    var transcriptFormats: [TranscriptFormat] {
+        TranscriptFormat(rawValue: rawValue).map { [$0] } ?? TranscriptFormat.allCases
+    }
+}
+
+extension WhisperTask: ExpressibleByArgument {}

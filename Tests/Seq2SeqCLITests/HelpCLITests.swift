@@ -33,4 +33,21 @@ final class HelpCLITests: XCTestCase {
             }
         }
     }
+
+    /// Options with a fixed set of values list them in their help, and the parser refuses any
+    /// other value as bad usage naming the option.
+    func testChoiceOptionsListTheirValuesAndRefuseOthers() throws {
+        let choices = [("transcribe", "--task", "transcribe, translate"), ("transcribe", "--format", "txt, json, srt, vtt, all"),
+                       ("train", "--preset", "auto, tiny, small, base"), ("train", "--schedule", "inverse-sqrt, cosine"),
+                       ("train", "--activation", "relu, gelu, swish, gelu_new"), ("train", "--tokenizer", "bpe, char"),
+                       ("evaluate", "--metric", "bleu, chrf, chrf++, ter, wer"), ("convert", "--quantize", "float32, float16, bfloat16, int8"),
+                       ("generate", "--compute-type", "float32, int8")]
+        for (command, option, values) in choices {
+            let help = try runCLI([command, "--help"]).stdout.replacingOccurrences(of: "\n                          ", with: " ")
+            XCTAssertTrue(help.contains("values: \(values)"), "\(command) \(option): \(help)")
+            let refused = try runCLI([command, option, "nonsense"])
+            XCTAssertEqual(refused.status, 2, "\(command) \(option): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.contains(option) && refused.stderr.contains("nonsense"), refused.stderr)
+        }
+    }
 }
