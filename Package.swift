@@ -55,6 +55,8 @@ let package = Package(
             .product(name: "MultipartKit", package: "multipart-kit"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
         ]),
         // 8. Front ends: the Swift API umbrella and the command-line tool.
@@ -64,7 +66,8 @@ let package = Package(
             dependencies: ["Seq2Seq", "Seq2SeqTraining", "Seq2SeqHub", "Seq2SeqServer", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "seq2seq-bench", dependencies: ["Seq2Seq", "Seq2SeqTraining"], path: "Benchmarks/seq2seq-bench"),
-        .executableTarget(name: "seq2seq-fuzz", dependencies: ["Seq2Seq", "Seq2SeqIO", "Seq2SeqTokenizers", "Seq2SeqAudio", "Seq2SeqTraining"],
+        .executableTarget(name: "seq2seq-fuzz", dependencies: ["Seq2Seq", "Seq2SeqIO", "Seq2SeqTokenizers", "Seq2SeqAudio", "Seq2SeqTraining",
+                                                              "Seq2SeqServer"],
                           path: "Fuzz/seq2seq-fuzz"),
 
         .testTarget(name: "Seq2SeqTensorTests", dependencies: ["Seq2SeqTensor"]),

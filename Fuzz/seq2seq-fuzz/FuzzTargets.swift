@@ -72,6 +72,10 @@ func fixture(forConfig data: Data) -> String {
 let sampleText = "Hello, world! Olá — 1,234.5 🌍 \u{301}a\tb  "
 
 let targets: [FuzzTarget] = [
+    FuzzTarget(name: "http-body", summary: "an HTTP request body (JSON, form or multipart) to a POST route of the server, in process with the BART fixture",
+               seeds: []) { data in
+        try HTTPFuzz.shared.serve(data)
+    },
     FuzzTarget(name: "safetensors", summary: "a model.safetensors file (header, offsets, every tensor read, int8 rows with their scales)",
                seeds: ["t5-v1_0/model.safetensors", "training/step/marian/model.safetensors"]) { data in
         let path = try write(data, as: "model.safetensors")

@@ -66,6 +66,7 @@ struct RequestFields {
         guard let boundary = parameter("boundary", of: contentType) else {
             throw ServerError.badRequest("multipart/form-data without a boundary")
         }
+        try checkPartHeaderNames(body, boundary: Array("--\(boundary)".utf8))
         var fields = RequestFields()
         let parser = MultipartParser(boundary: boundary)
         var headers: [String: String] = [:], content: [UInt8] = []
@@ -93,6 +94,39 @@ struct RequestFields {
         }
         if unnamed { throw ServerError.badRequest("a multipart part has no name in its Content-Disposition") }
         return fields
+    }
+
+    /// Refuses a part header whose name holds a byte past ASCII. MultipartKit 4.7 looks such a
+    /// byte up in a 128-entry table and traps — one request would end the server (found by the
+    /// `http-body` fuzz target). After every `--boundary`, the header lines are read as its
+    /// parser reads them (a line ends at CR LF, a name at `:`, the headers at an empty line);
+    /// header values may be UTF-8 (filenames are).
+    static func checkPartHeaderNames(_ body: [UInt8], boundary: [UInt8]) throws {
+        let (cr, lf, colon) = (UInt8(ascii: "\r"), UInt8(ascii: "\n"), UInt8(ascii: ":"))
+        var i = 0
+        while i + boundary.count <= body.count {
+            guard body[i] == boundary[0], body[i..<(i + boundary.count)].elementsEqual(boundary) else { i += 1; continue }
+            var j = i + boundary.count
+            if j + 1 < body.count && body[j] == cr && body[j + 1] == lf { j += 2 }
+            var inName = true, nameLength = 0
+            scan: while j < body.count {
+                let byte = body[j]
+                j += 1
+                if inName {
+                    switch byte {
+                    case cr where nameLength == 0: break scan  // the empty line: the headers end
+                    case colon where nameLength > 0: inName = false
+                    case _ where byte >= 0x80:
+                        throw ServerError.badRequest("malformed multipart/form-data body (a part header name holds a byte past ASCII)")
+                    default: nameLength += 1
+                    }
+                } else if byte == cr {
+                    if j < body.count && body[j] == lf { j += 1 }
+                    (inName, nameLength) = (true, 0)
+                }
+            }
+            i = j
+        }
     }
 
     /// `key=value` or `key="value"` from a header like `form-data; name="file"; filename="a.wav"`.

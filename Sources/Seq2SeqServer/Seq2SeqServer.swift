@@ -2,8 +2,12 @@
 // load once, every route shares them, each model's requests are batched by its worker, and
 // SIGTERM/SIGINT stop accepting connections, let the requests in flight finish, and return.
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOEmbedded
 import Seq2Seq
 
 /// An HTTP server for a set of models: LibreTranslate's API (`POST /translate`,
@@ -57,6 +61,29 @@ public final class Seq2SeqServer: @unchecked Sendable {
             logger: logger)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
+
+    /// Answers one request in this process, through the same routes and middleware as a
+    /// request on the socket (an application embedding the server, the fuzz target of request
+    /// bodies): the response's status code and body.
+    public func respond(method: String = "POST", path: String, contentType: String? = nil, body: [UInt8] = []) async throws -> (status: Int, body: [UInt8]) {
+        var headers = HTTPFields()
+        if let contentType { headers[.contentType] = contentType }
+        headers[.contentLength] = String(body.count)
+        let request = Request(head: HTTPRequest(method: HTTPRequest.Method(method) ?? .post, scheme: "http", authority: "localhost",
+                                                path: path, headerFields: headers),
+                              body: RequestBody(buffer: ByteBuffer(bytes: body)))
+        let context = BasicRequestContext(source: ApplicationRequestContextSource(channel: EmbeddedChannel(), logger: inProcessLogger))
+        let response = try await makeRouter().buildResponder().respond(to: request, context: context)
+        let collected = CollectedBody()
+        try await response.body.write(collected)
+        return (Int(response.status.code), collected.bytes.withLockedValue { $0 })
+    }
+
+    private let inProcessLogger: Logger = {
+        var logger = Logger(label: "seq2seq.serve.in-process")
+        logger.logLevel = .critical
+        return logger
+    }()
 
     /// Every route, with the JSON error and metrics middleware.
     func makeRouter() -> Router<BasicRequestContext> {
@@ -132,4 +159,15 @@ public final class Seq2SeqServer: @unchecked Sendable {
         let job = ModelJob(key: BatchKey(parts: ["translate", AnyHashable(request)]), inputs: texts, tokens: tokens)
         return try await served.worker.submit(job, timeout: options.requestTimeout).map { $0 as! Translation }
     }
+}
+
+/// A response body gathered in memory (`Seq2SeqServer.respond`).
+private struct CollectedBody: ResponseBodyWriter {
+    let bytes = NIOLockedValueBox<[UInt8]>([])
+
+    func write(_ buffer: ByteBuffer) async throws {
+        bytes.withLockedValue { $0 += buffer.readableBytesView }
+    }
+
+    func finish(_ trailingHeaders: HTTPFields?) async throws {}
 }

@@ -75,6 +75,31 @@ final class SwiftAPITests: XCTestCase {
         XCTAssertEqual(inTask.value, false, "the decoding ran inside the calling task, on a cooperative thread")
     }
 
+    /// `Seq2SeqServer.respond` answers through the same routes and middleware as the socket:
+    /// a translation, the JSON errors, an unknown route, and the request counted in /metrics.
+    func testServerAnswersInProcess() async throws {
+        var options = ServerOptions()
+        options.models = [ServedModelSpec(name: "en-de", path: fixture("marian").path)]
+        let server = try Seq2SeqServer(options: options)
+        let text = "The green house is not very big."
+        let ok = try await server.respond(path: "/v1/translate", contentType: "application/json",
+                                          body: Array(#"{"model": "en-de", "text": ["\#(text)"], "beam_size": 2}"#.utf8))
+        XCTAssertEqual(ok.status, 200, String(decoding: ok.body, as: UTF8.self))
+        let answer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(ok.body)) as? [String: Any])
+        let translations = try XCTUnwrap(answer["translations"] as? [[String: Any]])
+        let alone = try Translator(directory: fixture("marian")).run([text], options: TranslationOptions(beamSize: 2)).map(\.text)
+        XCTAssertEqual(translations.compactMap { $0["text"] as? String }, alone)
+        let broken = try await server.respond(path: "/v1/generate", contentType: "application/json", body: Array("{".utf8))
+        XCTAssertEqual(broken.status, 400)
+        XCTAssertTrue(String(decoding: broken.body, as: UTF8.self).contains("not valid JSON"))
+        let unknown = try await server.respond(path: "/v1/generate", contentType: "application/json", body: Array(#"{"model": "nope", "text": "a"}"#.utf8))
+        XCTAssertEqual(unknown.status, 404)
+        let health = try await server.respond(method: "GET", path: "/health")
+        XCTAssertEqual(health.status, 200)
+        let metrics = String(decoding: try await server.respond(method: "GET", path: "/metrics").body, as: UTF8.self)
+        XCTAssertTrue(metrics.contains("/v1/translate"), metrics)
+    }
+
     func testFolderKindIsToldBeforeLoading() throws {
         XCTAssertEqual(try ModelFolderKind.detect(fixture("bart")), .huggingFace(family: "bart"))
         XCTAssertEqual(try ModelFolderKind.detect(fixture("mbart")), .huggingFace(family: "mbart"))

@@ -19,6 +19,20 @@ final class RequestFieldsTests: XCTestCase {
         XCTAssertThrowsError(try RequestFields.multipart(Array(body.utf8), contentType: "multipart/form-data"))
     }
 
+    /// A part header name with a byte past ASCII is a 400 (MultipartKit 4.7 trapped on it); a
+    /// UTF-8 filename in a header value is still read.
+    func testNonASCIIPartHeaderNamesAreRefusedAndUTF8ValuesKept() throws {
+        let type = "multipart/form-data; boundary=B"
+        for name in ["Content-Di\u{E0}position", "\u{C0}", "X-\u{1F600}"] {
+            let body = Array("--B\r\nContent-Disposition: form-data; name=\"model\"\r\n\(name): x\r\n\r\nwhisper\r\n--B--\r\n".utf8)
+            XCTAssertThrowsError(try RequestFields.multipart(body, contentType: type)) { error in
+                XCTAssertTrue("\(error)".contains("byte past ASCII"), "\(error)")
+            }
+        }
+        let body = Array("--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"ação.wav\"\r\n\r\nRIFF\r\n--B--\r\n".utf8)
+        XCTAssertEqual(try RequestFields.multipart(body, contentType: type).files["file"]?.filename, "ação.wav")
+    }
+
     func testFormDecodingAndTypedAccess() throws {
         let fields = RequestFields.form(Array("q=Ol%C3%A1+mundo&source=auto&target=pt&alternatives=2&stream=true".utf8))
         XCTAssertEqual(try fields.string("q"), "Olá mundo")
