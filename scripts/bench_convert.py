@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`seq2seq convert --quantize int8` on the benchmark models: size on disk, and the wall time and
-peak memory of one whole `seq2seq generate --compute-type int8` process (load, then 20 tokens
+peak memory (GNU time) of one whole `seq2seq generate --compute-type int8` process (load, then 20 tokens
 with beam 4) on the original float32 folder against the converted int8 folder, and whether
 the two outputs are identical. The models are scripts/bench_models.py's (built there if absent);
 CTranslate2's own int8 conversion of the same model is listed for its size.
@@ -34,14 +34,13 @@ def run(folder, repeats):
                "--max-new-tokens", "20", "--num-beams", "4", "--threads", "2", "--json"]
     times, peaks, output = [], [], None
     for _ in range(repeats):
+        # GNU time reports the peak of the program itself (a forked child's own counter would
+        # start from this Python process's memory).
         start = time.perf_counter()
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        output = child.stdout.read()
-        _, status, usage = os.wait4(child.pid, 0)
+        child = subprocess.run(["/usr/bin/time", "-f", "%M"] + command, capture_output=True, text=True, check=True)
         times.append(time.perf_counter() - start)
-        if status != 0:
-            sys.exit(f"{' '.join(command)} failed")
-        peaks.append(usage.ru_maxrss / 1024)
+        peaks.append(int(child.stderr.strip().splitlines()[-1]) / 1024)
+        output = child.stdout
     return statistics.median(times), max(peaks), output
 
 
