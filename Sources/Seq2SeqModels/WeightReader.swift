@@ -134,15 +134,19 @@ final class WeightReader {
     /// The tensor `name`, which must have `shape`.
     func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         try claim(name, shape: shape, exactShape: false)
-        // The float32 copies of earlier weights are freed by now; without a trim every 32 MB
-        // their holes between packed weights raise the load's peak memory.
-        bytesSinceTrim += shape.reduce(1, *) * MemoryLayout<Float>.size
+        countFloatCopy(elements: shape.reduce(1, *))
+        readAsFloat.insert(name)
+        return try source.floatTensor(name).reshaped(shape)
+    }
+
+    /// Counts a float32 copy about to be read: the copies of earlier weights are freed by now,
+    /// and without a trim every 32 MB their holes between packed weights raise the load's peak memory.
+    private func countFloatCopy(elements: Int) {
+        bytesSinceTrim += elements * MemoryLayout<Float>.size
         if bytesSinceTrim > 32 << 20 {
             releaseFreedMemory()
             bytesSinceTrim = 0
         }
-        readAsFloat.insert(name)
-        return try source.floatTensor(name).reshaped(shape)
     }
 
     /// Checks that `name` is present with `shape` (or, unless `exactShape`, the same sizes with
@@ -222,6 +226,7 @@ final class WeightReader {
                 if source.storesInt8Rows(p.weight) {
                     try source.fillInt8(writer, name: p.weight, first: first, rows: p.rows, width: inWidth)
                 } else {
+                    countFloatCopy(elements: p.rows * inWidth)
                     let w = try source.floatTensor(p.weight)  // whole: it may carry extra 1-sized dimensions
                     writer.quantize(rows: first, count: p.rows, from: w.data, ld: inWidth)
                 }
