@@ -1,8 +1,9 @@
 // `seq2seq-bench freedict`: German→English training data from the FreeDict dictionary
 // (Debian `dict-freedict-deu-eng`): sentence pairs split into train/valid/test with a fixed
-// seed, and word/phrase pairs. The rules live in Seq2SeqTraining's FreeDictPairs.swift.
+// seed, and word/phrase pairs. The rules live in Benchmarks/FreeDict/FreeDictPairs.swift.
 import Foundation
 import Seq2SeqTraining
+import FreeDict
 
 /// Runs with `--dictionary PATH --out DIR [--test N] [--valid N] [--seed S] [--examples]
 /// [--phrase-words N]`; PATH is the dictd base name (`…/freedict-deu-eng`) or its `.index`.

@@ -7,6 +7,7 @@ import Seq2Seq
 import Seq2SeqAudio
 import Seq2SeqIO
 import Seq2SeqTokenizers
+import FreeDict
 import Seq2SeqTraining
 
 /// One parser under test.

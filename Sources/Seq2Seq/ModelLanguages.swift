@@ -59,10 +59,9 @@ public struct ModelLanguages: Sendable, Equatable {
             if !targets.isEmpty { return ModelLanguages(source: pair?.source ?? [], target: targets, mechanism: .targetTokens) }
             return pair ?? .unknown
         }
-        if model.network.family.hasSuffix("t5") {
-            let tasks = (model.config.raw["task_specific_params"] as? [String: Any] ?? [:]).keys.compactMap(t5Pair)
+        if let tasks = model.taskPrefixes?.translations {
             guard !tasks.isEmpty else { return fixedPair(model.directory) ?? .unknown }
-            return ModelLanguages(source: unique(tasks.map(\.0)), target: unique(tasks.map(\.1)), mechanism: .taskPrefixes)
+            return ModelLanguages(source: unique(tasks.map(\.source)), target: unique(tasks.map(\.target)), mechanism: .taskPrefixes)
         }
         return fixedPair(model.directory) ?? .unknown
     }
@@ -98,12 +97,6 @@ public struct ModelLanguages: Sendable, Equatable {
     }
 
     /// (`en`, `de`) for the T5 task `translation_en_to_de`.
-    private static func t5Pair(_ task: String) -> (String, String)? {
-        guard task.hasPrefix("translation_") else { return nil }
-        let parts = task.dropFirst("translation_".count).components(separatedBy: "_to_")
-        return parts.count == 2 ? (parts[0], parts[1]) : nil
-    }
-
     private static func unique(_ codes: [String]) -> [String] { Array(Set(codes)).sorted() }
 }
 

@@ -338,19 +338,6 @@ public final class Translator: @unchecked Sendable {
     }
 }
 
-extension Seq2SeqModel {
-    /// The task prefix T5 models expect, from `config.json`'s `task_specific_params`
-    /// (`summarization`, `translation_<src>_to_<tgt>`); nil for other families.
-    public func taskPrefix(summarize: Bool, sourceLanguage: String?, targetLanguage: String?) -> String? {
-        guard network.family.hasSuffix("t5") else { return nil }
-        let tasks = config.raw["task_specific_params"] as? [String: Any] ?? [:]
-        func prefix(_ key: String) -> String? { (tasks[key] as? [String: Any])?["prefix"] as? String }
-        if summarize { return prefix("summarization") ?? "summarize: " }
-        if let s = sourceLanguage, let t = targetLanguage, let p = prefix("translation_\(s)_to_\(t)") { return p }
-        return tasks.keys.sorted().first { $0.hasPrefix("translation_") }.flatMap(prefix)
-    }
-}
-
 /// A flag another thread sets to stop work at the next check.
 final class CancellationFlag: @unchecked Sendable {
     private let lock = NSLock()

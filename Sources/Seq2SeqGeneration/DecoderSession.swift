@@ -16,6 +16,10 @@ public protocol DecoderSession: AnyObject {
     func begin(rowsPerSource: Int) throws
     /// Feeds one token per row at the next position; returns next-token logits `[R, V]`.
     func step(tokens: [Int]) throws -> Tensor
+    /// Feeds each row its prompt (`tokens[r]`, all of one length T ≥ 1) at the next T
+    /// positions; returns the next-token logits `[R, V]` after the last of them. A model runs
+    /// the prompt in one forward pass; the default steps one token at a time.
+    func prefill(tokens: [[Int]]) throws -> Tensor
     /// Keeps and reorders rows: new row `i` is old row `rows[i]`.
     func reorder(rows: [Int]) throws
     /// The encoder's input ids of each source, for rules that read the source
@@ -24,6 +28,15 @@ public protocol DecoderSession: AnyObject {
 }
 
 extension DecoderSession {
+    /// Steps through the prompt one position at a time.
+    public func prefill(tokens: [[Int]]) throws -> Tensor {
+        let length = tokens.first?.count ?? 0
+        precondition(length > 0 && tokens.allSatisfy { $0.count == length }, "prefill: one prompt of T ≥ 1 tokens per row")
+        var logits: Tensor?
+        for position in 0..<length { logits = try step(tokens: tokens.map { $0[position] }) }
+        return logits!
+    }
+
     /// No source ids: rules that read them are skipped, as Hugging Face skips them without `input_ids`.
     public var sourceIds: [[Int]]? { nil }
 }

@@ -125,11 +125,7 @@ struct DecodePlan {
     /// `[B, V]` after the last prompt token.
     func feedPrompt(_ session: DecoderSession) throws -> Tensor {
         try session.begin(rowsPerSource: 1)
-        var logits: Tensor?
-        for token in prompt {
-            logits = try session.step(tokens: [Int](repeating: token, count: session.sourceCount))
-        }
-        let result = logits!
+        let result = try session.prefill(tokens: [[Int]](repeating: prompt, count: session.sourceCount))
         checkShape(result, rows: session.sourceCount, vocabulary: session.vocabularySize)
         return result
     }

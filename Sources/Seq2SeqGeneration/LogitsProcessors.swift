@@ -17,10 +17,14 @@ public protocol LogitsProcessor {
 
 /// HF `RepetitionPenaltyLogitsProcessor`: a token already in the row has its score divided by
 /// the penalty when positive and multiplied when negative, once per distinct token.
-struct RepetitionPenalty: LogitsProcessor {
-    let penalty: Float
+public struct RepetitionPenalty: LogitsProcessor {
+    public let penalty: Float
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public init(penalty: Float) {
+        self.penalty = penalty
+    }
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         var seen = Set<Int>(minimumCapacity: ids.count)
         for id in ids where id >= 0 && id < scores.count && seen.insert(id).inserted {
             let s = scores[id]
@@ -30,10 +34,14 @@ struct RepetitionPenalty: LogitsProcessor {
 }
 
 /// HF `NoRepeatNGramLogitsProcessor`: bans every token that would complete an n-gram already in the row.
-struct NoRepeatNGram: LogitsProcessor {
-    let size: Int
+public struct NoRepeatNGram: LogitsProcessor {
+    public let size: Int
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public init(size: Int) {
+        self.size = size
+    }
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         let t = ids.count
         guard t >= size else { return }
         let prefixStart = t - size + 1
@@ -47,7 +55,7 @@ struct NoRepeatNGram: LogitsProcessor {
 }
 
 /// A rule that also reads the encoder's input ids of the row's source.
-protocol SourceLogitsProcessor {
+public protocol SourceLogitsProcessor {
     /// Rewrites `scores` of a row of source `source` whose decoder ids so far are `ids`.
     func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int)
 }
@@ -55,17 +63,17 @@ protocol SourceLogitsProcessor {
 /// HF `EncoderRepetitionPenaltyLogitsProcessor`: each distinct token of the row's source has
 /// its score multiplied by the penalty when positive and divided by it when negative (a
 /// penalty above 1 makes source tokens likelier). Ids are compared as numbers, as HF does.
-struct EncoderRepetitionPenalty: SourceLogitsProcessor {
+public struct EncoderRepetitionPenalty: SourceLogitsProcessor {
     /// HF keeps 1 / penalty and divides (positive) or multiplies (negative) by it, in float32.
     private let inverse: Float
     private let tokens: [[Int]]
 
-    init(penalty: Float, sources: [[Int]]) {
+    public init(penalty: Float, sources: [[Int]]) {
         inverse = Float(1 / Double(penalty))
         tokens = sources.map { Array(Set($0)) }
     }
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int) {
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int) {
         guard tokens.indices.contains(source) else { return }
         for id in tokens[source] where id >= 0 && id < scores.count {
             let s = scores[id]
@@ -77,12 +85,12 @@ struct EncoderRepetitionPenalty: SourceLogitsProcessor {
 /// HF `EncoderNoRepeatNGramLogitsProcessor`: bans every token that would make the row's last
 /// `size` ids an n-gram of the row's source (with `size` 1, every source token). Ids are
 /// compared as numbers, as HF does, even when source and target vocabularies differ.
-struct EncoderNoRepeatNGram: SourceLogitsProcessor {
-    let size: Int
+public struct EncoderNoRepeatNGram: SourceLogitsProcessor {
+    public let size: Int
     /// Per source: each (size − 1)-gram of its ids → the ids that follow it there.
     private let following: [[[Int]: [Int]]]
 
-    init(size: Int, sources: [[Int]]) {
+    public init(size: Int, sources: [[Int]]) {
         self.size = size
         following = sources.map { ids in
             var map: [[Int]: [Int]] = [:]
@@ -96,7 +104,7 @@ struct EncoderNoRepeatNGram: SourceLogitsProcessor {
 
     /// Bans for a row of `source` whose decoder ids so far are `ids` (HF bans nothing while
     /// the row is shorter than size − 1).
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int) {
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int], source: Int) {
         guard ids.count >= size - 1, following.indices.contains(source),
               let banned = following[source][Array(ids.suffix(size - 1))] else { return }
         for token in banned where token >= 0 && token < scores.count { scores[token] = -.infinity }
@@ -105,14 +113,14 @@ struct EncoderNoRepeatNGram: SourceLogitsProcessor {
 
 /// HF `NoBadWordsLogitsProcessor`: a single-token entry is always banned; a longer entry bans
 /// its last token when the row ends with the others. Entries that are a lone EOS are dropped.
-struct NoBadWords: LogitsProcessor {
-    let sequences: [[Int]]
+public struct NoBadWords: LogitsProcessor {
+    public let sequences: [[Int]]
 
-    init(sequences: [[Int]], eosTokenIds: [Int]) {
+    public init(sequences: [[Int]], eosTokenIds: [Int]) {
         self.sequences = sequences.filter { !($0.count == 1 && eosTokenIds.contains($0[0])) && !$0.isEmpty }
     }
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         for sequence in sequences {
             let banned = sequence[sequence.count - 1]
             guard banned >= 0 && banned < scores.count else { continue }
@@ -124,21 +132,30 @@ struct NoBadWords: LogitsProcessor {
 
 /// HF `MinLengthLogitsProcessor` (and `MinNewTokensLengthLogitsProcessor`, which is the same
 /// rule with the prompt length added): EOS tokens are banned while the row is shorter than `minLength`.
-struct MinLength: LogitsProcessor {
-    let minLength: Int
-    let eosTokenIds: [Int]
+public struct MinLength: LogitsProcessor {
+    public let minLength: Int
+    public let eosTokenIds: [Int]
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public init(minLength: Int, eosTokenIds: [Int]) {
+        self.minLength = minLength
+        self.eosTokenIds = eosTokenIds
+    }
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         guard ids.count < minLength else { return }
         for id in eosTokenIds where id >= 0 && id < scores.count { scores[id] = -.infinity }
     }
 }
 
 /// HF `ForcedBOSTokenLogitsProcessor`: after the start token only `token` is allowed (score 0).
-struct ForcedBOS: LogitsProcessor {
-    let token: Int
+public struct ForcedBOS: LogitsProcessor {
+    public let token: Int
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public init(token: Int) {
+        self.token = token
+    }
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         guard ids.count == 1 else { return }
         forceToken(token, in: scores)
     }
@@ -146,11 +163,16 @@ struct ForcedBOS: LogitsProcessor {
 
 /// HF `ForcedEOSTokenLogitsProcessor`: when the row is one token short of `maxLength`, only
 /// `token` is allowed (score 0).
-struct ForcedEOS: LogitsProcessor {
-    let maxLength: Int
-    let token: Int
+public struct ForcedEOS: LogitsProcessor {
+    public let maxLength: Int
+    public let token: Int
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public init(maxLength: Int, token: Int) {
+        self.maxLength = maxLength
+        self.token = token
+    }
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         guard ids.count == maxLength - 1 else { return }
         forceToken(token, in: scores)
     }
@@ -163,34 +185,43 @@ private func forceToken(_ token: Int, in scores: UnsafeMutableBufferPointer<Floa
 
 /// HF `SuppressTokensLogitsProcessor` (always) and `SuppressTokensAtBeginLogitsProcessor`
 /// (only when the row has `onlyAtLength` ids): the tokens get score -inf.
-struct SuppressTokens: LogitsProcessor {
-    let tokens: [Int]
-    var onlyAtLength: Int?
+public struct SuppressTokens: LogitsProcessor {
+    public let tokens: [Int]
+    public var onlyAtLength: Int?
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public init(tokens: [Int], onlyAtLength: Int? = nil) {
+        self.tokens = tokens
+        self.onlyAtLength = onlyAtLength
+    }
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         if let length = onlyAtLength, ids.count != length { return }
         for id in tokens where id >= 0 && id < scores.count { scores[id] = -.infinity }
     }
 }
 
 /// HF `TemperatureLogitsWarper`: scores divided by the temperature.
-struct Temperature: LogitsProcessor {
-    let temperature: Float
+public struct Temperature: LogitsProcessor {
+    public let temperature: Float
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public init(temperature: Float) {
+        self.temperature = temperature
+    }
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         for i in scores.indices { scores[i] = scores[i] / temperature }
     }
 }
 
 /// HF `TopKLogitsWarper`: scores below the k-th largest become -inf (ties with it are kept).
 /// Quickselect on a scratch row: O(V).
-final class TopK: LogitsProcessor {
-    let k: Int
+public final class TopK: LogitsProcessor {
+    public let k: Int
     private var scratch: [Float] = []
 
-    init(k: Int, minTokensToKeep: Int) { self.k = max(k, minTokensToKeep) }
+    public init(k: Int, minTokensToKeep: Int) { self.k = max(k, minTokensToKeep) }
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         let k = min(self.k, scores.count)
         if scratch.count < scores.count { scratch = [Float](repeating: 0, count: scores.count) }
         let threshold = scratch.withUnsafeMutableBufferPointer {
@@ -203,17 +234,17 @@ final class TopK: LogitsProcessor {
 /// HF `TopPLogitsWarper`: with tokens sorted by ascending probability, those whose cumulative
 /// probability stays at or below 1 - topP become -inf, except the `minTokensToKeep` most likely.
 /// Only tokens with a finite score are sorted (after top-k these are few).
-final class TopP: LogitsProcessor {
-    let topP: Float
-    let minTokensToKeep: Int
+public final class TopP: LogitsProcessor {
+    public let topP: Float
+    public let minTokensToKeep: Int
     private var finite: [(value: Float, index: Int)] = []
 
-    init(topP: Float, minTokensToKeep: Int) {
+    public init(topP: Float, minTokensToKeep: Int) {
         self.topP = topP
         self.minTokensToKeep = minTokensToKeep
     }
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         finite.removeAll(keepingCapacity: true)
         for i in scores.indices where scores[i] > -.infinity { finite.append((scores[i], i)) }
         finite.sort { $0.value < $1.value || ($0.value == $1.value && $0.index < $1.index) }
@@ -231,13 +262,17 @@ final class TopP: LogitsProcessor {
 
 /// HF `LogitNormalization`: the row log-softmaxed again (beam scores stay log-probabilities
 /// after other processors banned or forced tokens).
-struct LogitNormalization: LogitsProcessor {
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) { RowMath.logSoftmax(scores) }
+public struct LogitNormalization: LogitsProcessor {
+    public init() {}
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) { RowMath.logSoftmax(scores) }
 }
 
 /// HF `InfNanRemoveLogitsProcessor`: NaN → 0, ±inf → the largest finite value of that sign.
-struct InfNanRemove: LogitsProcessor {
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+public struct InfNanRemove: LogitsProcessor {
+    public init() {}
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         for i in scores.indices {
             if scores[i].isNaN { scores[i] = 0 } else if scores[i].isInfinite { scores[i] = scores[i] > 0 ? .greatestFiniteMagnitude : -.greatestFiniteMagnitude }
         }
@@ -246,12 +281,18 @@ struct InfNanRemove: LogitsProcessor {
 
 /// HF `ExponentialDecayLengthPenalty`: once the row is longer than `start` (prompt included),
 /// each EOS score s gains |s| · (factor^(length − start) − 1); non-finite scores are left alone.
-struct ExponentialDecayLengthPenalty: LogitsProcessor {
-    let start: Int
-    let factor: Double
-    let eosTokenIds: [Int]
+public struct ExponentialDecayLengthPenalty: LogitsProcessor {
+    public let start: Int
+    public let factor: Double
+    public let eosTokenIds: [Int]
 
-    func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
+    public init(start: Int, factor: Double, eosTokenIds: [Int]) {
+        self.start = start
+        self.factor = factor
+        self.eosTokenIds = eosTokenIds
+    }
+
+    public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         guard ids.count > start else { return }
         let growth = Float(pow(factor, Double(ids.count - start)) - 1)
         for eos in eosTokenIds where eos >= 0 && eos < scores.count && scores[eos].isFinite {

@@ -93,6 +93,15 @@ public final class DecoderState: @unchecked Sendable {
         try forward(tokens: tokens.map { [$0] }, allPositions: false)
     }
 
+    /// Feeds each row its prompt: all but the last token in one forward pass (whose logits
+    /// are dropped), then the last as a step, so the logits are those a step gives.
+    public func prefill(tokens: [[Int]]) throws -> Tensor {
+        let length = tokens.first?.count ?? 0
+        precondition(length > 0 && tokens.allSatisfy { $0.count == length }, "prefill: one prompt of T ≥ 1 tokens per row")
+        if length > 1 { _ = try forward(tokens: tokens.map { Array($0.dropLast()) }, allPositions: false) }
+        return try step(tokens: tokens.map { $0[length - 1] })
+    }
+
     /// Keeps rows: new row i is old row `rows[i]`.
     public func reorder(rows: [Int]) throws {
         precondition(rows.allSatisfy { $0 >= 0 && $0 < rowSource.count }, "reorder: row out of range")

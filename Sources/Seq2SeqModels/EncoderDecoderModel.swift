@@ -285,7 +285,8 @@ public struct EncoderOutput: @unchecked Sendable {
 public struct ModelError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, in one line.
     public let description: String
-    init(_ description: String) { self.description = description }
+    /// An error saying `description`.
+    public init(_ description: String) { self.description = description }
 }
 
 extension ModelError: LocalizedError {

@@ -12,6 +12,49 @@ protocol ModelFamily {
     static func spec(modelType: String, config: JSONConfig) throws -> TransformerSpec
     /// The weights, read strictly from `reader`.
     static func weights(spec: TransformerSpec, modelType: String, config: JSONConfig, reader: WeightReader) throws -> ModelWeights
+    /// The text prefixes that name the task for the family's models (T5's), from `config.json`;
+    /// nil for families that take the source as it is.
+    static func taskPrefixes(config: [String: Any]) -> TaskPrefixes?
+}
+
+extension ModelFamily {
+    static func taskPrefixes(config: [String: Any]) -> TaskPrefixes? { nil }
+}
+
+/// The task prefixes of a model that is told its task in the source text (T5: "summarize: …",
+/// "translate English to German: …").
+public struct TaskPrefixes: Sendable, Equatable {
+    /// The prefix for summarization.
+    public var summarization: String
+    /// The translation directions the model's configuration names, with their prefixes, sorted by
+    /// the configuration's key.
+    public var translations: [(source: String, target: String, prefix: String)]
+
+    public init(summarization: String, translations: [(source: String, target: String, prefix: String)]) {
+        self.summarization = summarization
+        self.translations = translations
+    }
+
+    public static func == (a: TaskPrefixes, b: TaskPrefixes) -> Bool {
+        a.summarization == b.summarization && a.translations.elementsEqual(b.translations) { $0 == $1 }
+    }
+
+    /// The prefix of a request: summarization's, or the translation from `sourceLanguage` to
+    /// `targetLanguage`, else the first translation the model names.
+    public func prefix(summarize: Bool, sourceLanguage: String?, targetLanguage: String?) -> String? {
+        if summarize { return summarization }
+        if let s = sourceLanguage, let t = targetLanguage, let match = translations.first(where: { $0.source == s && $0.target == t }) {
+            return match.prefix
+        }
+        return translations.first?.prefix
+    }
+}
+
+extension EncoderDecoderModel {
+    /// The family of a `model_type` (nil when this build does not know it).
+    static func family(of modelType: String) -> ModelFamily.Type? {
+        modelFamilies.first { $0.modelTypes.contains(modelType) }
+    }
 }
 
 /// The families this build knows.
@@ -47,7 +90,7 @@ extension EncoderDecoderModel {
         guard let modelType = try config.string("model_type") else {
             throw ModelFileError(configPath, "no \"model_type\": cannot tell the model family")
         }
-        guard let family = modelFamilies.first(where: { $0.modelTypes.contains(modelType) }) else {
+        guard let family = family(of: modelType) else {
             throw ModelFileError(configPath, "unsupported model_type \"\(modelType)\" (supported: \(supportedModelTypes.joined(separator: ", ")))")
         }
         let spec = try family.spec(modelType: modelType, config: config)

@@ -8,6 +8,19 @@ import Seq2SeqTensor
 enum T5Family: ModelFamily {
     static let modelTypes = ["t5", "mt5", "umt5"]
 
+    /// `task_specific_params`: `summarization` (else "summarize: ") and each
+    /// `translation_<src>_to_<tgt>` with its `prefix`.
+    static func taskPrefixes(config: [String: Any]) -> TaskPrefixes? {
+        let tasks = config["task_specific_params"] as? [String: Any] ?? [:]
+        func prefix(_ key: String) -> String? { (tasks[key] as? [String: Any])?["prefix"] as? String }
+        let translations = tasks.keys.sorted().compactMap { key -> (source: String, target: String, prefix: String)? in
+            guard key.hasPrefix("translation_"), let text = prefix(key) else { return nil }
+            let pair = key.dropFirst("translation_".count).components(separatedBy: "_to_")
+            return pair.count == 2 ? (pair[0], pair[1], text) : nil
+        }
+        return TaskPrefixes(summarization: prefix("summarization") ?? "summarize: ", translations: translations)
+    }
+
     static func spec(modelType: String, config c: JSONConfig) throws -> TransformerSpec {
         let path = c.path
         let d = try c.requiredInt("d_model", path: path)

@@ -2,6 +2,7 @@
 import ArgumentParser
 import Foundation
 import Seq2Seq
+import Seq2SeqTraining
 
 /// `--model` and `--threads`, shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
@@ -118,6 +119,11 @@ func describe(_ error: Error) -> (String, Int32) {
     case let e as TokenizerError: return (e.description, 3)
     case let e as TranscriptionError: return (e.description, 2)
     case let e as TranslationError: return (e.description, 2)
+    case let e as EvaluationError: return (e.description, 3)
+    case let e as TrainingDataError: return (e.description, 3)
+    case let e as TokenBatcherError: return (e.description, 3)
+    case let e as TransformerConfigurationError: return (e.description, 3)
+    case let e as TrainingRunError: return (e.description, 3)
     default: return ("\(error)", 1)
     }
 }

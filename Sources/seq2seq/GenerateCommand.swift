@@ -117,7 +117,7 @@ struct GenerateCommand: ParsableCommand {
             if inputIds == "-" { return try readStandardInputLines().map { try parseIds($0, what: "standard input") } }
             return [try parseIds(inputIds, what: "--input-ids")]
         }
-        guard let tokenizer = try? modelOptions.loadTokenizer() else {
+        guard let tokenizer = try modelOptions.loadTokenizer() else {
             throw Failure.usage("this model has no tokenizer: give source ids with --input-ids")
         }
         return try (texts.isEmpty ? try readStandardInputLines() : texts).map { try tokenizer.encodeSource($0) }

@@ -136,6 +136,18 @@ final class CLITests: XCTestCase {
         assertBadInput(try runCLI(["generate", "--model", dir.path, "--input-ids", "5 6 2"]), mentions: ["model.safetensors"])
     }
 
+    /// A damaged tokenizer file is bad input naming it, not "no tokenizer" (a usage error) or
+    /// silently ignored.
+    func testCorruptTokenizerFilesAreNamed() throws {
+        for name in ["tokenizer.json", "tokenizer_config.json"] {
+            let dir = try copyOfFixture("bart")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try Data("{\"truncated\": ".utf8).write(to: dir.appendingPathComponent(name))
+            assertBadInput(try runCLI(["generate", "--model", dir.path, "Hello"]), mentions: [name])
+            assertBadInput(try runCLI(["translate", "--model", dir.path, "Hello"]), mentions: [name])
+        }
+    }
+
     func testCorruptSafetensorsHeader() throws {
         let dir = try copyOfFixture("bart")
         let file = dir.appendingPathComponent("model.safetensors")

@@ -2,7 +2,8 @@
 // original gives with `ComputeType.int8` (read as stored, not quantized again), float16 and
 // bfloat16 folders hold the rounded values, and bad folders and files give one clear error.
 import Foundation
-@testable import Seq2Seq
+@testable import Seq2SeqModels
+import Seq2Seq
 import XCTest
 
 final class ConvertTests: XCTestCase {
