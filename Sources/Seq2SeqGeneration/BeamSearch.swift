@@ -1,12 +1,19 @@
-// Beam search (and beam sampling) with Hugging Face's vectorized bookkeeping.
+// Beam search (and beam sampling), with Hugging Face's or CTranslate2's rules.
 //
-// Semantics follow Hugging Face transformers 5.24 generation/utils.py `_beam_search` and its
-// helpers `_get_top_k_continuations`, `_get_running_beams_for_next_iteration`,
+// Hugging Face: transformers 5.24 generation/utils.py `_beam_search` and its helpers
+// `_get_top_k_continuations`, `_get_running_beams_for_next_iteration`,
 // `_update_finished_beams`, `_check_early_stop_heuristic` and
 // `_beam_search_has_unfinished_sequences`. Each source keeps `numBeams` running beams and
 // `numBeams` finished slots; a step scores `max(2, 1 + nEOS) * numBeams` candidates.
 // Sources HF would keep stepping without any possible change to their result are dropped
 // from the session instead.
+//
+// CTranslate2: `src/decoding.cc` (`BeamSearch::search`, `finalize_hypothesis_score`), as
+// faster-whisper runs Whisper: 2 × beam candidates per step from the summed log-probabilities;
+// a candidate among the first `beam` that ends is kept as a finished hypothesis and its place
+// goes to the next unfinished candidate; a source stops once `beam × patience` hypotheses are
+// finished (or at its length limit), and hypotheses rank by summed log-probability /
+// length^lengthPenalty (length without the EOS).
 import Foundation
 import Seq2SeqTensor
 
@@ -39,11 +46,12 @@ struct BeamSearch {
     }
 
     func run(_ session: DecoderSession) throws -> [[Hypothesis]] {
+        if case .ctranslate2(let patience) = plan.semantics { return try runCTranslate2(session, patience: patience) }
         let n = plan.config.numBeams, v = session.vocabularySize
-        let fresh = (0..<n).map { Beam(ids: plan.prompt, logProbs: [], score: $0 == 0 ? 0 : blocked) }
-        var states = [SourceState](repeating: SourceState(running: fresh, finished: fresh.map {
-            var slot = $0; slot.score = blocked; return slot
-        }), count: session.sourceCount)
+        var states = plan.prompts.map { prompt in
+            let fresh = (0..<n).map { Beam(ids: prompt, logProbs: [], score: $0 == 0 ? 0 : blocked) }
+            return SourceState(running: fresh, finished: fresh.map { var slot = $0; slot.score = blocked; return slot })
+        }
         var rng = SeededRandomGenerator(seed: plan.config.seed ?? 0)
         var rowLogProbs = [Float](repeating: 0, count: n * v)
         var active = Array(0..<session.sourceCount)
@@ -63,7 +71,8 @@ struct BeamSearch {
                         plan.processors.process(row, ids: states[source].running[j].ids, source: source)
                     }
                 }
-                parents.append(step(&states[source], logProbs: rowLogProbs, vocabulary: v, curLen: curLen, rng: &rng))
+                parents.append(step(&states[source], logProbs: rowLogProbs, vocabulary: v, curLen: curLen,
+                                    maxLength: plan.maxLength(source), rng: &rng))
             }
             curLen += 1
             var stillActive: [Int] = [], rows: [Int] = []
@@ -85,13 +94,91 @@ struct BeamSearch {
         }
     }
 
+    /// CTranslate2's beam search: processors on the raw logits, then the log-softmax; each
+    /// source starts from one beam and leaves the session when its search ends. Hypotheses keep
+    /// their EOS; the score's length does not count it.
+    private func runCTranslate2(_ session: DecoderSession, patience: Float) throws -> [[Hypothesis]] {
+        let beamSize = plan.config.numBeams, v = session.vocabularySize, candidates = 2 * beamSize
+        let maxFinished = max(1, Int((Float(beamSize) * patience).rounded()))
+        var logits = try plan.feedPrompt(session)
+        var beams = plan.prompts.map { [Beam(ids: $0, logProbs: [], score: 0)] }
+        var finished = Array(repeating: [Beam](), count: session.sourceCount)
+        var active = Array(0..<session.sourceCount)  // sources still searching; their rows in this order, beams contiguous
+        var rowLogProbs: [Float] = []
+        while true {
+            var stillActive: [Int] = [], parentRows: [Int] = []
+            var row = 0
+            for s in active {
+                let rows = beams[s].count
+                rowLogProbs.removeAll(keepingCapacity: true)
+                for b in 0..<rows { appendProcessedLogProbs(logits.data + (row + b) * v, count: v, ids: beams[s][b].ids, source: s, to: &rowLogProbs) }
+                let top = bestAccumulated(beams[s], logProbs: rowLogProbs, vocabulary: v, count: candidates)
+                    .prefix { $0.value > -.infinity }
+                    .map { Candidate(beam: $0.index / v, token: $0.index % v, score: $0.value, hitsStop: plan.isEOS($0.index % v)) }
+                let isLast = beams[s][0].ids.count + 1 >= plan.maxLength(s)
+                var next: [Beam] = [], parents: [Int] = []
+                var secondary = beamSize
+                for k in 0..<min(beamSize, top.count) {
+                    var chosen = top[k]
+                    if chosen.hitsStop || isLast {
+                        finished[s].append(extend(beams[s][chosen.beam], chosen, v: rowLogProbs, vocabulary: v, score: chosen.score,
+                                                  isFinished: true))
+                        if let j = (secondary..<top.count).first(where: { !top[$0].hitsStop }) {
+                            chosen = top[j]
+                            secondary = j + 1
+                        }
+                    }
+                    next.append(extend(beams[s][chosen.beam], chosen, v: rowLogProbs, vocabulary: v, score: chosen.score, isFinished: false))
+                    parents.append(chosen.beam)
+                }
+                if !(isLast || finished[s].count >= maxFinished) {
+                    stillActive.append(s)
+                    parentRows += parents.map { row + $0 }
+                    beams[s] = next
+                }
+                row += rows
+            }
+            active = stillActive
+            if active.isEmpty { break }
+            try session.reorder(rows: parentRows)
+            logits = try session.step(tokens: active.flatMap { s in beams[s].map { $0.ids[$0.ids.count - 1] } })
+            checkShape(logits, rows: parentRows.count, vocabulary: v)
+        }
+        let lengthPenalty = plan.config.lengthPenalty
+        return finished.map { done in
+            done.map { beam -> Hypothesis in
+                let generated = Array(beam.ids.dropFirst(plan.promptLength))
+                let length = generated.count - (generated.last.map(plan.isEOS) == true ? 1 : 0)
+                return Hypothesis(ids: generated, score: beam.score / powf(Float(length), lengthPenalty), tokenLogProbs: beam.logProbs)
+            }.enumerated().sorted { ($0.element.score ?? 0) > ($1.element.score ?? 0) || (($0.element.score ?? 0) == ($1.element.score ?? 0) && $0.offset < $1.offset) }
+             .map(\.element)
+        }
+    }
+
+    /// One row's log-softmax after the processors (CTranslate2's order), appended to `out`.
+    private func appendProcessedLogProbs(_ row: UnsafeMutablePointer<Float>, count v: Int, ids: [Int], source: Int, to out: inout [Float]) {
+        let start = out.count
+        out.append(contentsOf: UnsafeBufferPointer(start: row, count: v))
+        out.withUnsafeMutableBufferPointer { all in
+            let buffer = UnsafeMutableBufferPointer(rebasing: all[start..<(start + v)])
+            plan.processors.process(buffer, ids: ids, source: source)
+            var m = -Float.infinity
+            for s in buffer { m = max(m, s) }
+            var total: Float = 0
+            for s in buffer where s > -.infinity { total += expf(s - m) }
+            let shift = m + logf(total)
+            for i in buffer.indices { buffer[i] -= shift }
+        }
+    }
+
     /// One beam step of one source: picks candidates, updates finished slots, running beams and
     /// the stopping state. Returns the parent beam of each new running beam.
-    private func step(_ state: inout SourceState, logProbs: [Float], vocabulary v: Int, curLen: Int,
+    private func step(_ state: inout SourceState, logProbs: [Float], vocabulary v: Int, curLen: Int, maxLength: Int,
                       rng: inout SeededRandomGenerator) -> [Int] {
         let n = plan.config.numBeams
         let k = max(2, 1 + plan.config.eosTokenIds.count) * n
-        let candidates = topContinuations(state.running, logProbs: logProbs, vocabulary: v, count: k, curLen: curLen, rng: &rng)
+        let candidates = topContinuations(state.running, logProbs: logProbs, vocabulary: v, count: k, curLen: curLen,
+                                          maxLength: maxLength, rng: &rng)
 
         // `_update_finished_beams`: the top n candidates that hit a stopping criterion compete
         // with the finished slots, scored with the length penalty.
@@ -118,15 +205,15 @@ struct BeamSearch {
                    score: runningScores[$0], isFinished: false)
         }
 
-        updateStopping(&state, curLen: curLen + 1, allHit: candidates.allSatisfy(\.hitsStop))
+        updateStopping(&state, curLen: curLen + 1, maxLength: maxLength, allHit: candidates.allSatisfy(\.hitsStop))
         return parents
     }
 
     /// `_check_early_stop_heuristic` and `_beam_search_has_unfinished_sequences`, per source.
-    private func updateStopping(_ state: inout SourceState, curLen: Int, allHit: Bool) {
+    private func updateStopping(_ state: inout SourceState, curLen: Int, maxLength: Int, allHit: Bool) {
         let c = plan.config
         let bestLength = c.earlyStopping == .never && c.lengthPenalty > 0
-            ? plan.maxLength - plan.promptLength : curLen - plan.promptLength
+            ? maxLength - plan.promptLength : curLen - plan.promptLength
         let bestRunning = state.running[0].score / Float(pow(Double(bestLength), Double(c.lengthPenalty)))
         let worstFinished = state.finished.map(\.score).min() ?? blocked
         let improvable = state.finished.contains { bestRunning > ($0.isFinished ? worstFinished : blocked) }
@@ -138,7 +225,7 @@ struct BeamSearch {
     /// `_get_top_k_continuations`: the `count` best (or sampled) continuations over all beams,
     /// by accumulated score, best first.
     private func topContinuations(_ running: [Beam], logProbs: [Float], vocabulary v: Int, count: Int, curLen: Int,
-                                  rng: inout SeededRandomGenerator) -> [Candidate] {
+                                  maxLength: Int, rng: inout SeededRandomGenerator) -> [Candidate] {
         var picked: [(value: Float, index: Int)] = []
         if plan.config.doSample {
             var accumulated = logProbs
@@ -152,7 +239,7 @@ struct BeamSearch {
         return picked.map { entry in
             let token = entry.index % v
             return Candidate(beam: entry.index / v, token: token, score: entry.value,
-                             hitsStop: plan.isEOS(token) || curLen + 1 >= plan.maxLength)
+                             hitsStop: plan.isEOS(token) || curLen + 1 >= maxLength)
         }
     }
 

@@ -16,36 +16,44 @@ public protocol LogitsProcessor {
 }
 
 /// HF `RepetitionPenaltyLogitsProcessor`: a token already in the row has its score divided by
-/// the penalty when positive and multiplied when negative, once per distinct token.
+/// the penalty when positive and multiplied when negative, once per distinct token. The row is
+/// read from `historyStart` on: 0 in Hugging Face (the decoder prompt counts), the prompt
+/// length in CTranslate2 (only generated tokens count: `RepetitionPenalty` in
+/// `decoding_utils.cc` sees the search's `alive_seq`).
 public struct RepetitionPenalty: LogitsProcessor {
     public let penalty: Float
+    public let historyStart: Int
 
-    public init(penalty: Float) {
+    public init(penalty: Float, historyStart: Int = 0) {
         self.penalty = penalty
+        self.historyStart = historyStart
     }
 
     public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
         var seen = Set<Int>(minimumCapacity: ids.count)
-        for id in ids where id >= 0 && id < scores.count && seen.insert(id).inserted {
+        for id in ids.dropFirst(historyStart) where id >= 0 && id < scores.count && seen.insert(id).inserted {
             let s = scores[id]
             scores[id] = s < 0 ? s * penalty : s / penalty
         }
     }
 }
 
-/// HF `NoRepeatNGramLogitsProcessor`: bans every token that would complete an n-gram already in the row.
+/// HF `NoRepeatNGramLogitsProcessor`: bans every token that would complete an n-gram already
+/// in the row, read from `historyStart` on (as `RepetitionPenalty` reads it).
 public struct NoRepeatNGram: LogitsProcessor {
     public let size: Int
+    public let historyStart: Int
 
-    public init(size: Int) {
+    public init(size: Int, historyStart: Int = 0) {
         self.size = size
+        self.historyStart = historyStart
     }
 
     public func process(_ scores: UnsafeMutableBufferPointer<Float>, ids: [Int]) {
-        let t = ids.count
+        let first = min(historyStart, ids.count), t = ids.count - first
         guard t >= size else { return }
-        let prefixStart = t - size + 1
-        for start in 0...(t - size) {
+        let prefixStart = first + t - size + 1
+        for start in first...(first + t - size) {
             var matches = true
             for k in 0..<(size - 1) where ids[start + k] != ids[prefixStart + k] { matches = false; break }
             let banned = ids[start + size - 1]
@@ -317,14 +325,14 @@ struct LogitsProcessorList {
     ///   - sourceIds: the encoder's input ids per source (nil for audio encoders: as in HF,
     ///     `encoder_repetition_penalty` and `encoder_no_repeat_ngram_size` are then ignored).
     init(config c: GenerationConfig, promptLength: Int, maxLength: Int, minLength: Int,
-         sourceIds: [[Int]]? = nil, extra: [LogitsProcessor] = []) {
+         sourceIds: [[Int]]? = nil, extra: [LogitsProcessor] = [], warpers: Bool = true, historyStart: Int = 0) {
         var list: [Entry] = []
         func add(_ p: LogitsProcessor) { list.append(.row(p)) }
         if c.encoderRepetitionPenalty != 1, let sources = sourceIds {
             list.append(.source(EncoderRepetitionPenalty(penalty: c.encoderRepetitionPenalty, sources: sources)))
         }
-        if c.repetitionPenalty != 1 { add(RepetitionPenalty(penalty: c.repetitionPenalty)) }
-        if c.noRepeatNgramSize > 0 { add(NoRepeatNGram(size: c.noRepeatNgramSize)) }
+        if c.repetitionPenalty != 1 { add(RepetitionPenalty(penalty: c.repetitionPenalty, historyStart: historyStart)) }
+        if c.noRepeatNgramSize > 0 { add(NoRepeatNGram(size: c.noRepeatNgramSize, historyStart: historyStart)) }
         if c.encoderNoRepeatNgramSize > 0, let sources = sourceIds {
             list.append(.source(EncoderNoRepeatNGram(size: c.encoderNoRepeatNgramSize, sources: sources)))
         }
@@ -341,7 +349,7 @@ struct LogitsProcessorList {
             let begin = promptLength > 1 || c.forcedBosTokenId == nil ? promptLength : promptLength + 1
             add(SuppressTokens(tokens: c.beginSuppressTokens, onlyAtLength: begin))
         }
-        if c.doSample { Self.warpers(c).forEach(add) }
+        if c.doSample && warpers { Self.warpers(c).forEach(add) }
         extra.forEach(add)
         // HF: "`LogitNormalization` should always be the last logit processor".
         if c.renormalizeLogits { add(LogitNormalization()) }

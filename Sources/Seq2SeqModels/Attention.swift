@@ -78,15 +78,15 @@ private func attendRows(_ p: AttentionProblem, b: Int, h: Int, maxKeys: Int, pro
         for i in 0..<p.queries {
             let visible = visibleKeys(p, keys: n, query: i)
             let qi = q.at(b, h, i)
-            for j in 0..<visible { scores[j] = K.dot(qi, k.at(kb, h, j), count: p.headWidth) * p.scale }
+            for j in 0..<visible { scores[j] = VectorMath.dot(qi, k.at(kb, h, j), count: p.headWidth) * p.scale }
             if let bias = p.bias {
                 let row = bias + (h * p.queries + i) * p.biasStride
                 for j in 0..<visible { scores[j] += row[j] }
             }
-            K.softmax(scores, count: visible)
+            VectorMath.softmax(scores, count: visible)
             let o = out.at(b, h, i)
             o.update(repeating: 0, count: p.headWidth)
-            for j in 0..<visible { K.axpy(scores[j], v.at(kb, h, j), o, count: p.headWidth) }
+            for j in 0..<visible { VectorMath.axpy(scores[j], v.at(kb, h, j), o, count: p.headWidth) }
             if let probabilities {
                 (probabilities + ((b * p.heads + h) * p.queries + i) * probabilityStride).update(from: scores, count: visible)
             }
@@ -114,7 +114,7 @@ private func attendBlocked(_ p: AttentionProblem, b: Int, h: Int, queries rows: 
             let biasRow = bias + (h * p.queries + i) * p.biasStride
             for j in 0..<visible { row[j] += biasRow[j] }
         }
-        K.softmax(row, count: visible)
+        VectorMath.softmax(row, count: visible)
         if visible < n { (row + visible).update(repeating: 0, count: n - visible) }
         if let probabilities {
             (probabilities + ((b * p.heads + h) * p.queries + i) * probabilityStride).update(from: row, count: visible)

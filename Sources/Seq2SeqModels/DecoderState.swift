@@ -256,7 +256,7 @@ public final class DecoderState: @unchecked Sendable {
                 for (i, row) in rows.enumerated() { (queries + i * dh).update(from: q.data + row * inner + h * dh, count: dh) }
                 VectorMath.rowProduct(m: m, n: n, k: dh, a: queries, lda: dh, b: keys.data + (source * heads + h) * dh * s, ldb: s,
                                       c: scores, ldc: n, alpha: spec.attentionScale)
-                for i in 0..<m { K.softmax(scores + i * n, count: n) }
+                for i in 0..<m { VectorMath.softmax(scores + i * n, count: n) }
                 VectorMath.rowProduct(m: m, n: dh, k: n, a: scores, lda: n, b: kv.data + source * s * 2 * inner + inner + h * dh,
                                       ldb: 2 * inner, c: out, ldc: dh)
                 for (i, row) in rows.enumerated() {

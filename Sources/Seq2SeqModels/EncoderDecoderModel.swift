@@ -84,7 +84,7 @@ public final class EncoderDecoderModel: @unchecked Sendable {
             }
             let h = stem.apply(transposed.data, frames: frames)
             (x.data + i * s * d).update(from: h.data, count: s * d)
-            for t in 0..<s { K.add(positions.data + t * d, into: x.data + (i * s + t) * d, count: d) }
+            for t in 0..<s { VectorMath.add(positions.data + t * d, into: x.data + (i * s + t) * d, count: d) }
         }
         return try runEncoder(x, batches: b, length: s, lengths: Array(repeating: s, count: b), record: record)
     }
@@ -179,10 +179,10 @@ public final class EncoderDecoderModel: @unchecked Sendable {
             let normed = Tensor(zeros: [rows, d])
             norm.apply(x.data, rows: rows, into: normed.data)
             body(normed.data, output.data)
-            K.add(output.data, into: x.data, count: rows * d)
+            VectorMath.add(output.data, into: x.data, count: rows * d)
         } else {
             body(x.data, output.data)
-            K.add(output.data, into: x.data, count: rows * d)
+            VectorMath.add(output.data, into: x.data, count: rows * d)
             norm.apply(x.data, rows: rows, into: x.data)
         }
     }
@@ -207,9 +207,9 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         if let up = w.up {
             let gate = Tensor(zeros: [rows, up.outWidth])
             up.apply(input, rows: rows, into: gate.data)
-            K.activate(spec.activation, hidden.data, count: hidden.count, times: gate.data)
+            VectorMath.activate(spec.activation.kernel, hidden.data, count: hidden.count, times: gate.data)
         } else {
-            K.activate(spec.activation, hidden.data, count: hidden.count)
+            VectorMath.activate(spec.activation.kernel, hidden.data, count: hidden.count, times: nil)
         }
         w.output.apply(hidden.data, rows: rows, into: output)
     }
@@ -224,7 +224,7 @@ public final class EncoderDecoderModel: @unchecked Sendable {
             stack.embeddings.copyRow(id, into: row)
             if spec.embeddingScale != 1 { VectorMath.scaleAdd(row, count: d, scale: spec.embeddingScale, add: 0) }
             if let positions = stack.positions {
-                K.add(positions.data + (start + t + offset) * d, into: row, count: d)
+                VectorMath.add(positions.data + (start + t + offset) * d, into: row, count: d)
             }
         }
     }

@@ -66,7 +66,15 @@ struct Norm {
 
     /// out[R, D] = norm(x[R, D]).
     func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
-        K.normalize(kind, x, rows: rows, width: gamma.count, gamma: gamma.data, beta: beta?.data, out: out)
+        let width = gamma.count
+        for r in 0..<rows {
+            switch kind {
+            case .layerNorm(let eps):
+                VectorMath.layerNorm(x + r * width, width: width, gamma: gamma.data, beta: beta?.data, epsilon: eps, into: out + r * width)
+            case .rmsNorm(let eps):
+                VectorMath.rmsNorm(x + r * width, width: width, gamma: gamma.data, epsilon: eps, into: out + r * width)
+            }
+        }
     }
 }
 
@@ -200,9 +208,11 @@ struct AudioStem {
     }
 }
 
-/// Writes the sinusoidal table Marian uses: for position p and i < D/2,
-/// row[i] = sin(p / 10000^(2i/D)) and row[D/2 + i] = cos(p / 10000^(2i/D)).
-func sinusoidalTable(positions: Int, width: Int) -> Tensor {
+/// The sinusoidal position table [P, D] of Marian (and the paper, with the halves arranged as
+/// transformers' `MarianSinusoidalPositionalEmbedding.create_weight` does): for position p and
+/// i < D/2, row[i] = sin(p / 10000^(2i/D)) and row[D/2 + i] = cos(p / 10000^(2i/D)), computed in
+/// double precision and rounded to float. The inference models and the trainer share it.
+public func sinusoidalTable(positions: Int, width: Int) -> Tensor {
     let table = Tensor(zeros: [positions, width])
     let half = (width + 1) / 2
     for p in 0..<positions {

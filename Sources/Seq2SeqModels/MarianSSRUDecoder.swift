@@ -84,7 +84,7 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
                 model.outputLayer.copyRow(id, into: row)
                 VectorMath.scaleAdd(row, count: d, scale: spec.embeddingScale, add: 0)
             }
-            K.add(model.positions.data + length * d, into: row, count: d)
+            VectorMath.add(model.positions.data + length * d, into: row, count: d)
         }
         recordedCrossAttention = []
         for (l, layer) in model.layers.enumerated() {

@@ -1,6 +1,7 @@
 // One generic encoder-decoder Transformer, described by switches (the CTranslate2 way:
 // include/ctranslate2/layers/transformer.h). Each family file fills a spec from its config.
 import Seq2SeqIO
+import Seq2SeqTensor
 
 /// The normalization a model uses.
 public enum NormKind: Sendable, Equatable {
@@ -20,6 +21,16 @@ public enum Activation: String, Sendable, Equatable {
     case geluTanh
     /// x·σ(x) (`silu`, `swish`).
     case silu
+
+    /// The kernel that computes it.
+    var kernel: VectorMath.Activation {
+        switch self {
+        case .relu: return .relu
+        case .gelu: return .geluErf
+        case .geluTanh: return .geluTanh
+        case .silu: return .silu
+        }
+    }
 
     /// Maps a Hugging Face activation name; nil when unknown.
     public init?(huggingFaceName name: String) {

@@ -178,6 +178,7 @@ public final class Transcriber: @unchecked Sendable {
         if !(1...most).contains(o.beamSize) || !(1...most).contains(o.bestOf) {
             throw TranscriptionError("beam size and best-of must be in 1...\(most)")
         }
+        if !(o.patience > 0) { throw TranscriptionError("patience must be a number > 0") }
         if o.temperatures.isEmpty || o.temperatures.contains(where: { !($0 >= 0) }) {
             throw TranscriptionError("temperatures must be a non-empty list of numbers ≥ 0")
         }

@@ -115,49 +115,25 @@ struct WhisperWindowDecoder {
 
     /// One decoding of each window at `temperature` (prompts of one length and layout): beam
     /// search (greedy at beam 1) at 0, else `bestOf` samples of which the best by
-    /// length-normalized log-probability is kept — CTranslate2's searches, the windows sharing
-    /// every forward pass. With a repetition penalty or no-repeat n-grams, Hugging Face's search
-    /// (Seq2SeqGeneration's processors) decodes each window alone.
+    /// length-normalized log-probability is kept — with CTranslate2's semantics, as
+    /// faster-whisper decodes, the windows sharing every forward pass. The repetition penalty
+    /// and no-repeat n-grams are processors like the others.
     func decode(_ encoded: EncoderOutput, prompts: [[Int]], temperature: Float) throws -> [WindowResult] {
-        if options.repetitionPenalty != 1 || options.noRepeatNgramSize != 0 {
-            return try prompts.indices.map {
-                try decodeWithPenalties(prompts.count == 1 ? encoded : encoded.source($0), prompt: prompts[$0], temperature: temperature)
-            }
-        }
         let sotIndex = prompts[0].firstIndex(of: tokens.startOfTranscript) ?? 0
         precondition(prompts.allSatisfy { $0.count == prompts[0].count && ($0.firstIndex(of: tokens.startOfTranscript) ?? 0) == sotIndex },
                      "windows decoded together need prompts of one length and layout")
-        let probe = WhisperPromptSession(network.makeDecoder(for: encoded), sotIndex: sotIndex, noSpeech: tokens.noSpeech)
-        let processors = processors(promptLength: prompts[0].count, last: prompts[0][prompts[0].count - 1])
-        let limits = prompts.map { maxNewTokens($0, sotIndex: sotIndex) }
-        let hypotheses: [[Hypothesis]]
-        if temperature > 0 {
-            hypotheses = try WhisperSampling(temperature: temperature, samples: options.bestOf, endOfText: tokens.endOfText,
-                                             processors: processors, seed: options.seed ?? 0)
-                .run(probe, prompts: prompts, maxNewTokens: limits)
-        } else {
-            hypotheses = try WhisperBeamSearch(beamSize: options.beamSize, patience: options.patience, endOfText: tokens.endOfText,
-                                               lengthPenalty: options.lengthPenalty, processors: processors)
-                .run(probe, prompts: prompts, maxNewTokens: limits)
-        }
-        return try hypotheses.indices.map { try result(hypotheses[$0], noSpeechProb: probe.noSpeechProbs[$0], temperature: temperature) }
-    }
-
-    /// One decoding of a window by Hugging Face's search with the repetition penalty and
-    /// no-repeat n-grams (beam search at 0, else `bestOf` samples).
-    private func decodeWithPenalties(_ encoded: EncoderOutput, prompt: [Int], temperature: Float) throws -> WindowResult {
         let sampling = temperature > 0
-        let sotIndex = prompt.firstIndex(of: tokens.startOfTranscript) ?? 0
-        var config = GenerationConfig(
-            numBeams: sampling ? 1 : options.beamSize, numReturnSequences: sampling ? options.bestOf : options.beamSize,
-            lengthPenalty: options.lengthPenalty, earlyStopping: .always, maxNewTokens: maxNewTokens(prompt, sotIndex: sotIndex),
-            repetitionPenalty: options.repetitionPenalty, doSample: sampling, temperature: sampling ? temperature : 1,
-            topK: 0, seed: options.seed, decoderStartTokenId: prompt[0], eosTokenIds: [tokens.endOfText])
-        config.noRepeatNgramSize = options.noRepeatNgramSize
+        let config = GenerationConfig(
+            numBeams: sampling ? 1 : options.beamSize, numReturnSequences: sampling ? options.bestOf : 1,
+            lengthPenalty: options.lengthPenalty, noRepeatNgramSize: options.noRepeatNgramSize,
+            repetitionPenalty: options.repetitionPenalty, doSample: sampling,
+            temperature: sampling ? temperature : 1, topK: 0, seed: options.seed ?? 0, decoderStartTokenId: prompts[0][0],
+            eosTokenIds: [tokens.endOfText])
         let probe = WhisperPromptSession(network.makeDecoder(for: encoded), sotIndex: sotIndex, noSpeech: tokens.noSpeech)
-        let hypotheses = try Generator(config: config, extraProcessors: processors(promptLength: prompt.count, last: prompt[prompt.count - 1]))
-            .generate(session: probe, prefix: Array(prompt.dropFirst()))[0]
-        return try result(hypotheses, noSpeechProb: probe.noSpeechProbs[0], temperature: temperature)
+        let generator = Generator(config: config, extraProcessors: processors(promptLength: prompts[0].count, last: prompts[0][prompts[0].count - 1]),
+                                  semantics: .ctranslate2(patience: options.patience))
+        let hypotheses = try generator.generate(session: probe, prompts: prompts, maxNewTokens: prompts.map { maxNewTokens($0, sotIndex: sotIndex) })
+        return try hypotheses.indices.map { try result(hypotheses[$0], noSpeechProb: probe.noSpeechProbs[$0], temperature: temperature) }
     }
 
     /// The window's result from its hypotheses: CTranslate2 ranks finished hypotheses by summed

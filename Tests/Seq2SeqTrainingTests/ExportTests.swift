@@ -7,7 +7,7 @@
 // logits, for scripts/check_training_export.py to run them in transformers.
 import Foundation
 import Seq2Seq
-import Seq2SeqTraining
+@testable import Seq2SeqTraining
 import XCTest
 
 final class ExportTests: XCTestCase {
@@ -107,6 +107,16 @@ final class ExportTests: XCTestCase {
                 try FileManager.default.removeItem(at: directory)
             }
         }
+    }
+
+    /// The config writer escapes strings: a quote, a backslash or a control character in a
+    /// value still gives JSON that reads back to the same text.
+    func testConfigStringsAreEscaped() throws {
+        let tricky = "a \"quoted\" C:\\path\nnext\tline \u{1} é"
+        let text = JSONField.object(["name": .string(tricky), "list": .array([.string("\\"), .int(3)])]).text(indent: "")
+        let back = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        XCTAssertEqual(back["name"] as? String, tricky)
+        XCTAssertEqual((back["list"] as? [Any])?.first as? String, "\\")
     }
 
     func testUnexportableConfigurationsThrow() {

@@ -107,22 +107,42 @@ extension WhisperParityTests {
     /// (Tests/Fixtures/whisper/prompted.NAME.jsonl): the prompt changes "10 of clubs." into
     /// "Ten of Clubs.", so a prompt that is ignored or misplaced fails.
     func testPromptingMatchesFasterWhisper() throws {
+        try checkTextCases("prompted") { given, options in
+            options.beamSize = 1
+            options.initialPrompt = given["initial_prompt"] as? String
+            if let condition = given["condition_on_previous_text"] as? Bool { options.conditionOnPreviousText = condition }
+        }
+    }
+
+    /// The repetition penalty and no-repeat n-grams inside faster-whisper's own searches
+    /// (Tests/Fixtures/whisper/penalties.NAME.jsonl, scripts/make_whisper_penalty_reference.py):
+    /// greedy and beam 5, short clips and the long-form one whose windows are prompted with the
+    /// previous text.
+    func testPenaltiesMatchFasterWhisper() throws {
+        try checkTextCases("penalties") { given, options in
+            options.beamSize = given["beam_size"] as? Int ?? 5
+            options.repetitionPenalty = (given["repetition_penalty"] as? NSNumber)?.floatValue ?? 1
+            options.noRepeatNgramSize = given["no_repeat_ngram_size"] as? Int ?? 0
+        }
+    }
+
+    /// Each line of Tests/Fixtures/whisper/SET.NAME.jsonl (`clip`, faster-whisper's `options`,
+    /// its `text`) against our transcript at temperature 0 with those options applied by `apply`.
+    private func checkTextCases(_ set: String, apply: ([String: Any], inout TranscriptionOptions) -> Void) throws {
         for name in ["tiny.en", "base"] {
             guard let folder = Self.modelFolder(name) else { throw XCTSkip("Whisper \(name) not fetched") }
             guard FileManager.default.fileExists(atPath: "/usr/share/pocketsphinx/test/data/cards") else {
                 throw XCTSkip("pocketsphinx-testdata not installed")
             }
             let transcriber = try Transcriber(directory: folder)
-            let url = fixturesDirectory.appendingPathComponent("whisper/prompted.\(name).jsonl")
+            let url = fixturesDirectory.appendingPathComponent("whisper/\(set).\(name).jsonl")
             for line in try String(contentsOf: url, encoding: .utf8).split(separator: "\n") {
                 let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
                 let clip = try XCTUnwrap(reference["clip"] as? String), given = reference["options"] as? [String: Any] ?? [:]
                 var options = TranscriptionOptions()
-                options.beamSize = 1
                 options.temperatures = [0]
                 options.silencePeakThreshold = nil
-                options.initialPrompt = given["initial_prompt"] as? String
-                if let condition = given["condition_on_previous_text"] as? Bool { options.conditionOnPreviousText = condition }
+                apply(given, &options)
                 let text = try transcriber.transcribe(samples: try Self.samples(clip), options: options).text
                 XCTAssertEqual(text, reference["text"] as? String, "[\(name)] \(clip.prefix(60)) \(given)")
             }

@@ -18,6 +18,7 @@
 // (`share_encoder_decoder_embeddings: false`).
 import Foundation
 import Seq2SeqIO
+import Seq2SeqModels
 import Seq2SeqTensor
 
 extension TransformerConfiguration {
@@ -66,7 +67,7 @@ extension TransformerModel {
             configuration.tiedOutput = try T5Checkpoint.headIsShared(checkpoint, configuration: configuration)
         } else if try configuration.huggingFaceModelType() != "marian" {
             // BART and mBART learn their positions: a table that is not the sinusoids is trained.
-            let sinusoids = sinusoidalPositions(count: configuration.maxPositions, width: configuration.modelWidth)
+            let sinusoids = sinusoidalTable(positions: configuration.maxPositions, width: configuration.modelWidth)
             for stack in ["encoder", "decoder"] {
                 let name = "model.\(stack).embed_positions.weight"
                 guard checkpoint.shape(of: name) == [configuration.maxPositions + 2, configuration.modelWidth] else { continue }
@@ -253,7 +254,10 @@ enum JSONField {
         case .int(let n): return "\(n)"
         case .float(let x): return x == x.rounded() && abs(x) < 1e15 ? "\(Int(x)).0" : "\(x)"  // shortest decimal
         case .bool(let b): return b ? "true" : "false"
-        case .string(let s): return "\"\(s)\""
+        case .string(let s):
+            var quoted: [UInt8] = []
+            JSONText.appendString(s, to: &quoted)  // quotes, backslashes and control characters escaped
+            return String(decoding: quoted, as: UTF8.self)
         case .null: return "null"
         case .array(let items): return "[" + items.map { $0.text(indent: indent) }.joined(separator: ", ") + "]"
         case .object(let fields):

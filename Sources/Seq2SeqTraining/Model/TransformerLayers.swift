@@ -214,20 +214,3 @@ struct DecoderLayer {
         return residual(h, norm: finalNorm, pass: &pass) { y, pass in feedForward(y, pass: &pass) }
     }
 }
-
-/// The sinusoidal position table [P, D] of Marian (and the paper, with the halves arranged
-/// as transformers' `MarianSinusoidalPositionalEmbedding.create_weight` does): for i < D/2,
-/// row p holds sin(p / 10000^(2i/D)) at i and cos(p / 10000^(2i/D)) at D/2 + i; computed in
-/// double precision, rounded to float.
-func sinusoidalPositions(count P: Int, width D: Int) -> Tensor {
-    let table = Tensor(zeros: [P, D])
-    let half = D / 2
-    for p in 0..<P {
-        for i in 0..<half {
-            let angle = Double(p) / pow(10_000, Double(2 * i) / Double(D))
-            table.data[p * D + i] = Float(sin(angle))
-            table.data[p * D + half + i] = Float(cos(angle))
-        }
-    }
-    return table
-}

@@ -13,6 +13,7 @@
 //     let loss = model.loss(for: batch)
 //     loss.backward(); clipGradientNorm(model.parameters, maxNorm: 1); optimizer.step(); optimizer.zeroGradients()
 import Foundation
+import Seq2SeqModels
 import Seq2SeqTensor
 
 /// An encoder-decoder Transformer whose parameters are `Variable`s named as Hugging Face names them.
@@ -48,7 +49,7 @@ public final class TransformerModel {
         configuration = c
         let (V, D) = (c.vocabularySize, c.modelWidth)
         let r = ParameterRegistry(seed: seed)
-        positions = sinusoidalPositions(count: c.maxPositions, width: D)
+        positions = sinusoidalTable(positions: c.maxPositions, width: D)
         finalLogitsBias = Variable(Tensor(zeros: [V]))
         dropoutRandom = TrainingRandom(seed: seed ^ 0x5EED_D409)
         if let t5 = c.t5 {
