@@ -8,7 +8,6 @@
 // fine-tuned mBART models on the Hub do, `decoder_start_token_id` = the code), an mBART-50 one
 // has it forced as its first token (`forced_bos_token_id`).
 import Foundation
-import Seq2SeqTraining
 import Seq2Seq
 
 /// The languages of a multilingual fine-tuning run.

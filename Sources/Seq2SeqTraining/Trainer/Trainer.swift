@@ -13,7 +13,6 @@
 import Foundation
 import Seq2SeqTensor
 import Seq2SeqTokenizers
-import Seq2SeqTraining
 import Seq2Seq
 
 /// What a finished (or stopped) run reached.

@@ -7,7 +7,6 @@
 import Foundation
 import Seq2SeqIO
 import Seq2SeqTensor
-import Seq2SeqTraining
 import Seq2Seq
 
 /// Where training stands at a checkpoint.

@@ -26,7 +26,6 @@
 // - Peak learning rate 1e-3 for widths up to 256, 5e-4 above (fairseq's base recipe); 2e-3
 //   for a pre-norm model up to width 64.
 import Foundation
-import Seq2SeqTraining
 import Seq2Seq
 
 /// How the defaults of a training run are chosen from the run itself.

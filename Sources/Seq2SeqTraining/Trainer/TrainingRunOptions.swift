@@ -1,7 +1,6 @@
 // Everything a training run is started with, saved as `run.json` in the run folder so that
 // `--resume` continues with exactly the same settings.
 import Foundation
-import Seq2SeqTraining
 import Seq2Seq
 
 /// The settings of one training run (the `seq2seq train` flags).
