@@ -146,12 +146,14 @@ struct BeamSearch {
         }
         let lengthPenalty = plan.config.lengthPenalty
         return finished.map { done in
-            done.map { beam -> Hypothesis in
+            let ranked = done.enumerated().map { rank, beam -> (rank: Int, score: Float, hypothesis: Hypothesis) in
                 let generated = Array(beam.ids.dropFirst(plan.promptLength))
                 let length = generated.count - (generated.last.map(plan.isEOS) == true ? 1 : 0)
-                return Hypothesis(ids: generated, score: beam.score / powf(Float(length), lengthPenalty), tokenLogProbs: beam.logProbs)
-            }.enumerated().sorted { ($0.element.score ?? 0) > ($1.element.score ?? 0) || (($0.element.score ?? 0) == ($1.element.score ?? 0) && $0.offset < $1.offset) }
-             .map(\.element)
+                let score = beam.score / powf(Float(length), lengthPenalty)
+                return (rank, score, Hypothesis(ids: generated, score: score, tokenLogProbs: beam.logProbs))
+            }
+            // Best first; the earlier finished on ties.
+            return ranked.sorted { $0.score > $1.score || ($0.score == $1.score && $0.rank < $1.rank) }.map(\.hypothesis)
         }
     }
 

@@ -5,9 +5,6 @@
 //     let ids = try model.translate(sources: [[38, 824, 167, 5344, 12, 6, 4043, 3, 0]])
 import Foundation
 import Seq2SeqGeneration
-import Seq2SeqIO
-import Seq2SeqTensor
-import Seq2SeqTokenizers
 
 extension MarianSSRUDecoder: DecoderSession {}
 

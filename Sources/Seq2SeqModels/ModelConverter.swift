@@ -8,10 +8,8 @@
 // layers, and the embeddings and output layer where they are one table), so a converted folder
 // loads to the very int8 weights the original folder gives with `--compute-type int8`.
 import Foundation
-import Seq2SeqGeneration
 import Seq2SeqIO
 import Seq2SeqTensor
-import Seq2SeqTokenizers
 
 /// The element type `seq2seq convert` stores weights in.
 public enum WeightQuantization: String, CaseIterable, Sendable {

@@ -3,9 +3,6 @@
 // (`Seq2SeqModel`, `Translator`, `Transcriber`, `ModelTokenizer` and the commands ask it).
 import Foundation
 import Seq2SeqIO
-import Seq2SeqGeneration
-import Seq2SeqTensor
-import Seq2SeqTokenizers
 
 /// The kind of a model folder.
 public enum ModelFolderKind: Sendable, Equatable {

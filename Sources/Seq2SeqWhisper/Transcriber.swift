@@ -4,10 +4,10 @@
 // `_split_segments_by_timestamps`).
 import Foundation
 import Seq2SeqAudio
-import Seq2SeqModels
-import Seq2SeqTensor
 import Seq2SeqGeneration
 import Seq2SeqIO
+import Seq2SeqModels
+import Seq2SeqTensor
 import Seq2SeqTokenizers
 
 /// Transcribes audio with a Whisper model folder (CTranslate2 `model.bin` or Hugging Face).

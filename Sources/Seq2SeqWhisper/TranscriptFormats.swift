@@ -1,12 +1,6 @@
 // Transcript file formats: plain text, JSON (docs/cli.md), SubRip and WebVTT —
 // the subtitle layouts as openai/whisper `utils.py` writes them (`WriteSRT`, `WriteVTT`).
 import Foundation
-import Seq2SeqAudio
-import Seq2SeqGeneration
-import Seq2SeqIO
-import Seq2SeqModels
-import Seq2SeqTensor
-import Seq2SeqTokenizers
 
 /// An output format of `seq2seq transcribe`.
 public enum TranscriptFormat: String, Sendable, CaseIterable {

@@ -1,12 +1,6 @@
 // Options and results of Whisper transcription, named and defaulted as faster-whisper's
 // `WhisperModel.transcribe` (faster-whisper `transcribe.py`: `TranscriptionOptions`,
 // `Segment`, `Word`, `TranscriptionInfo`).
-import Seq2SeqAudio
-import Seq2SeqGeneration
-import Seq2SeqIO
-import Seq2SeqModels
-import Seq2SeqTensor
-import Seq2SeqTokenizers
 
 /// How `Transcriber` decodes; every field defaults to faster-whisper's default.
 public struct TranscriptionOptions: Sendable, Hashable {

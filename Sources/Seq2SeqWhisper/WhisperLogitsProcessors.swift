@@ -9,11 +9,6 @@
 // (greedy, sampling) or log-probabilities (beam search): every rule here is shift-invariant.
 import Foundation
 import Seq2SeqGeneration
-import Seq2SeqAudio
-import Seq2SeqIO
-import Seq2SeqModels
-import Seq2SeqTensor
-import Seq2SeqTokenizers
 
 /// The timestamp grammar: the first token is a timestamp no later than `maxInitialTimestamp`;
 /// timestamps come in pairs (except right before `<|endoftext|>`) and never decrease; when

@@ -5,9 +5,6 @@ import Foundation
 import Seq2SeqAudio
 import Seq2SeqModels
 import Seq2SeqTensor
-import Seq2SeqGeneration
-import Seq2SeqIO
-import Seq2SeqTokenizers
 
 /// A segment cut from one window's tokens, before its text is decoded.
 struct WindowSegment {

@@ -5,11 +5,6 @@
 // <|translate|>, <|transcribe|>, <|startoflm|>, <|startofprev|>, <|nospeech|>,
 // <|notimestamps|>, then 1501 timestamp tokens <|0.00|> … <|30.00|>.
 import Seq2SeqTokenizers
-import Seq2SeqAudio
-import Seq2SeqGeneration
-import Seq2SeqIO
-import Seq2SeqModels
-import Seq2SeqTensor
 
 /// The special tokens of a Whisper vocabulary, and text decoding of generated ids.
 public struct WhisperTokens: @unchecked Sendable {

@@ -7,9 +7,6 @@ import Foundation
 import Seq2SeqGeneration
 import Seq2SeqModels
 import Seq2SeqTensor
-import Seq2SeqAudio
-import Seq2SeqIO
-import Seq2SeqTokenizers
 
 /// The result of decoding one window at one temperature.
 struct WindowResult {
@@ -166,8 +163,8 @@ func compressionRatio(_ text: String) -> Float {
 /// The decoder session of one or more windows (one source each): a `DecoderState` whose
 /// prefill records each source's probability of `<|nospeech|>` from the logits at the
 /// `<|startoftranscript|>` position (softmax over the whole vocabulary, the source's first
-/// row), as CTranslate2 does. The prompt runs in at most three passes: through
-/// `<|startoftranscript|>`, the task tokens after it, and the last token as a step.
+/// row), as CTranslate2 does. The prompt runs through `<|startoftranscript|>` in one pass, then
+/// the rest as `DecoderState.prefill` runs it.
 final class WhisperPromptSession: DecoderSession {
     let inner: DecoderState
     let sotIndex: Int
@@ -191,16 +188,13 @@ final class WhisperPromptSession: DecoderSession {
     func prefill(tokens: [[Int]]) throws -> Tensor {
         let last = tokens[0].count - 1
         precondition(sotIndex <= last, "the prompt must hold <|startoftranscript|>")
-        func columns(_ range: Range<Int>) -> [[Int]] { tokens.map { Array($0[range]) } }
-        if sotIndex < last {
-            recordNoSpeech(try inner.forward(tokens: columns(0..<(sotIndex + 1)), allPositions: false))
-            if sotIndex + 1 < last { _ = try inner.forward(tokens: columns((sotIndex + 1)..<last), allPositions: false) }
-            return try inner.step(tokens: tokens.map { $0[last] })
+        guard sotIndex < last else {
+            let logits = try inner.prefill(tokens: tokens)
+            recordNoSpeech(logits)
+            return logits
         }
-        if last > 0 { _ = try inner.forward(tokens: columns(0..<last), allPositions: false) }
-        let logits = try inner.step(tokens: tokens.map { $0[last] })
-        recordNoSpeech(logits)
-        return logits
+        recordNoSpeech(try inner.forward(tokens: tokens.map { Array($0[...sotIndex]) }, allPositions: false))
+        return try inner.prefill(tokens: tokens.map { Array($0[(sotIndex + 1)...]) })
     }
 
     func reorder(rows: [Int]) throws { try inner.reorder(rows: rows) }

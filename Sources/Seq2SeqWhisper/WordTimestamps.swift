@@ -8,10 +8,6 @@
 import Foundation
 import Seq2SeqModels
 import Seq2SeqTensor
-import Seq2SeqAudio
-import Seq2SeqGeneration
-import Seq2SeqIO
-import Seq2SeqTokenizers
 
 /// A word of one window with its tokens and times relative to the window.
 struct WordTiming {
