@@ -1,8 +1,10 @@
 // The registry of model families and the loader that picks one from `config.json`.
 import CSeq2SeqKernels
 import Foundation
+import Seq2SeqGeneration
 import Seq2SeqIO
 import Seq2SeqTensor
+import Seq2SeqTokenizers
 
 /// A model family: how its `config.json` becomes a spec and its checkpoint names become weights.
 protocol ModelFamily {
@@ -15,10 +17,24 @@ protocol ModelFamily {
     /// The text prefixes that name the task for the family's models (T5's), from `config.json`;
     /// nil for families that take the source as it is.
     static func taskPrefixes(config: [String: Any]) -> TaskPrefixes?
+    /// Completes the generation defaults a folder gives (`generation_config.json`, else
+    /// `config.json`) with what the family's models need and such a folder may leave out.
+    static func completeGenerationDefaults(_ defaults: inout GenerationConfig, folder: ModelFolderContents) throws
 }
 
 extension ModelFamily {
     static func taskPrefixes(config: [String: Any]) -> TaskPrefixes? { nil }
+    static func completeGenerationDefaults(_ defaults: inout GenerationConfig, folder: ModelFolderContents) throws {}
+}
+
+/// What a family hook may read of a model folder being loaded.
+struct ModelFolderContents {
+    let directory: URL
+    let config: JSONConfig
+    let kind: ModelFolderKind
+    let hasGenerationConfig: Bool
+    let spec: TransformerSpec
+    let tokenizer: Tokenizer?
 }
 
 /// The task prefixes of a model that is told its task in the source text (T5: "summarize: …",

@@ -39,8 +39,7 @@ public final class Seq2SeqModel: @unchecked Sendable {
         }
         let configURL = directory.appendingPathComponent("config.json")
         config = try JSONConfig(contentsOf: configURL)
-        let isCTranslate2 = kind == .ctranslate2
-        if isCTranslate2 {
+        if kind == .ctranslate2 {
             network = try EncoderDecoderModel.load(ctranslate2: try CTranslate2File(path: directory.appendingPathComponent("model.bin").path),
                                                    computeType: computeType)
         } else {
@@ -48,17 +47,18 @@ public final class Seq2SeqModel: @unchecked Sendable {
             network = try EncoderDecoderModel.load(config: config, configPath: configURL.path, weights: checkpoint,
                                                    computeType: computeType)
         }
+        do {
+            tokenizer = try ModelTokenizer.load(directory: directory)
+        } catch let error as TokenizerError {
+            throw ModelFileError(error.path, error.problem)
+        }
         let generationURL = directory.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path) ? try JSONConfig(contentsOf: generationURL) : nil
         do {
             var defaults = try GenerationConfig(json: generation?.raw, modelConfig: config.raw)
-            if isCTranslate2 && generation == nil {
-                // A CTranslate2 Whisper folder keeps its suppressed ids in config.json, where its
-                // converter put the Hugging Face generation config's (CTranslate2 applies them by default).
-                let whisper = try WhisperSettings(directory: directory, config: config)
-                defaults.suppressTokens = whisper.suppressTokens ?? []
-                defaults.beginSuppressTokens = whisper.beginSuppressTokens ?? []
-            }
+            let contents = ModelFolderContents(directory: directory, config: config, kind: kind, hasGenerationConfig: generation != nil,
+                                               spec: network.spec, tokenizer: tokenizer?.target)
+            try EncoderDecoderModel.family(of: network.family)?.completeGenerationDefaults(&defaults, folder: contents)
             generationDefaults = defaults
         } catch let error as ModelFileError {
             throw error
@@ -66,11 +66,6 @@ public final class Seq2SeqModel: @unchecked Sendable {
             throw ModelFileError(generation == nil ? configURL.path : generationURL.path, "\(error)")
         }
         generationSetsBeams = (generation?.raw ?? config.raw)["num_beams"] != nil
-        do {
-            tokenizer = try ModelTokenizer.load(directory: directory)
-        } catch let error as TokenizerError {
-            throw ModelFileError(error.path, error.problem)
-        }
     }
 
     /// Generates for each source (token ids); returns each source's hypotheses, best first.

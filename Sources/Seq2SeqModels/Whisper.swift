@@ -10,11 +10,27 @@
 // shapes for CTranslate2, `config.json` for transformers). transformers never applies Whisper's
 // `scale_embedding` (its `embed_scale` is unused), so neither does this.
 import Foundation
+import Seq2SeqGeneration
 import Seq2SeqIO
 import Seq2SeqTensor
 
 enum WhisperFamily: ModelFamily {
     static let modelTypes = ["whisper"]
+
+    /// A CTranslate2 folder keeps its suppressed ids in `config.json`, where its converter put
+    /// the Hugging Face generation config's (CTranslate2 applies them by default). A folder that
+    /// names no start, end or length decodes from `<|startoftranscript|>` to `<|endoftext|>`
+    /// within the decoder's positions (448).
+    static func completeGenerationDefaults(_ defaults: inout GenerationConfig, folder: ModelFolderContents) throws {
+        if folder.kind == .ctranslate2 && !folder.hasGenerationConfig {
+            let whisper = try WhisperSettings(directory: folder.directory, config: folder.config)
+            defaults.suppressTokens = whisper.suppressTokens ?? []
+            defaults.beginSuppressTokens = whisper.beginSuppressTokens ?? []
+        }
+        if defaults.decoderStartTokenId == nil { defaults.decoderStartTokenId = folder.tokenizer?.id(for: "<|startoftranscript|>") }
+        if defaults.eosTokenIds.isEmpty, let end = folder.tokenizer?.id(for: "<|endoftext|>") { defaults.eosTokenIds = [end] }
+        if defaults.maxLength == nil && defaults.maxNewTokens == nil { defaults.maxLength = folder.spec.maxPositions }
+    }
 
     /// Loads a CTranslate2 Whisper model; throws `ModelFileError` naming the file.
     static func load(_ file: CTranslate2File, computeType: ComputeType) throws -> EncoderDecoderModel {

@@ -79,17 +79,12 @@ struct GenerateCommand: ParsableCommand {
         try printResults(try model.generate(sources: sources, options: options, decoderPrefix: prefix, batchSize: batchSize), tokenizer: model.tokenizer)
     }
 
-    /// Encodes a log-mel array and generates from it; Whisper folders without generation
-    /// settings start at <|startoftranscript|>, stop at <|endoftext|> and may write 448 tokens.
+    /// Encodes a log-mel array and generates from it (Whisper's start, end and length come
+    /// with the model's generation defaults, `WhisperFamily.completeGenerationDefaults`).
     private func generateFromFeatures(_ model: Seq2SeqModel, path: String, options: GenerationConfig,
                                       prefix: [Int]) throws -> [[Hypothesis]] {
         guard model.network.readsAudio else { throw Failure.usage("--input-features needs a speech model (Whisper)") }
         let features = try NPYFile.readFloat32Matrix(path: path)
-        var options = options
-        let tokenizer = model.tokenizer?.target
-        if options.decoderStartTokenId == nil { options.decoderStartTokenId = tokenizer?.id(for: "<|startoftranscript|>") }
-        if options.eosTokenIds.isEmpty, let eot = tokenizer?.id(for: "<|endoftext|>") { options.eosTokenIds = [eot] }
-        if options.maxLength == nil && options.maxNewTokens == nil { options.maxLength = model.network.spec.maxPositions }
         let encoded: EncoderOutput
         do {
             encoded = try model.network.encode(features: [features])

@@ -173,6 +173,21 @@ final class WhisperHFTests: XCTestCase {
         XCTAssertEqual(a.beginSuppressTokens, b.beginSuppressTokens)
     }
 
+    /// A CTranslate2 folder has no generation_config.json: the Whisper family completes its
+    /// generation defaults (start, end, length, suppressed ids) to what the Hugging Face folder
+    /// of the same model names.
+    func testCTranslate2FolderGetsTheGenerationDefaultsOfTheHuggingFaceOne() throws {
+        let hf = try Seq2SeqModel(directory: fixturesDirectory.appendingPathComponent("whisper-hf"))
+        let ct2 = try Seq2SeqModel(directory: fixturesDirectory.appendingPathComponent("whisper-hf-ct2"))
+        let (a, b) = (hf.generationDefaults, ct2.generationDefaults)
+        XCTAssertEqual(b.decoderStartTokenId, hf.tokenizer?.target.id(for: "<|startoftranscript|>"))
+        XCTAssertEqual(b.decoderStartTokenId, a.decoderStartTokenId)
+        XCTAssertEqual(b.eosTokenIds, a.eosTokenIds)
+        XCTAssertEqual(b.maxLength, 448)
+        XCTAssertEqual(b.suppressTokens, a.suppressTokens)
+        XCTAssertEqual(b.beginSuppressTokens, a.beginSuppressTokens)
+    }
+
     func testMelBinsFromTheCheckpointAndPreprocessorConfig() throws {
         let folder = fixturesDirectory.appendingPathComponent("whisper-hf-128")
         let model = try Seq2SeqModel(directory: folder)
