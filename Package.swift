@@ -32,7 +32,7 @@ let package = Package(
         // 2. Weights I/O: safetensors, CTranslate2 and Marian binaries, Hugging Face config files.
         .target(name: "Seq2SeqIO", dependencies: ["Seq2SeqTensor"]),
         // 3. Generation: greedy, beam, sampling, logits processors; knows no family.
-        .target(name: "Seq2SeqGeneration", dependencies: ["Seq2SeqTensor"]),
+        .target(name: "Seq2SeqGeneration", dependencies: ["Seq2SeqTensor", "Seq2SeqIO"]),
         // 4. Tokenizers: SentencePiece models and Hugging Face tokenizer.json pipelines.
         .target(name: "Seq2SeqTokenizers", dependencies: ["Seq2SeqIO"]),
         // 5. Models: one generic encoder-decoder, families as configurations; a model folder
@@ -83,7 +83,7 @@ let package = Package(
 
         .testTarget(name: "Seq2SeqTensorTests", dependencies: ["Seq2SeqTensor"]),
         .testTarget(name: "Seq2SeqIOTests", dependencies: ["Seq2SeqIO"]),
-        .testTarget(name: "Seq2SeqGenerationTests", dependencies: ["Seq2SeqGeneration"]),
+        .testTarget(name: "Seq2SeqGenerationTests", dependencies: ["Seq2SeqGeneration", "Seq2SeqIO"]),
         .testTarget(name: "Seq2SeqTokenizersTests", dependencies: ["Seq2SeqTokenizers"]),
         .testTarget(name: "Seq2SeqAudioTests", dependencies: ["Seq2SeqAudio"]),
         .testTarget(name: "Seq2SeqMetricsTests", dependencies: ["Seq2SeqMetrics"]),

@@ -6,6 +6,7 @@
 // `model_info.json`). A code the model does not know is refused rather than written into the
 // input, where it would change the translation without a word.
 import Foundation
+import Seq2SeqIO
 
 /// The languages a model translates from and to, and how a choice reaches it.
 public struct ModelLanguages: Sendable, Equatable {
@@ -69,9 +70,8 @@ public struct ModelLanguages: Sendable, Equatable {
     /// The one pair of a Marian (Firefox Translations) folder, from `model_info.json`'s
     /// `shortName` (`en-pt-tiny`).
     static func ofMarianFolder(_ directory: URL) -> ModelLanguages {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("model_info.json")),
-              let info = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let name = info["shortName"] as? String else { return .unknown }
+        guard let info = try? JSONConfig(contentsOf: directory.appendingPathComponent("model_info.json")),
+              let name = try? info.string("shortName") else { return .unknown }
         let parts = name.split(separator: "-").map(String.init)
         guard parts.count >= 2 else { return .unknown }
         return ModelLanguages(source: [parts[0]], target: [parts[1]], mechanism: .fixedPair)
@@ -79,9 +79,8 @@ public struct ModelLanguages: Sendable, Equatable {
 
     /// `source_lang` / `target_lang` of `tokenizer_config.json`, when both are set.
     private static func fixedPair(_ directory: URL) -> ModelLanguages? {
-        guard let data = try? Data(contentsOf: directory.appendingPathComponent("tokenizer_config.json")),
-              let config = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let source = config["source_lang"] as? String, let target = config["target_lang"] as? String else { return nil }
+        guard let config = try? JSONConfig(contentsOf: directory.appendingPathComponent("tokenizer_config.json")),
+              let source = try? config.string("source_lang"), let target = try? config.string("target_lang") else { return nil }
         return ModelLanguages(source: [source], target: [target], mechanism: .fixedPair)
     }
 

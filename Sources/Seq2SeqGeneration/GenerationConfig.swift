@@ -3,6 +3,7 @@
 // Field meanings and defaults follow Hugging Face transformers 5.24
 // generation/configuration_utils.py (`GenerationConfig`, `_get_default_generation_params`).
 import Foundation
+import Seq2SeqIO
 
 /// How beam search decides that a source is done (HF `early_stopping`).
 public enum EarlyStopping: Sendable, Equatable {
@@ -154,8 +155,8 @@ public struct GenerationConfig: Sendable, Equatable {
     /// (`GenerationConfig.from_model_config`): a `generation_config.json` replaces them all.
     /// `max_position_embeddings` always comes from `config.json` (it caps the default length).
     /// JSON `null` means unset. Throws `GenerationConfigError` naming a key of the wrong type.
-    public init(json: [String: Any]?, modelConfig: [String: Any]) throws {
-        let reader = JSONFields(primary: json ?? modelConfig, fallback: [:])
+    public init(json: JSONValue?, modelConfig: JSONValue) throws {
+        let reader = JSONFields(object: json ?? modelConfig)
         self.init()
         numBeams = try reader.int("num_beams") ?? numBeams
         numReturnSequences = try reader.int("num_return_sequences") ?? numReturnSequences
@@ -182,7 +183,7 @@ public struct GenerationConfig: Sendable, Equatable {
         badWordsIds = try reader.intRows("bad_words_ids") ?? []
         suppressTokens = try reader.intOrInts("suppress_tokens") ?? []
         beginSuppressTokens = try reader.intOrInts("begin_suppress_tokens") ?? []
-        maxPositionEmbeddings = try JSONFields(primary: modelConfig, fallback: [:]).int("max_position_embeddings")
+        maxPositionEmbeddings = try JSONFields(object: modelConfig).int("max_position_embeddings")
         renormalizeLogits = try reader.bool("renormalize_logits") ?? false
         removeInvalidValues = try reader.bool("remove_invalid_values") ?? false
         if let decay = try reader.numbers("exponential_decay_length_penalty") {
@@ -222,90 +223,50 @@ public struct GenerationConfig: Sendable, Equatable {
     }
 }
 
-/// Typed reads of JSON values (as produced by `JSONSerialization` or written as Swift literals).
+/// Typed reads of an object's members, each failure naming the option.
 private struct JSONFields {
-    let primary: [String: Any]
-    let fallback: [String: Any]
+    let object: JSONValue
 
-    private func value(_ key: String) -> Any? {
-        for dictionary in [primary, fallback] {
-            if let v = dictionary[key] { return v is NSNull ? nil : v }
-        }
-        return nil
+    private func value(_ key: String) -> JSONValue? {
+        guard let v = object[key], !v.isNull else { return nil }
+        return v
     }
 
-    private func fail(_ key: String, _ expected: String, _ v: Any) -> GenerationConfigError {
-        GenerationConfigError("generation option '\(key)': expected \(expected), got \(Self.describe(v))")
-    }
-
-    private static func describe(_ v: Any) -> String {
-        if let s = v as? String { return "the string \"\(s)\"" }
-        if v is [Any] { return "a list" }
-        if v is [String: Any] { return "an object" }
-        return "\(v)"
-    }
-
-    /// A JSON number or Bool, told apart (`JSONSerialization` gives NSNumber for both).
-    private enum Scalar { case bool(Bool), int(Int), double(Double) }
-
-    private static func scalar(_ v: Any) -> Scalar? {
-        switch v {
-        case let b as Bool where type(of: v) == Bool.self: return .bool(b)
-        case let i as Int where type(of: v) == Int.self: return .int(i)
-        case let d as Double where type(of: v) == Double.self: return .double(d)
-        case let f as Float where type(of: v) == Float.self: return .double(Double(f))
-        case let n as NSNumber:
-            switch String(cString: n.objCType) {
-            case "c", "B": return .bool(n.boolValue)
-            case "d", "f": return .double(n.doubleValue)
-            default: return .int(n.intValue)
-            }
-        default: return nil
-        }
-    }
-
-    private static func integer(_ v: Any) -> Int? {
-        switch scalar(v) {
-        case .int(let i)?: return i
-        case .double(let d)? where d == d.rounded() && abs(d) < 1e15: return Int(d)
-        default: return nil
-        }
+    private func fail(_ key: String, _ expected: String, _ v: JSONValue) -> GenerationConfigError {
+        GenerationConfigError("generation option '\(key)': expected \(expected), got \(v.summary)")
     }
 
     func int(_ key: String) throws -> Int? {
         guard let v = value(key) else { return nil }
-        guard let i = Self.integer(v) else { throw fail(key, "an integer", v) }
+        guard let i = v.intValue else { throw fail(key, "an integer", v) }
         return i
     }
 
     func float(_ key: String) throws -> Float? {
         guard let v = value(key) else { return nil }
-        switch Self.scalar(v) {
-        case .int(let i)?: return Float(i)
-        case .double(let d)?: return Float(d)
-        default: throw fail(key, "a number", v)
-        }
+        guard let d = v.doubleValue else { throw fail(key, "a number", v) }
+        return Float(d)
     }
 
     func bool(_ key: String) throws -> Bool? {
         guard let v = value(key) else { return nil }
-        guard case .bool(let b)? = Self.scalar(v) else { throw fail(key, "true or false", v) }
+        guard let b = v.boolValue else { throw fail(key, "true or false", v) }
         return b
     }
 
     func earlyStopping(_ key: String) throws -> EarlyStopping? {
         guard let v = value(key) else { return nil }
-        if let s = v as? String, s == "never" { return .never }
-        guard case .bool(let b)? = Self.scalar(v) else { throw fail(key, "true, false or \"never\"", v) }
+        if v.stringValue == "never" { return .never }
+        guard let b = v.boolValue else { throw fail(key, "true, false or \"never\"", v) }
         return b ? .always : .heuristic
     }
 
     func intOrInts(_ key: String) throws -> [Int]? {
         guard let v = value(key) else { return nil }
-        if let i = Self.integer(v) { return [i] }
-        guard let list = v as? [Any] else { throw fail(key, "an integer or a list of integers", v) }
+        if let i = v.intValue { return [i] }
+        guard let list = v.arrayValue else { throw fail(key, "an integer or a list of integers", v) }
         return try list.map { item in
-            guard let i = Self.integer(item) else { throw fail(key, "a list of integers", v) }
+            guard let i = item.intValue else { throw fail(key, "a list of integers", v) }
             return i
         }
     }
@@ -324,23 +285,20 @@ private struct JSONFields {
     /// A list of numbers (`[start, factor]` pairs and the like).
     func numbers(_ key: String) throws -> [Double]? {
         guard let v = value(key) else { return nil }
-        guard let list = v as? [Any] else { throw fail(key, "a list of numbers", v) }
+        guard let list = v.arrayValue else { throw fail(key, "a list of numbers", v) }
         return try list.map { item in
-            switch Self.scalar(item) {
-            case .int(let i)?: return Double(i)
-            case .double(let d)?: return d
-            default: throw fail(key, "a list of numbers", v)
-            }
+            guard let d = item.doubleValue else { throw fail(key, "a list of numbers", v) }
+            return d
         }
     }
 
     func intRows(_ key: String) throws -> [[Int]]? {
         guard let v = value(key) else { return nil }
-        guard let rows = v as? [Any] else { throw fail(key, "a list of lists of integers", v) }
+        guard let rows = v.arrayValue else { throw fail(key, "a list of lists of integers", v) }
         return try rows.map { row in
-            guard let items = row as? [Any] else { throw fail(key, "a list of lists of integers", v) }
+            guard let items = row.arrayValue else { throw fail(key, "a list of lists of integers", v) }
             return try items.map { item in
-                guard let i = Self.integer(item) else { throw fail(key, "a list of lists of integers", v) }
+                guard let i = item.intValue else { throw fail(key, "a list of lists of integers", v) }
                 return i
             }
         }

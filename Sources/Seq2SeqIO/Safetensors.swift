@@ -56,20 +56,21 @@ public final class SafetensorsFile: @unchecked Sendable {
         }
         let headerSize = Int(storedSize)
         dataStart = 8 + headerSize
-        let header = Data(try file.bytes(at: 8, count: headerSize))
+        let header = try file.bytes(at: 8, count: headerSize)
         (entries, metadata) = try Self.parseHeader(header, dataLength: length - dataStart, path: path)
     }
 
-    private static func parseHeader(_ header: Data, dataLength: Int, path: String) throws
+    private static func parseHeader(_ header: [UInt8], dataLength: Int, path: String) throws
         -> ([String: SafetensorsEntry], [String: String]) {
-        guard let object = (try? JSONSerialization.jsonObject(with: header)) as? [String: Any] else {
+        guard let members = (try? JSONValue.parse(header))?.members else {
             throw ModelFileError(path, "corrupt safetensors header (not a JSON object)")
         }
         var entries: [String: SafetensorsEntry] = [:]
         var metadata: [String: String] = [:]
-        for (name, value) in object {
+        for (name, value) in members {
             if name == "__metadata__" {
-                metadata = (value as? [String: String]) ?? [:]
+                let pairs = (value.members ?? []).compactMap { key, text in text.stringValue.map { (key, $0) } }
+                metadata = Dictionary(pairs, uniquingKeysWith: { _, last in last })
                 continue
             }
             entries[name] = try parseEntry(name, value, dataLength: dataLength, path: path)
@@ -78,9 +79,14 @@ public final class SafetensorsFile: @unchecked Sendable {
         return (entries, metadata)
     }
 
-    private static func parseEntry(_ name: String, _ value: Any, dataLength: Int, path: String) throws -> SafetensorsEntry {
-        guard let fields = value as? [String: Any], let dtypeName = fields["dtype"] as? String,
-              let shape = fields["shape"] as? [Int], let offsets = fields["data_offsets"] as? [Int], offsets.count == 2 else {
+    private static func parseEntry(_ name: String, _ value: JSONValue, dataLength: Int, path: String) throws -> SafetensorsEntry {
+        func integers(_ key: String) -> [Int]? {
+            guard let items = value[key]?.arrayValue else { return nil }
+            let ints = items.compactMap { item -> Int? in if case .integer(let n) = item { return n } else { return nil } }
+            return ints.count == items.count ? ints : nil
+        }
+        guard let dtypeName = value["dtype"]?.stringValue, let shape = integers("shape"),
+              let offsets = integers("data_offsets"), offsets.count == 2 else {
             throw ModelFileError(path, "corrupt safetensors header entry for '\(name)'")
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
@@ -217,10 +223,12 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
     private convenience init(index: URL) throws {
         let data: Data
         do { data = try Data(contentsOf: index) } catch { throw ModelFileError(index.path, "cannot read") }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let map = object["weight_map"] as? [String: String] else {
+        let weightMap = (try? JSONValue.parse([UInt8](data)))?["weight_map"]?.members
+        let names = weightMap?.compactMap { name, file in file.stringValue.map { (name, $0) } }
+        guard let names, names.count == weightMap?.count else {
             throw ModelFileError(index.path, "corrupt index (expected a JSON object with a \"weight_map\" of strings)")
         }
+        let map = Dictionary(names, uniquingKeysWith: { _, last in last })
         let folder = index.deletingLastPathComponent()
         let shardNames = Array(Set(map.values)).sorted()
         guard shardNames.allSatisfy({ !$0.contains("/") && !$0.hasPrefix(".") }) else {

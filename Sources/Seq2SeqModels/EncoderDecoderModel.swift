@@ -207,9 +207,9 @@ public final class EncoderDecoderModel: @unchecked Sendable {
         if let up = w.up {
             let gate = Tensor(zeros: [rows, up.outWidth])
             up.apply(input, rows: rows, into: gate.data)
-            VectorMath.activate(spec.activation.kernel, hidden.data, count: hidden.count, times: gate.data)
+            VectorMath.activate(spec.activation, hidden.data, count: hidden.count, times: gate.data)
         } else {
-            VectorMath.activate(spec.activation.kernel, hidden.data, count: hidden.count, times: nil)
+            VectorMath.activate(spec.activation, hidden.data, count: hidden.count, times: nil)
         }
         w.output.apply(hidden.data, rows: rows, into: output)
     }

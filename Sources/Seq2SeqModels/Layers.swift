@@ -200,10 +200,10 @@ struct AudioStem {
     func apply(_ features: UnsafePointer<Float>, frames: Int) -> Tensor {
         let hidden = Tensor(zeros: [conv1.outputLength(frames), conv1.outChannels])
         conv1.apply(features, length: frames, into: hidden.data)
-        VectorMath.activate(.geluErf, hidden.data, count: hidden.count)
+        VectorMath.activate(.gelu, hidden.data, count: hidden.count)
         let out = Tensor(zeros: [conv2.outputLength(hidden.shape[0]), conv2.outChannels])
         conv2.apply(hidden.data, length: hidden.shape[0], into: out.data)
-        VectorMath.activate(.geluErf, out.data, count: out.count)
+        VectorMath.activate(.gelu, out.data, count: out.count)
         return out
     }
 }

@@ -16,14 +16,14 @@ protocol ModelFamily {
     static func weights(spec: TransformerSpec, modelType: String, config: JSONConfig, reader: WeightReader) throws -> ModelWeights
     /// The text prefixes that name the task for the family's models (T5's), from `config.json`;
     /// nil for families that take the source as it is.
-    static func taskPrefixes(config: [String: Any]) -> TaskPrefixes?
+    static func taskPrefixes(config: JSONConfig) -> TaskPrefixes?
     /// Completes the generation defaults a folder gives (`generation_config.json`, else
     /// `config.json`) with what the family's models need and such a folder may leave out.
     static func completeGenerationDefaults(_ defaults: inout GenerationConfig, folder: ModelFolderContents) throws
 }
 
 extension ModelFamily {
-    static func taskPrefixes(config: [String: Any]) -> TaskPrefixes? { nil }
+    static func taskPrefixes(config: JSONConfig) -> TaskPrefixes? { nil }
     static func completeGenerationDefaults(_ defaults: inout GenerationConfig, folder: ModelFolderContents) throws {}
 }
 

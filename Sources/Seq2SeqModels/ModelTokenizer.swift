@@ -50,14 +50,10 @@ public struct ModelTokenizer: @unchecked Sendable {
         var legacyBehaviour = false
         var defaults: (source: String?, target: String?) = (nil, nil)
         if manager.fileExists(atPath: file("tokenizer_config.json").path) {
-            let url = file("tokenizer_config.json")
-            guard let data = try? Data(contentsOf: url),
-                  let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-                throw TokenizerError(url.path, "not a JSON object")
-            }
-            tokenizerClass = object["tokenizer_class"] as? String
-            legacyBehaviour = object["legacy_behaviour"] as? Bool ?? false
-            defaults = (object["src_lang"] as? String, object["tgt_lang"] as? String)
+            let settings = try JSONConfig(contentsOf: file("tokenizer_config.json"))
+            tokenizerClass = try settings.string("tokenizer_class")
+            legacyBehaviour = try settings.bool("legacy_behaviour") ?? false
+            defaults = (try settings.string("src_lang"), try settings.string("tgt_lang"))
         }
         if manager.fileExists(atPath: file("tokenizer.json").path) {
             let t = try HuggingFaceTokenizer(contentsOf: file("tokenizer.json"))
@@ -91,8 +87,7 @@ public struct ModelTokenizer: @unchecked Sendable {
             // Pegasus's slow tokenizer puts its SentencePiece ids behind 103 reserved ones; read
             // as T5's, every id would be wrong without a word. transformers converts it to the
             // tokenizer.json the Hub's Pegasus folders carry.
-            let modelType = (try? Data(contentsOf: file("config.json")))
-                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["model_type"] as? String
+            let modelType = try? JSONConfig(contentsOf: file("config.json")).string("model_type")
             if tokenizerClass?.hasPrefix("Pegasus") == true || modelType == "pegasus" {
                 throw TokenizerError(file("spiece.model").path, "a Pegasus tokenizer is read from tokenizer.json (with Python: "
                     + "AutoTokenizer.from_pretrained(folder).save_pretrained(folder) writes it)")

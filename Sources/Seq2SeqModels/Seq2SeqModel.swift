@@ -55,7 +55,7 @@ public final class Seq2SeqModel: @unchecked Sendable {
         let generationURL = directory.appendingPathComponent("generation_config.json")
         let generation = FileManager.default.fileExists(atPath: generationURL.path) ? try JSONConfig(contentsOf: generationURL) : nil
         do {
-            var defaults = try GenerationConfig(json: generation?.raw, modelConfig: config.raw)
+            var defaults = try GenerationConfig(json: generation?.object, modelConfig: config.object)
             let contents = ModelFolderContents(directory: directory, config: config, kind: kind, hasGenerationConfig: generation != nil,
                                                spec: network.spec, tokenizer: tokenizer?.target)
             try EncoderDecoderModel.family(of: network.family)?.completeGenerationDefaults(&defaults, folder: contents)
@@ -65,7 +65,7 @@ public final class Seq2SeqModel: @unchecked Sendable {
         } catch {
             throw ModelFileError(generation == nil ? configURL.path : generationURL.path, "\(error)")
         }
-        generationSetsBeams = (generation?.raw ?? config.raw)["num_beams"] != nil
+        generationSetsBeams = (generation ?? config).object["num_beams"] != nil
     }
 
     /// Generates for each source (token ids); returns each source's hypotheses, best first.
@@ -116,7 +116,7 @@ extension Seq2SeqModel {
     /// The task prefixes the model's family reads from `config.json` (T5's
     /// `task_specific_params`); nil for families that take the source as it is.
     public var taskPrefixes: TaskPrefixes? {
-        EncoderDecoderModel.family(of: network.family)?.taskPrefixes(config: config.raw)
+        EncoderDecoderModel.family(of: network.family)?.taskPrefixes(config: config)
     }
 
     /// The prefix for a request (`TaskPrefixes.prefix(summarize:sourceLanguage:targetLanguage:)`);

@@ -10,10 +10,10 @@ enum T5Family: ModelFamily {
 
     /// `task_specific_params`: `summarization` (else "summarize: ") and each
     /// `translation_<src>_to_<tgt>` with its `prefix`.
-    static func taskPrefixes(config: [String: Any]) -> TaskPrefixes? {
-        let tasks = config["task_specific_params"] as? [String: Any] ?? [:]
-        func prefix(_ key: String) -> String? { (tasks[key] as? [String: Any])?["prefix"] as? String }
-        let translations = tasks.keys.sorted().compactMap { key -> (source: String, target: String, prefix: String)? in
+    static func taskPrefixes(config: JSONConfig) -> TaskPrefixes? {
+        let tasks = config["task_specific_params"] ?? [:]
+        func prefix(_ key: String) -> String? { tasks[key]?["prefix"]?.stringValue }
+        let translations = (tasks.members ?? []).map(\.0).sorted().compactMap { key -> (source: String, target: String, prefix: String)? in
             guard key.hasPrefix("translation_"), let text = prefix(key) else { return nil }
             let pair = key.dropFirst("translation_".count).components(separatedBy: "_to_")
             return pair.count == 2 ? (pair[0], pair[1], text) : nil

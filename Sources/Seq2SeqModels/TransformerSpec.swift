@@ -11,39 +11,6 @@ public enum NormKind: Sendable, Equatable {
     case rmsNorm(epsilon: Float)
 }
 
-/// The feed-forward activation.
-public enum Activation: String, Sendable, Equatable {
-    /// max(0, x).
-    case relu
-    /// The exact GELU, x·Φ(x).
-    case gelu
-    /// GELU's tanh approximation (`gelu_new`, `gelu_pytorch_tanh`).
-    case geluTanh
-    /// x·σ(x) (`silu`, `swish`).
-    case silu
-
-    /// The kernel that computes it.
-    var kernel: VectorMath.Activation {
-        switch self {
-        case .relu: return .relu
-        case .gelu: return .geluErf
-        case .geluTanh: return .geluTanh
-        case .silu: return .silu
-        }
-    }
-
-    /// Maps a Hugging Face activation name; nil when unknown.
-    public init?(huggingFaceName name: String) {
-        switch name {
-        case "relu": self = .relu
-        case "gelu": self = .gelu
-        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate": self = .geluTanh
-        case "silu", "swish": self = .silu
-        default: return nil
-        }
-    }
-}
-
 /// How token positions enter a stack.
 public enum PositionEncoding: Sendable, Equatable {
     /// No absolute positions (T5 uses relative attention bias instead).

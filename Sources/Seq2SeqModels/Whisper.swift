@@ -337,8 +337,8 @@ public struct WhisperSettings: Sendable {
     private init(_ file: JSONConfig, suppress: String, begin: String) throws {
         suppressTokens = try file.intArray(suppress)
         beginSuppressTokens = try file.intArray(begin)
-        guard let heads = file.raw["alignment_heads"], !(heads is NSNull) else { return }
-        let pairs = (heads as? [Any])?.map { ($0 as? [Any])?.compactMap(JSONConfig.integer) }
+        guard let heads = file["alignment_heads"] else { return }
+        let pairs = heads.arrayValue?.map { $0.arrayValue?.compactMap(\.intValue) }
         guard let pairs, pairs.allSatisfy({ $0?.count == 2 }) else {
             throw ModelFileError(file.path, "\"alignment_heads\" should be a list of [layer, head] pairs")
         }

@@ -63,18 +63,13 @@ public enum VectorMath {
         s2s_add(x, y, count)
     }
 
-    /// The element-wise activations of feed-forward layers.
-    public enum Activation: Sendable {
-        case relu, silu, geluTanh, geluErf
-    }
-
     /// In place: x ← act(x), times `up` element-wise when given (gated feed-forward).
     public static func activate(_ act: Activation, _ x: UnsafeMutablePointer<Float>, count: Int, times up: UnsafePointer<Float>? = nil) {
         switch act {
         case .relu: s2s_relu(x, count, up)
         case .silu: s2s_silu(x, count, up)
         case .geluTanh: s2s_gelu_tanh(x, count, up)
-        case .geluErf: s2s_gelu_erf(x, count, up)
+        case .gelu: s2s_gelu_erf(x, count, up)
         }
     }
 
@@ -107,3 +102,28 @@ public enum VectorMath {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The element-wise activation of a feed-forward layer: one type for the kernels, the model
+/// specs read from `config.json` and the trainer's configuration. The raw values are the
+/// Hugging Face names the trainer writes to `config.json`, its run files and `--activation`.
+public enum Activation: String, Codable, Sendable, CaseIterable {
+    /// max(0, x).
+    case relu
+    /// The exact GELU, x·Φ(x) (Hugging Face `gelu`).
+    case gelu
+    /// x·σ(x) (`swish`, also called SiLU).
+    case silu = "swish"
+    /// GELU's tanh approximation (`gelu_new`, `gelu_pytorch_tanh`; T5 v1.1's gated-GELU).
+    case geluTanh = "gelu_new"
+
+    /// The activation of a Hugging Face `activation_function` / `hidden_act` name; nil when unknown.
+    public init?(huggingFaceName name: String) {
+        switch name {
+        case "relu": self = .relu
+        case "gelu": self = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate": self = .geluTanh
+        case "silu", "swish": self = .silu
+        default: return nil
+        }
+    }
+}

@@ -6,6 +6,7 @@
 // `__src__ text </s>`; decoding joins runs of pieces with SentencePiece's decoder, writes kept
 // special tokens as they are, and trims the ends.
 import Foundation
+import Seq2SeqIO
 
 /// An M2M-100 folder's tokenizer: `sentencepiece.bpe.model` over `vocab.json`, with language tokens.
 public final class M2M100Tokenizer: Tokenizer, @unchecked Sendable {
@@ -46,7 +47,7 @@ public final class M2M100Tokenizer: Tokenizer, @unchecked Sendable {
         let config = try JSONVocabulary.object(file("tokenizer_config.json"), optional: true)
         ids = try JSONVocabulary.ids(file("vocab.json"))
         pieces = Dictionary(ids.map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let listName = config["language_codes"] as? String ?? "m2m100"
+        let listName = config["language_codes"]?.stringValue ?? "m2m100"
         guard let codes = Self.languageCodeLists[listName] else {
             throw TokenizerError(file("tokenizer_config.json").path, "unknown language_codes \"\(listName)\" (known: m2m100, wmt21)")
         }
@@ -54,14 +55,14 @@ public final class M2M100Tokenizer: Tokenizer, @unchecked Sendable {
         let base = ids.count
         languageIDs = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ("__\($1)__", base + $0) })
         languageTokens = Dictionary(uniqueKeysWithValues: languageIDs.map { ($1, $0) })
-        let madeUpWords = (config["num_madeup_words"] as? Int) ?? 8
+        let madeUpWords = config["num_madeup_words"]?.intValue ?? 8
         vocabularySize = base + codes.count + max(madeUpWords, 0)
         guard let eos = ids["</s>"], let unk = ids["<unk>"] else {
             throw TokenizerError(file("vocab.json").path, "no </s> or <unk> in the vocabulary")
         }
         eosID = eos
         unknownID = unk
-        let source = config["src_lang"] as? String ?? "en"
+        let source = config["src_lang"]?.stringValue ?? "en"
         guard codes.contains(source) else {
             throw TokenizerError(file("tokenizer_config.json").path, "src_lang \"\(source)\" is not one of the \(listName) codes")
         }
@@ -150,28 +151,27 @@ enum JSONVocabulary {
     /// A `piece → id` JSON object.
     static func ids(_ url: URL) throws -> [String: Int] {
         guard let data = try? Data(contentsOf: url) else { throw TokenizerError(url.path, "cannot read") }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let members = try JSONValue.parse([UInt8](data), path: url.path).members else {
             throw TokenizerError(url.path, "not a JSON object of piece → id")
         }
         var ids: [String: Int] = [:]
-        for (piece, value) in object {
-            guard let n = value as? NSNumber, type(of: n) != type(of: NSNumber(value: true)), n.intValue >= 0 else {
+        for (piece, value) in members {
+            guard let n = value.intValue, n >= 0 else {
                 throw TokenizerError(url.path, "the id of \"\(piece)\" is not a non-negative integer")
             }
-            ids[piece] = n.intValue
+            ids[piece] = n
         }
         return ids
     }
 
     /// A JSON object file; empty when `optional` and the file is absent.
-    static func object(_ url: URL, optional: Bool) throws -> [String: Any] {
+    static func object(_ url: URL, optional: Bool) throws -> JSONValue {
         guard let data = try? Data(contentsOf: url) else {
             if optional { return [:] }
             throw TokenizerError(url.path, "cannot read")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TokenizerError(url.path, "not a JSON object")
-        }
+        let object = try JSONValue.parse([UInt8](data), path: url.path)
+        guard object.members != nil else { throw TokenizerError(url.path, "not a JSON object") }
         return object
     }
 }

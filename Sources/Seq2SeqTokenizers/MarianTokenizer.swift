@@ -6,6 +6,7 @@
 // model (the target model with separate vocabularies): pieces that model lacks are written as
 // they are, special tokens as their text followed by a space.
 import Foundation
+import Seq2SeqIO
 
 /// A Marian folder's tokenizer: source and target SentencePiece models over `vocab.json`.
 public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
@@ -34,7 +35,7 @@ public final class MarianTokenizer: Tokenizer, @unchecked Sendable {
         source = try SentencePieceTokenizer(contentsOf: file("source.spm"))
         let target = try SentencePieceTokenizer(contentsOf: file("target.spm"))
         let config = try JSONVocabulary.object(file("tokenizer_config.json"), optional: true)
-        let separate = config["separate_vocabs"] as? Bool ?? false
+        let separate = config["separate_vocabs"]?.boolValue ?? false
         let ids = try JSONVocabulary.ids(file("vocab.json"))
         let decoding = separate ? try JSONVocabulary.ids(file("target_vocab.json")) : ids
         self.ids = ids

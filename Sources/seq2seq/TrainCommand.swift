@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Feed-forward width.") var ffn: Int?
     @Option(name: .long, help: "Encoder layers.") var encoderLayers: Int?
     @Option(name: .long, help: "Decoder layers.") var decoderLayers: Int?
-    @Option(name: .long, help: "Feed-forward activation.") var activation: TransformerConfiguration.Activation?
+    @Option(name: .long, help: "Feed-forward activation.") var activation: Activation?
     @Flag(name: .long, help: "Pre-norm layers (exported as mBART); without it or --post-norm, pre-norm for the tiny model --preset auto chooses.")
     var preNorm = false
     @Flag(name: .long, help: "Post-norm layers as in the paper (exported as MarianMT); the default except for the tiny model --preset auto chooses.")
@@ -200,4 +200,7 @@ enum ScheduleChoice: String, CaseIterable, ExpressibleByArgument {
     case inverseSqrt = "inverse-sqrt", cosine
 }
 
-extension TransformerConfiguration.Activation: ExpressibleByArgument {}
+extension Activation: ExpressibleByArgument {
+    /// The values are listed by name in the option's help, without a line each.
+    public static var allValueDescriptions: [String: String] { [:] }
+}

@@ -1,11 +1,12 @@
 // GenerationConfig from generation_config.json / config.json dictionaries.
 import Foundation
 import Seq2SeqGeneration
+import Seq2SeqIO
 import XCTest
 
 final class GenerationConfigTests: XCTestCase {
-    private func parse(_ text: String) throws -> [String: Any] {
-        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    private func parse(_ text: String) throws -> JSONValue {
+        try JSONValue.parse(Array(text.utf8))
     }
 
     func testDefaultsMatchHuggingFace() {

@@ -2,6 +2,7 @@
 // (Tests/Fixtures/generation/reference.json, written by scripts/generation_reference.py).
 import Foundation
 import Seq2SeqGeneration
+import Seq2SeqIO
 import XCTest
 
 final class ReferenceTests: XCTestCase {
@@ -18,7 +19,7 @@ final class ReferenceTests: XCTestCase {
             kwargs["decoder_start_token_id"] = 0
             kwargs["pad_token_id"] = 0
             if kwargs["eos_token_id"] == nil { kwargs["eos_token_id"] = 1 }
-            let config = try GenerationConfig(json: kwargs, modelConfig: [:])
+            let config = try GenerationConfig(json: JSONValue(jsonObject: kwargs), modelConfig: [:])
             let prefix = c["prefix"] as? [Int] ?? []
             let session = ScriptedSession(sources: table.count, vocabulary: table[0][0].count) { source, ids in
                 table[source][ids.count - 1][ids[ids.count - 1]]

@@ -151,10 +151,10 @@ final class SafetensorsTests: XCTestCase {
 
 final class JSONConfigTests: XCTestCase {
     func testTypedLookups() throws {
-        let raw = try JSONSerialization.jsonObject(with: Data(#"""
+        let object = try JSONValue.parse(Array(#"""
             {"d_model": 512, "eps": 1e-6, "scale": 1, "tie": true, "name": "t5", "eos": [1, 2], "one": 3, "nothing": null}
-            """#.utf8)) as! [String: Any]
-        let c = JSONConfig(path: "config.json", raw: raw)
+            """#.utf8))
+        let c = JSONConfig(path: "config.json", object: object)
         XCTAssertEqual(try c.int("d_model"), 512)
         XCTAssertEqual(try c.double("eps"), 1e-6)
         XCTAssertEqual(try c.double("scale"), 1)
@@ -182,5 +182,77 @@ final class JSONConfigTests: XCTestCase {
         XCTAssertThrowsError(try JSONConfig(contentsOf: url)) { XCTAssertTrue("\($0)".contains("not valid JSON")) }
         try Data("[1]".utf8).write(to: url)
         XCTAssertThrowsError(try JSONConfig(contentsOf: url)) { XCTAssertTrue("\($0)".contains("JSON object")) }
+    }
+}
+
+final class JSONValueTests: XCTestCase {
+    private func parse(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
+
+    func testNumbersKeepTheirKind() throws {
+        let v = try parse(#"{"a": 3, "b": 3.0, "c": -2e3, "d": 12345678901234567890, "e": -0}"#)
+        XCTAssertEqual(v["a"], .integer(3))
+        XCTAssertEqual(v["b"], .number(3))
+        XCTAssertEqual(v["c"], .number(-2000))
+        XCTAssertEqual(v["d"], .number(12345678901234567890))  // past Int: a decimal, not an overflow
+        XCTAssertEqual(v["e"], .integer(0))
+        XCTAssertEqual(v["b"]?.intValue, 3)
+        XCTAssertNil(v["d"]?.intValue)
+        XCTAssertEqual(v["a"]?.doubleValue, 3)
+    }
+
+    func testObjectsKeepOrderExactKeysAndTheLastDuplicate() throws {
+        let v = try parse(#"{"z": 1, "\u00e9": 2, "e\u0301": 3, "z": 4}"#)
+        XCTAssertEqual(v.members?.map(\.0).map { Array($0.unicodeScalars) }, [["z"], ["\u{E9}"], ["e", "\u{301}"], ["z"]])
+        XCTAssertEqual(v["\u{E9}"], .integer(2))
+        XCTAssertEqual(v["e\u{301}"], .integer(3))  // canonically equal keys stay apart
+        XCTAssertEqual(v["z"], .integer(4))  // the last, as Python's json reads it
+        var w = v
+        w["z"] = "x"
+        XCTAssertEqual(w.members?.last?.1, .string("x"))
+        XCTAssertEqual(w.members?.count, 3)
+        w["z"] = nil
+        XCTAssertNil(w["z"])
+        XCTAssertEqual(w.members?.count, 2)
+    }
+
+    func testStringsEscapesAndByteOrderMark() throws {
+        XCTAssertEqual(try JSONValue.parse([0xEF, 0xBB, 0xBF] + Array(#""a\n\u00e9\ud83d\ude00\/""#.utf8)), .string("a\n\u{E9}\u{1F600}/"))
+        XCTAssertEqual(try parse(#""\ud800x""#), .string("\u{FFFD}x"))  // a lone surrogate
+    }
+
+    func testSyntaxErrorsSayWhere() {
+        let cases: [(String, Int, String)] = [
+            (#"{"a": }"#, 6, "expected a value"), (#"{"a": 1} x"#, 9, "unexpected text"), ("[1, 2", 5, "unterminated array"),
+            (#"{"a" 1}"#, 5, "expected ':'"), ("NaN", 0, "expected a value"), ("1e999", 0, "expected a value"), ("tru", 3, "expected true"),
+            (String(repeating: "[", count: 600), 512, "nested too deeply"),
+        ]
+        for (text, offset, problem) in cases {
+            XCTAssertThrowsError(try parse(text), text) { error in
+                let e = error as? JSONSyntaxError
+                XCTAssertEqual(e?.offset, offset, text)
+                XCTAssertTrue(e?.problem.contains(problem) ?? false, "\(text): \(error)")
+            }
+        }
+        XCTAssertThrowsError(try JSONValue.parse(Array(#"{"k": ""#.utf8) + [0xC3, 0x28, 0x22, 0x7D])) { error in
+            XCTAssertEqual("\(error)", "byte 6: a string is not valid UTF-8")
+        }
+    }
+
+    func testWrittenTextReadsBackAndKeepsDecimals() throws {
+        let value: JSONValue = ["name": "a\"b\\c\u{1}é", "dropout": .float(0.1), "zero": .float(0), "n": 7, "none": nil,
+                                "rows": [[1, 2], [3]], "flags": [true, false], "empty": [:]]
+        let text = String(decoding: value.serialized(), as: UTF8.self)
+        XCTAssertTrue(text.contains(#""dropout": 0.1,"#), text)
+        XCTAssertTrue(text.contains(#""zero": 0.0,"#), text)
+        XCTAssertTrue(text.contains(#""name": "a\"b\\c\u0001é","#), text)
+        XCTAssertTrue(text.contains(#""flags": [true, false],"#), text)
+        XCTAssertEqual(try JSONValue.parse(value.serialized()), value)
+    }
+
+    func testFoundationValuesBridge() throws {
+        let object = try JSONSerialization.jsonObject(with: Data(#"{"b": true, "i": 1, "d": 1.5, "s": "x", "l": [0, null]}"#.utf8))
+        XCTAssertEqual(JSONValue(jsonObject: object), ["b": true, "d": 1.5, "i": 1, "l": [0, nil], "s": "x"])
+        XCTAssertEqual(JSONValue(jsonObject: ["k": 2, "f": false] as [String: Any]), ["f": false, "k": 2])
+        XCTAssertNil(JSONValue(jsonObject: Date()))
     }
 }

@@ -45,5 +45,5 @@ func generationOptions(_ model: Seq2SeqModel, kwargs: [String: Any]) throws -> G
         base = json
     }
     base.merge(kwargs) { _, new in new }
-    return try GenerationConfig(json: base, modelConfig: model.config.raw)
+    return try GenerationConfig(json: JSONValue(jsonObject: base), modelConfig: model.config.object)
 }

@@ -110,7 +110,7 @@ final class OpusMTParityTests: XCTestCase {
     private func settings(_ model: Seq2SeqModel, kwargs: [String: Any]) throws -> GenerationConfig {
         var base = try json(model.directory.appendingPathComponent("generation_config.json"))
         base.merge(kwargs) { _, new in new }
-        return try GenerationConfig(json: base, modelConfig: model.config.raw)
+        return try GenerationConfig(json: JSONValue(jsonObject: base), modelConfig: model.config.object)
     }
 
     /// A temporary copy of a fixture folder with `generationChanges` merged into its generation_config.json.

@@ -36,6 +36,7 @@ final class SwiftAPITests: XCTestCase {
             thrown { _ = try Seq2SeqModel(directory: self.fixture("bart")).network.encode(features: []) },
             thrown { _ = try TokenBatcher(pairs: [], options: TokenBatcherOptions(startID: 0, eosID: 1, padID: 0)) },
             thrown { var c = TransformerConfiguration(preset: .tiny, vocabularySize: 100); c.heads = 3; try c.validate() },
+            thrown { _ = try JSONValue.parse(Array("{".utf8)) },
         ]
         for error in errors {
             XCTAssertEqual(error.localizedDescription, "\(error)", "\(type(of: error))")

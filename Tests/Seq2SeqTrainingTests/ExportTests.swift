@@ -14,7 +14,7 @@ final class ExportTests: XCTestCase {
     /// Tiny models of every exportable switch combination.
     static let variants: [(String, (inout TransformerConfiguration) -> Void)] = [
         ("marian", { _ in }),
-        ("marian-unshared-untied", { $0.sharedEmbeddings = false; $0.tiedOutput = false; $0.activation = .swish }),
+        ("marian-unshared-untied", { $0.sharedEmbeddings = false; $0.tiedOutput = false; $0.activation = .silu }),
         ("marian-shared-untied", { $0.tiedOutput = false; $0.activation = .gelu; $0.scaleEmbeddings = false }),
         ("marian-unshared-tied", { $0.sharedEmbeddings = false }),
         ("bart", { $0.embeddingNorm = true; $0.activation = .gelu; $0.decoderStartTokenId = 1 }),
@@ -26,11 +26,11 @@ final class ExportTests: XCTestCase {
         ("t5", { $0.t5 = .init(headWidth: 32, relativeBuckets: 8, relativeMaxDistance: 16); $0.preNorm = true; $0.scaleEmbeddings = false; $0.activationDropout = 0.1 }),
         ("t5-gated", {
             $0.t5 = .init(headWidth: 12, relativeBuckets: 8, relativeMaxDistance: 16, gatedFeedForward: true, scaleDecoderOutputs: false)
-            $0.preNorm = true; $0.scaleEmbeddings = false; $0.activation = .geluNew; $0.activationDropout = 0.1
+            $0.preNorm = true; $0.scaleEmbeddings = false; $0.activation = .geluTanh; $0.activationDropout = 0.1
         }),
         ("t5-untied", {
             $0.t5 = .init(headWidth: 32, relativeBuckets: 6, relativeMaxDistance: 8, gatedFeedForward: true, scaleDecoderOutputs: false)
-            $0.preNorm = true; $0.scaleEmbeddings = false; $0.activation = .geluNew; $0.tiedOutput = false; $0.activationDropout = 0.1
+            $0.preNorm = true; $0.scaleEmbeddings = false; $0.activation = .geluTanh; $0.tiedOutput = false; $0.activationDropout = 0.1
         }),
     ]
 
@@ -113,8 +113,8 @@ final class ExportTests: XCTestCase {
     /// value still gives JSON that reads back to the same text.
     func testConfigStringsAreEscaped() throws {
         let tricky = "a \"quoted\" C:\\path\nnext\tline \u{1} é"
-        let text = JSONField.object(["name": .string(tricky), "list": .array([.string("\\"), .int(3)])]).text(indent: "")
-        let back = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let value: JSONValue = ["name": .string(tricky), "list": ["\\", 3]]
+        let back = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(value.serialized())) as? [String: Any])
         XCTAssertEqual(back["name"] as? String, tricky)
         XCTAssertEqual((back["list"] as? [Any])?.first as? String, "\\")
     }

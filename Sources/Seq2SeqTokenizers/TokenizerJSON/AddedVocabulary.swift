@@ -4,6 +4,7 @@
 // normalized and searched for the `normalized: true` ones. Matching is leftmost-longest;
 // `single_word` rejects a match touching a word character, `lstrip`/`rstrip` swallow the
 // whitespace beside it.
+import Seq2SeqIO
 
 /// One entry of `added_tokens`.
 struct AddedToken {

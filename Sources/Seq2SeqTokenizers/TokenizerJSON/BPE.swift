@@ -3,6 +3,7 @@
 // continuing-subword prefix / end-of-word suffix) becomes a symbol, unknown ones fall back to
 // <0xXX> bytes or the unknown token, then the lowest-ranked adjacent pair is merged, leftmost
 // first, until no pair has a merge.
+import Seq2SeqIO
 
 /// BPE: vocabulary, ranked merges and the options of tokenizer.json.
 struct BPEModel: TokenModel {

@@ -3,6 +3,7 @@
 // pre_tokenizers/{byte_level,metaspace}.rs and normalizers/replace.rs. A decoder maps the list
 // of token strings to a new list (`decode_chain`); the text is that list joined. String work
 // is done on Unicode scalars, as Rust does on `char`s.
+import Seq2SeqIO
 
 /// Maps token strings towards text (tokenizer.json `decoder`).
 protocol TokenDecoder: Sendable {

@@ -2,6 +2,7 @@
 // model, post-processor; decoder for the way back. Modelled on huggingface/tokenizers
 // tokenizers/src/tokenizer/{mod,serialization}.rs (`encode_single_sequence`, `decode`).
 import Foundation
+import Seq2SeqIO
 
 /// A tokenizer read from a Hugging Face `tokenizer.json`, giving the ids, tokens and text that
 /// the `tokenizers` library gives.

@@ -1,6 +1,7 @@
 // The model stage of a tokenizer.json pipeline: a piece of pre-tokenized text becomes tokens.
 // Modelled on huggingface/tokenizers tokenizers/src/models/mod.rs.
 import Foundation
+import Seq2SeqIO
 
 /// One token of an encoding: its id, and its text when that is not the vocabulary entry of the
 /// id (an unknown stretch Unigram kept whole, an added token with the spaces it stripped).

@@ -2,6 +2,7 @@
 // tokenizers/src/normalizers/{unicode,utils,strip,replace,prepend,bert,byte_level}.rs.
 // They work on Unicode scalars, as the Rust code works on `char`s.
 import Foundation
+import Seq2SeqIO
 
 /// Rewrites text before it is split (tokenizer.json `normalizer`).
 protocol TextNormalizer: Sendable {

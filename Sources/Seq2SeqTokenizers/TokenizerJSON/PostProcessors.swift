@@ -1,6 +1,7 @@
 // tokenizer.json post-processors: the special tokens `encode` adds around a sequence, modelled
 // on huggingface/tokenizers tokenizers/src/processors/{template,roberta,bert,sequence}.rs and
 // pre_tokenizers/byte_level.rs (whose post-processor only trims offsets, so leaves ids alone).
+import Seq2SeqIO
 
 /// Adds the special tokens of a single sequence (tokenizer.json `post_processor`).
 protocol PostProcessor: Sendable {

@@ -1,6 +1,7 @@
 // tokenizer.json pre-tokenizers, one small type per `type`, modelled on huggingface/tokenizers
 // tokenizers/src/pre_tokenizers/{byte_level,metaspace,whitespace,split,punctuation,digits,
 // bert,delimiter,sequence}.rs.
+import Seq2SeqIO
 
 /// Cuts normalized text into pieces the model encodes one by one (tokenizer.json `pre_tokenizer`).
 protocol PreTokenizer: Sendable {

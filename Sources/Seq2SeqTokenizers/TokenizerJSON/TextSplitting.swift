@@ -3,6 +3,7 @@
 // the matches. Modelled on huggingface/tokenizers tokenizers/src/tokenizer/pattern.rs and
 // NormalizedString::split in tokenizers/src/tokenizer/normalizer.rs. All positions count
 // Unicode scalars (Rust `char`s), never grapheme clusters.
+import Seq2SeqIO
 
 /// One stretch of text on its way through the pipeline.
 struct TextPiece {

@@ -3,6 +3,7 @@
 // Viterbi over byte positions, each vocabulary piece scoring its log-probability; a character
 // no piece starts with costs (lowest score − 10) as the unknown token; adjacent unknown
 // stretches are fused; with byte_fallback an unknown stretch becomes <0xXX> bytes.
+import Seq2SeqIO
 
 /// Unigram: pieces with scores, an optional unknown id and byte fallback.
 struct UnigramModel: TokenModel {

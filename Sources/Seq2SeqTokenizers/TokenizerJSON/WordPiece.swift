@@ -2,6 +2,7 @@
 // huggingface/tokenizers tokenizers/src/models/{wordpiece,wordlevel}/mod.rs. WordPiece takes the
 // longest vocabulary prefix, then the longest "##"-prefixed continuation, and so on; a word
 // with a part no entry covers, or longer than max_input_chars_per_word, is one unknown token.
+import Seq2SeqIO
 
 /// WordPiece: greedy longest-match-first with a continuing-subword prefix.
 struct WordPieceModel: TokenModel {

@@ -3,6 +3,7 @@
 // `transformers.AutoTokenizer` load the folder. The tokenizer it encodes with is read back from
 // that very text, so the saved file and this value cannot disagree.
 import Foundation
+import Seq2SeqIO
 
 /// A tokenizer learned by `BPETrainer`: encodes and decodes, and saves itself as a
 /// `tokenizer.json` folder.
@@ -67,7 +68,7 @@ public struct TrainedBPETokenizer: Tokenizer {
     private static func object(_ members: [(String, JSONValue)]) -> JSONValue { .object(members) }
 
     private static func addedToken(id: Int, _ content: String, special: Bool) -> [(String, JSONValue)] {
-        [("id", .number(Double(id))), ("content", .string(content)), ("single_word", .bool(false)),
+        [("id", .integer(id)), ("content", .string(content)), ("single_word", .bool(false)),
          ("lstrip", .bool(false)), ("rstrip", .bool(false)), ("normalized", .bool(false)), ("special", .bool(special))]
     }
 
@@ -79,7 +80,7 @@ public struct TrainedBPETokenizer: Tokenizer {
             ("type", .string("BPE")), ("dropout", .null), ("unk_token", .string(trainer.unknownToken)),
             ("continuing_subword_prefix", .null), ("end_of_word_suffix", .null), ("fuse_unk", .bool(true)),
             ("byte_fallback", .bool(trainer.byteFallback)), ("ignore_merges", .bool(false)),
-            ("vocab", .object(vocabulary.enumerated().map { ($1, .number(Double($0))) })),
+            ("vocab", .object(vocabulary.enumerated().map { ($1, .integer($0)) })),
             ("merges", .array(merges.map { .array([.string($0.0), .string($0.1)]) })),
         ])
         let decoder = trainer.byteFallback
@@ -101,16 +102,16 @@ public struct TrainedBPETokenizer: Tokenizer {
     private static func postProcessor(_ trainer: BPETrainer) -> JSONValue {
         guard let end = trainer.endOfSequenceToken, let id = trainer.specialTokens.firstIndex(of: end) else { return .null }
         func sequence(_ name: String, _ type: Int) -> JSONValue {
-            object([("Sequence", object([("id", .string(name)), ("type_id", .number(Double(type)))]))])
+            object([("Sequence", object([("id", .string(name)), ("type_id", .integer(type))]))])
         }
         func special(_ type: Int) -> JSONValue {
-            object([("SpecialToken", object([("id", .string(end)), ("type_id", .number(Double(type)))]))])
+            object([("SpecialToken", object([("id", .string(end)), ("type_id", .integer(type))]))])
         }
         return object([
             ("type", .string("TemplateProcessing")),
             ("single", .array([sequence("A", 0), special(0)])),
             ("pair", .array([sequence("A", 0), special(0), sequence("B", 1), special(1)])),
-            ("special_tokens", object([(end, object([("id", .string(end)), ("ids", .array([.number(Double(id))])),
+            ("special_tokens", object([(end, object([("id", .string(end)), ("ids", .array([.integer(id)])),
                                                      ("tokens", .array([.string(end)]))]))])),
         ])
     }

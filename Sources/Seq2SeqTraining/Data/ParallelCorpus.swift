@@ -13,6 +13,7 @@
 //   - a line longer than `maxLineBytes` is a problem ("line too long") and is never held in
 //     memory whole.
 import Foundation
+import Seq2SeqIO
 
 /// One source text and its target text.
 public struct TextPair: Hashable, Sendable, Codable {
@@ -311,14 +312,12 @@ public struct ParallelCorpus: Sendable {
 
     private static func parseJSON(_ bytes: ArraySlice<UInt8>) -> ParsedLine {
         guard decodedUTF8(bytes) != nil else { return .problem(.invalidUTF8) }
-        guard let value = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
-            return .problem(.badJSON)
-        }
-        guard let object = value as? [String: Any] else { return .problem(.notAnObject) }
-        guard let rawSource = object["source"] else { return .problem(.missingSource) }
-        guard let rawTarget = object["target"] else { return .problem(.missingTarget) }
-        guard let source = rawSource as? String else { return .problem(.sourceNotString) }
-        guard let target = rawTarget as? String else { return .problem(.targetNotString) }
+        guard let value = try? JSONValue.parse(Array(bytes)) else { return .problem(.badJSON) }
+        guard value.members != nil else { return .problem(.notAnObject) }
+        guard let rawSource = value["source"] else { return .problem(.missingSource) }
+        guard let rawTarget = value["target"] else { return .problem(.missingTarget) }
+        guard let source = rawSource.stringValue else { return .problem(.sourceNotString) }
+        guard let target = rawTarget.stringValue else { return .problem(.targetNotString) }
         return checked(source: source, target: target)
     }
 

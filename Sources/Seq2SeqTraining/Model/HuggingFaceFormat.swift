@@ -155,44 +155,44 @@ extension TransformerModel {
     // MARK: - JSON
 
     /// `config.json` of the exported family.
-    private func huggingFaceConfig(modelType: String) -> [String: JSONField] {
+    private func huggingFaceConfig(modelType: String) -> JSONValue {
         let c = configuration
         if let t5 = c.t5 { return T5Checkpoint.config(c, t5: t5) }
         let architecture = ["marian": "MarianMTModel", "bart": "BartForConditionalGeneration", "mbart": "MBartForConditionalGeneration"][modelType]!
-        var config: [String: JSONField] = [
+        var config: JSONValue = [
             "architectures": .array([.string(architecture)]), "model_type": .string(modelType), "is_encoder_decoder": .bool(true),
-            "vocab_size": .int(c.vocabularySize), "d_model": .int(c.modelWidth),
-            "encoder_layers": .int(c.encoderLayers), "decoder_layers": .int(c.decoderLayers),
-            "encoder_attention_heads": .int(c.heads), "decoder_attention_heads": .int(c.heads),
-            "encoder_ffn_dim": .int(c.feedForwardWidth), "decoder_ffn_dim": .int(c.feedForwardWidth),
+            "vocab_size": .integer(c.vocabularySize), "d_model": .integer(c.modelWidth),
+            "encoder_layers": .integer(c.encoderLayers), "decoder_layers": .integer(c.decoderLayers),
+            "encoder_attention_heads": .integer(c.heads), "decoder_attention_heads": .integer(c.heads),
+            "encoder_ffn_dim": .integer(c.feedForwardWidth), "decoder_ffn_dim": .integer(c.feedForwardWidth),
             "activation_function": .string(c.activation.rawValue),
             "dropout": .float(c.dropout), "attention_dropout": .float(c.attentionDropout),
             "activation_dropout": .float(c.activationDropout), "encoder_layerdrop": .float(0), "decoder_layerdrop": .float(0),
-            "max_position_embeddings": .int(c.maxPositions), "scale_embedding": .bool(c.scaleEmbeddings),
+            "max_position_embeddings": .integer(c.maxPositions), "scale_embedding": .bool(c.scaleEmbeddings),
             "normalize_before": .bool(c.preNorm), "tie_word_embeddings": .bool(c.tiedOutput),
-            "pad_token_id": .int(c.padTokenId), "eos_token_id": .int(c.eosTokenId), "bos_token_id": .null,
-            "decoder_start_token_id": .int(c.decoderStartTokenId), "forced_eos_token_id": .int(c.eosTokenId),
+            "pad_token_id": .integer(c.padTokenId), "eos_token_id": .integer(c.eosTokenId), "bos_token_id": .null,
+            "decoder_start_token_id": .integer(c.decoderStartTokenId), "forced_eos_token_id": .integer(c.eosTokenId),
             "init_std": .float(0.02), "use_cache": .bool(true), "dtype": .string("float32"),
             "label_smoothing": .float(c.labelSmoothing),
         ]
         if modelType == "marian" {
-            config["decoder_vocab_size"] = .int(c.vocabularySize)
+            config["decoder_vocab_size"] = .integer(c.vocabularySize)
             config["share_encoder_decoder_embeddings"] = .bool(c.sharedEmbeddings)
         }
         return config
     }
 
     /// `generation_config.json`: the special ids, beam search of 4, and padding never generated.
-    private func generationConfig() -> [String: JSONField] {
+    private func generationConfig() -> JSONValue {
         let c = configuration
-        return ["decoder_start_token_id": .int(c.decoderStartTokenId), "eos_token_id": .int(c.eosTokenId),
-                "pad_token_id": .int(c.padTokenId), "forced_eos_token_id": .int(c.eosTokenId),
-                "bad_words_ids": .array([.array([.int(c.padTokenId)])]), "num_beams": .int(4), "max_length": .int(c.maxPositions)]
+        return ["decoder_start_token_id": .integer(c.decoderStartTokenId), "eos_token_id": .integer(c.eosTokenId),
+                "pad_token_id": .integer(c.padTokenId), "forced_eos_token_id": .integer(c.eosTokenId),
+                "bad_words_ids": .array([.array([.integer(c.padTokenId)])]), "num_beams": .integer(4), "max_length": .integer(c.maxPositions)]
     }
 
-    private func writeJSON(_ object: [String: JSONField], to url: URL) throws {
+    private func writeJSON(_ object: JSONValue, to url: URL) throws {
         do {
-            try Data((JSONField.object(object).text(indent: "") + "\n").utf8).write(to: url, options: .atomic)
+            try Data(object.serialized()).write(to: url, options: .atomic)
         } catch {
             throw ModelFileError(url.path, "cannot write (\(error.localizedDescription))")
         }
@@ -241,33 +241,6 @@ final class StrictCheckpointReader {
     }
 }
 
-/// A JSON value with its number kind kept: transformers' configuration classes check field
-/// types strictly, so a float field must be written `0.0`, never `0`.
-enum JSONField {
-    case int(Int), float(Float), bool(Bool), string(String), null
-    case array([JSONField])
-    case object([String: JSONField])
-
-    /// Pretty-printed text with sorted keys.
-    func text(indent: String) -> String {
-        switch self {
-        case .int(let n): return "\(n)"
-        case .float(let x): return x == x.rounded() && abs(x) < 1e15 ? "\(Int(x)).0" : "\(x)"  // shortest decimal
-        case .bool(let b): return b ? "true" : "false"
-        case .string(let s):
-            var quoted: [UInt8] = []
-            JSONText.appendString(s, to: &quoted)  // quotes, backslashes and control characters escaped
-            return String(decoding: quoted, as: UTF8.self)
-        case .null: return "null"
-        case .array(let items): return "[" + items.map { $0.text(indent: indent) }.joined(separator: ", ") + "]"
-        case .object(let fields):
-            let inner = indent + "  "
-            let lines = fields.keys.sorted().map { "\(inner)\"\($0)\": \(fields[$0]!.text(indent: inner))" }
-            return "{\n" + lines.joined(separator: ",\n") + "\n\(indent)}"
-        }
-    }
-}
-
 extension JSONConfig {
     /// The integer at `key`; throws naming the file when it is missing.
     func requiredKey(_ key: String) throws -> Int {
@@ -298,12 +271,8 @@ extension TransformerConfiguration {
             }
         }
         let actName = try c.string("activation_function") ?? "gelu"
-        let activation: Activation
-        switch actName {
-        case "relu": activation = .relu
-        case "gelu": activation = .gelu
-        case "swish", "silu": activation = .swish
-        default: throw ModelFileError(c.path, "unsupported activation_function \"\(actName)\" (relu, gelu, swish)")
+        guard let activation = Activation(huggingFaceName: actName) else {
+            throw ModelFileError(c.path, "unsupported activation_function \"\(actName)\" (relu, gelu, gelu_new, swish)")
         }
         func rate(_ key: String) throws -> Float { Float(try c.double(key) ?? 0) }
         let pad = try required("pad_token_id")

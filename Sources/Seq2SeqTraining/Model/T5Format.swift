@@ -18,13 +18,8 @@ extension TransformerConfiguration {
         let parts = projection.split(separator: "-").map(String.init)
         let gated = parts.count == 2 && parts[0] == "gated"
         let activationName = projection == "gated-gelu" ? "gelu_new" : parts.last ?? "relu"
-        let activation: Activation
-        switch activationName {
-        case "relu": activation = .relu
-        case "gelu": activation = .gelu
-        case "gelu_new": activation = .geluNew
-        case "silu", "swish": activation = .swish
-        default: throw ModelFileError(c.path, "unsupported feed_forward_proj \"\(projection)\" (relu, gelu, gelu_new, silu, gated or not)")
+        guard let activation = Activation(huggingFaceName: activationName) else {
+            throw ModelFileError(c.path, "unsupported feed_forward_proj \"\(projection)\" (relu, gelu, gelu_new, silu, gated or not)")
         }
         guard parts.count == 1 || gated else { throw ModelFileError(c.path, "unsupported feed_forward_proj \"\(projection)\"") }
         let layers = try required("num_layers"), rate = Float(try c.double("dropout_rate") ?? 0.1)
@@ -76,19 +71,19 @@ enum T5Checkpoint {
     }
 
     /// `config.json` of a T5ForConditionalGeneration.
-    static func config(_ c: TransformerConfiguration, t5: TransformerConfiguration.T5Options) -> [String: JSONField] {
-        let activation = c.activation == .swish ? "silu" : c.activation.rawValue
-        let projection = t5.gatedFeedForward ? (c.activation == .geluNew ? "gated-gelu" : "gated-\(activation)") : activation
+    static func config(_ c: TransformerConfiguration, t5: TransformerConfiguration.T5Options) -> JSONValue {
+        let activation = c.activation == .silu ? "silu" : c.activation.rawValue
+        let projection = t5.gatedFeedForward ? (c.activation == .geluTanh ? "gated-gelu" : "gated-\(activation)") : activation
         return [
             "architectures": .array([.string("T5ForConditionalGeneration")]), "model_type": .string("t5"), "is_encoder_decoder": .bool(true),
-            "vocab_size": .int(c.vocabularySize), "d_model": .int(c.modelWidth), "d_kv": .int(t5.headWidth), "d_ff": .int(c.feedForwardWidth),
-            "num_layers": .int(c.encoderLayers), "num_decoder_layers": .int(c.decoderLayers), "num_heads": .int(c.heads),
-            "relative_attention_num_buckets": .int(t5.relativeBuckets), "relative_attention_max_distance": .int(t5.relativeMaxDistance),
+            "vocab_size": .integer(c.vocabularySize), "d_model": .integer(c.modelWidth), "d_kv": .integer(t5.headWidth), "d_ff": .integer(c.feedForwardWidth),
+            "num_layers": .integer(c.encoderLayers), "num_decoder_layers": .integer(c.decoderLayers), "num_heads": .integer(c.heads),
+            "relative_attention_num_buckets": .integer(t5.relativeBuckets), "relative_attention_max_distance": .integer(t5.relativeMaxDistance),
             "dropout_rate": .float(c.dropout), "layer_norm_epsilon": .float(t5.normEpsilon), "feed_forward_proj": .string(projection),
             "scale_decoder_outputs": .bool(t5.scaleDecoderOutputs),
             "tie_word_embeddings": .bool(c.tiedOutput),
-            "pad_token_id": .int(c.padTokenId), "eos_token_id": .int(c.eosTokenId), "decoder_start_token_id": .int(c.decoderStartTokenId),
-            "n_positions": .int(c.maxPositions), "initializer_factor": .float(1), "use_cache": .bool(true), "dtype": .string("float32"),
+            "pad_token_id": .integer(c.padTokenId), "eos_token_id": .integer(c.eosTokenId), "decoder_start_token_id": .integer(c.decoderStartTokenId),
+            "n_positions": .integer(c.maxPositions), "initializer_factor": .float(1), "use_cache": .bool(true), "dtype": .string("float32"),
             "label_smoothing": .float(c.labelSmoothing),
         ]
     }

@@ -54,7 +54,7 @@ struct T5AttentionLayer {
 /// wo(dropout(act(wi·x))), or wo(dropout(act(wi_0·x)⊙(wi_1·x))) when gated.
 struct T5FeedForwardLayer {
     let input: Variable, gate: Variable?, output: Variable
-    let activation: VectorMath.Activation
+    let activation: Activation
     let dropout: Float
 
     init(_ r: ParameterRegistry, _ name: String, configuration c: TransformerConfiguration, t5: TransformerConfiguration.T5Options) {
@@ -68,7 +68,7 @@ struct T5FeedForwardLayer {
             gate = nil
         }
         output = r.make("\(name).wo.weight", [D, F], .normal(std: 1 / Double(F).squareRoot()))
-        activation = c.activation.kernel
+        activation = c.activation
         dropout = c.activationDropout
     }
 

@@ -9,6 +9,7 @@
 //     configuration.embeddingNorm = true   // mBART-style export needs it with pre-norm
 //     let model = TransformerModel(configuration: configuration, seed: 1)
 import Foundation
+import Seq2SeqTensor
 
 /// Every switch of a `TransformerModel`; all fields can be changed after choosing a preset.
 public struct TransformerConfiguration: Codable, Sendable, Equatable {
@@ -20,18 +21,6 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable {
         case small
         /// The paper's base model: D 512, H 8, FFN 2048, 6 + 6 layers.
         case base
-    }
-
-    /// The feed-forward activation.
-    public enum Activation: String, Codable, Sendable, CaseIterable {
-        /// max(0, x), as in the paper.
-        case relu
-        /// The exact GELU, x·Φ(x) (Hugging Face `gelu`).
-        case gelu
-        /// x·σ(x) (Hugging Face `swish`, also called SiLU).
-        case swish
-        /// GELU's tanh approximation (Hugging Face `gelu_new`, T5 v1.1's gated-GELU).
-        case geluNew = "gelu_new"
     }
 
     /// What makes a model T5 (transformers' T5ForConditionalGeneration): pre-norm with RMS norms

@@ -119,30 +119,18 @@ struct AttentionLayer {
 /// fc2(dropout(act(fc1(x)))): [B, T, D] → [B, T, D] through the inner width.
 struct FeedForwardLayer {
     let fc1, fc2: LinearLayer
-    let activation: VectorMath.Activation
+    let activation: Activation
     let dropout: Float
 
     init(_ r: ParameterRegistry, _ prefix: String, configuration c: TransformerConfiguration) {
         fc1 = LinearLayer(r, "\(prefix).fc1", inputs: c.modelWidth, outputs: c.feedForwardWidth)
         fc2 = LinearLayer(r, "\(prefix).fc2", inputs: c.feedForwardWidth, outputs: c.modelWidth)
-        activation = c.activation.kernel
+        activation = c.activation
         dropout = c.activationDropout
     }
 
     func callAsFunction(_ x: Variable, pass: inout ForwardPass) -> Variable {
         fc2(pass.dropout(Seq2SeqTraining.activation(fc1(x), activation), dropout))
-    }
-}
-
-extension TransformerConfiguration.Activation {
-    /// The element-wise kernel that computes this activation.
-    var kernel: VectorMath.Activation {
-        switch self {
-        case .relu: return .relu
-        case .gelu: return .geluErf
-        case .swish: return .silu
-        case .geluNew: return .geluTanh
-        }
     }
 }
 

@@ -57,7 +57,7 @@ public func scale(_ x: Variable, by c: Float) -> Variable {
 }
 
 /// act(x) element-wise, for ReLU, SiLU and both GELU forms (tanh approximation and exact erf).
-public func activation(_ x: Variable, _ act: VectorMath.Activation) -> Variable {
+public func activation(_ x: Variable, _ act: Activation) -> Variable {
     let y = x.value.copy()
     forEachPart(y.count, minimumPart: 1 << 14) { _, range in
         VectorMath.activate(act, y.data + range.lowerBound, count: range.count)
@@ -75,18 +75,18 @@ public func relu(_ x: Variable) -> Variable { activation(x, .relu) }
 
 /// GELU, exact (erf) by default as in `torch.nn.GELU()`; `approximateTanh` for the tanh form.
 public func gelu(_ x: Variable, approximateTanh: Bool = false) -> Variable {
-    activation(x, approximateTanh ? .geluTanh : .geluErf)
+    activation(x, approximateTanh ? .geluTanh : .gelu)
 }
 
 /// d act(x) / dx.
-func activationDerivative(_ act: VectorMath.Activation, _ x: Float) -> Float {
+func activationDerivative(_ act: Activation, _ x: Float) -> Float {
     switch act {
     case .relu:
         return x > 0 ? 1 : 0
     case .silu:
         let s = 1 / (1 + exp(-x))
         return s * (1 + x * (1 - s))
-    case .geluErf:  // Φ(x) + x·φ(x)
+    case .gelu:  // Φ(x) + x·φ(x)
         let cdf = 0.5 * (1 + erf(x / 2.0.squareRoot().float))
         let pdf = exp(-0.5 * x * x) / (2 * Float.pi).squareRoot()
         return cdf + x * pdf

@@ -61,22 +61,21 @@ struct FineTuningLanguages {
     /// one from `configuration` when the pretrained folder had none.
     func writeGenerationSettings(in run: URL, configuration c: TransformerConfiguration) throws {
         let url = run.appendingPathComponent(ModelFolder.pretrainedGenerationConfig)
-        var settings: [String: Any] = ["decoder_start_token_id": c.decoderStartTokenId, "eos_token_id": c.eosTokenId,
-                                       "pad_token_id": c.padTokenId, "forced_eos_token_id": c.eosTokenId]
+        var settings: JSONValue = ["decoder_start_token_id": .integer(c.decoderStartTokenId), "eos_token_id": .integer(c.eosTokenId),
+                                   "forced_eos_token_id": .integer(c.eosTokenId), "pad_token_id": .integer(c.padTokenId)]
         if let data = try? Data(contentsOf: url) {
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            guard let object = try? JSONValue.parse([UInt8](data)), object.members != nil else {
                 throw TrainingRunError("\(url.path): not a JSON object")
             }
             settings = object
         }
         switch placement {
         case .afterEnd:
-            settings["decoder_start_token_id"] = targetId
+            settings["decoder_start_token_id"] = .integer(targetId)
             settings["forced_bos_token_id"] = nil
         case .beforeText:
-            settings["forced_bos_token_id"] = targetId
+            settings["forced_bos_token_id"] = .integer(targetId)
         }
-        let data = try JSONSerialization.data(withJSONObject: settings, options: [.prettyPrinted, .sortedKeys])
-        try ModelFolder.writeAtomically(data + Data("\n".utf8), to: url)
+        try ModelFolder.writeAtomically(Data(settings.serialized()), to: url)
     }
 }
