@@ -111,9 +111,11 @@ struct WeightHandle {
     }
 }
 
-/// Reads the tensors a family names, checks shapes, and tracks which were used.
-final class WeightReader {
-    let source: TensorSource
+/// Reads the tensors a family names, checks shapes, and tracks which were used: the one strict
+/// loader of the toolkit (inference families, and the trainer reading a Hugging Face folder).
+public final class WeightReader {
+    /// Where the tensors come from.
+    public let source: TensorSource
     private(set) var used: Set<String> = []
     /// Names actually loaded (not merely ignored).
     private(set) var loaded: Set<String> = []
@@ -126,13 +128,14 @@ final class WeightReader {
     /// Tensors read as float32.
     fileprivate(set) var readAsFloat: Set<String> = []
 
-    init(_ source: TensorSource, computeType: ComputeType) {
+    /// A reader of `source`; linear layers are stored as `computeType` says.
+    public init(_ source: TensorSource, computeType: ComputeType) {
         self.source = source
         storage = computeType.weightStorage
     }
 
-    /// The tensor `name`, which must have `shape`.
-    func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+    /// The tensor `name`, which must have `shape` (or the same sizes with extra 1s).
+    public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         try claim(name, shape: shape, exactShape: false)
         countFloatCopy(elements: shape.reduce(1, *))
         readAsFloat.insert(name)
@@ -188,17 +191,17 @@ final class WeightReader {
     }
 
     /// The first of `names` that is present, with `shape`.
-    func firstTensor(_ names: [String], shape: [Int]) throws -> Tensor {
+    public func firstTensor(_ names: [String], shape: [Int]) throws -> Tensor {
         try tensor(try firstPresent(names, shape: shape), shape: shape)
     }
 
     /// `name` if present (with `shape`), else nil.
-    func optionalTensor(_ name: String, shape: [Int]) throws -> Tensor? {
+    public func optionalTensor(_ name: String, shape: [Int]) throws -> Tensor? {
         source.contains(name) ? try tensor(name, shape: shape) : nil
     }
 
     /// Marks names as read without loading them (duplicates of tied weights, stored constants).
-    func ignore(_ names: [String]) {
+    public func ignore(_ names: [String]) {
         for n in names where source.contains(n) { used.insert(n) }
     }
 
@@ -246,7 +249,7 @@ final class WeightReader {
     }
 
     /// Throws when the checkpoint holds tensors nobody read.
-    func checkAllUsed() throws {
+    public func checkAllUsed() throws {
         let unused = source.names.filter { !used.contains($0) }
         if !unused.isEmpty {
             let shown = unused.prefix(3).joined(separator: ", ")

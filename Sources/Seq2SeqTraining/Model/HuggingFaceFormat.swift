@@ -118,8 +118,8 @@ extension TransformerModel {
     /// Copies the checkpoint's tensors into the parameters; checks the duplicates and constants.
     private func read(_ checkpoint: SafetensorsCheckpoint, modelType: String) throws {
         if modelType == "t5" { return try T5Checkpoint.read(checkpoint, into: self) }
-        let reader = StrictCheckpointReader(checkpoint)
-        let tensor = { (name: String, shape: [Int]) in try reader.tensor(name, shape: shape) }
+        let reader = WeightReader(training: checkpoint)
+        let tensor = { (name: String, shape: [Int]) in try reader.optionalTensor(name, shape: shape) }
         try reader.readParameters(of: self, sharedTableAliases: ["model.shared.weight", "model.encoder.embed_tokens.weight"])
         if let bias = try tensor("final_logits_bias", finalLogitsBias.value.shape) {
             finalLogitsBias.value.data.update(from: bias.data, count: bias.count)
@@ -199,44 +199,17 @@ extension TransformerModel {
     }
 }
 
-/// Reads a checkpoint's tensors by name, checking shapes, and remembers which were read so
-/// that nothing stored goes unused.
-final class StrictCheckpointReader {
-    let checkpoint: SafetensorsCheckpoint
-    private var used = Set<String>()
-
-    init(_ checkpoint: SafetensorsCheckpoint) { self.checkpoint = checkpoint }
-
-    /// The tensor `name` if stored (a shape differing only by 1-sized axes is accepted), else nil.
-    func tensor(_ name: String, shape: [Int]) throws -> Tensor? {
-        guard let stored = checkpoint.shape(of: name) else { return nil }
-        guard stored.filter({ $0 != 1 }) == shape.filter({ $0 != 1 }), stored.reduce(1, *) == shape.reduce(1, *) else {
-            throw ModelFileError(checkpoint.path, "weight '\(name)' has shape \(stored), expected \(shape)")
-        }
-        used.insert(name)
-        return try checkpoint.floatTensor(name)
-    }
+extension WeightReader {
+    /// A strict float32 reader of a checkpoint the trainer loads.
+    convenience init(training checkpoint: SafetensorsCheckpoint) { self.init(checkpoint, computeType: .float32) }
 
     /// Copies every parameter of `model` from its name; the shared table (`sharedTableAliases[0]`)
     /// may be stored under any of the aliases.
     func readParameters(of model: TransformerModel, sharedTableAliases: [String]) throws {
         for (name, variable) in model.namedParameters {
             let aliases = name == sharedTableAliases.first ? sharedTableAliases : [name]
-            guard let t = try aliases.lazy.compactMap({ try self.tensor($0, shape: variable.value.shape) }).first else {
-                throw ModelFileError(checkpoint.path, "missing weight '\(name)' (expected shape \(variable.value.shape))")
-            }
+            let t = try firstTensor(aliases, shape: variable.value.shape)
             variable.value.data.update(from: t.data, count: t.count)
-        }
-    }
-
-    /// Marks `names` as known though the model does not read them.
-    func ignore(_ names: [String]) { used.formUnion(names) }
-
-    /// Throws when a stored tensor was never read.
-    func checkAllUsed() throws {
-        let unused = checkpoint.names.filter { !used.contains($0) }
-        if !unused.isEmpty {
-            throw ModelFileError(checkpoint.path, "\(unused.count) unexpected weight(s): \(unused.prefix(3).joined(separator: ", "))")
         }
     }
 }

@@ -8,6 +8,7 @@
 // Flan-T5): it is read as an untied head and written back as it was.
 import Foundation
 import Seq2SeqIO
+import Seq2SeqModels
 import Seq2SeqTensor
 
 extension TransformerConfiguration {
@@ -48,9 +49,9 @@ enum T5Checkpoint {
     /// Whether the output layer is the shared table: no `lm_head.weight`, or one equal to it.
     static func headIsShared(_ checkpoint: SafetensorsCheckpoint, configuration c: TransformerConfiguration) throws -> Bool {
         guard checkpoint.shape(of: "lm_head.weight") != nil else { return true }
-        let reader = StrictCheckpointReader(checkpoint)
-        guard let head = try reader.tensor("lm_head.weight", shape: [c.vocabularySize, c.modelWidth]),
-              let table = try (["shared.weight"] + tableCopies).lazy.compactMap({ try reader.tensor($0, shape: [c.vocabularySize, c.modelWidth]) }).first
+        let reader = WeightReader(training: checkpoint)
+        guard let head = try reader.optionalTensor("lm_head.weight", shape: [c.vocabularySize, c.modelWidth]),
+              let table = try (["shared.weight"] + tableCopies).lazy.compactMap({ try reader.optionalTensor($0, shape: [c.vocabularySize, c.modelWidth]) }).first
         else { return true }
         return head.values == table.values
     }
@@ -58,11 +59,11 @@ enum T5Checkpoint {
     /// Fills `model`'s parameters; stored copies of the shared table must equal it, and nothing
     /// else may be stored (but the cross-attention table transformers itself ignores).
     static func read(_ checkpoint: SafetensorsCheckpoint, into model: TransformerModel) throws {
-        let reader = StrictCheckpointReader(checkpoint)
+        let reader = WeightReader(training: checkpoint)
         try reader.readParameters(of: model, sharedTableAliases: ["shared.weight"] + tableCopies)
         let table = model.encoderEmbeddings.value
         for name in tableCopies + (model.configuration.tiedOutput ? ["lm_head.weight"] : []) {
-            if let stored = try reader.tensor(name, shape: table.shape), stored.values != table.values {
+            if let stored = try reader.optionalTensor(name, shape: table.shape), stored.values != table.values {
                 throw ModelFileError(checkpoint.path, "weight '\(name)' differs from the table it is tied to")
             }
         }
