@@ -7,6 +7,7 @@
 // input, where it would change the translation without a word.
 import Foundation
 import Seq2SeqIO
+import Seq2SeqTensor
 
 /// The languages a model translates from and to, and how a choice reaches it.
 public struct ModelLanguages: Sendable, Equatable {
@@ -101,11 +102,16 @@ public struct ModelLanguages: Sendable, Equatable {
 
 /// A translation request the model cannot carry out as asked (an unknown language code):
 /// bad usage, not bad data.
-public struct TranslationError: Error, CustomStringConvertible, LocalizedError, Sendable {
+public struct TranslationError: Seq2SeqError, Error, CustomStringConvertible, LocalizedError, Sendable {
     /// What is wrong, in one line.
     public let description: String
     /// An error with a one-line message.
     public init(_ description: String) { self.description = description }
     /// The one-line message.
     public var errorDescription: String? { description }
+}
+
+extension TranslationError {
+    /// A bad request: exit status 2.
+    public var exitStatus: Int32 { 2 }
 }

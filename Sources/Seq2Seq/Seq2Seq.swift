@@ -9,3 +9,6 @@
 @_exported import Seq2SeqTensor
 @_exported import Seq2SeqTokenizers
 @_exported import Seq2SeqWhisper
+
+// Seq2SeqMetrics depends on Foundation alone, so its error joins the toolkit's protocol here.
+extension EvaluationError: Seq2SeqError {}

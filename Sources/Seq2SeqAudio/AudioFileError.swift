@@ -1,10 +1,11 @@
 // Errors of reading audio and feature files.
 import Foundation
+import Seq2SeqTensor
 
 /// An audio or feature file could not be read: which file, and what is wrong with it.
 ///
 /// Front ends report it in one line and exit with status 3 (bad input data).
-public struct AudioFileError: Error, CustomStringConvertible, Sendable {
+public struct AudioFileError: Seq2SeqError, Error, CustomStringConvertible, Sendable {
     /// The file concerned.
     public let path: String
     /// What is wrong, in one line.

@@ -4,6 +4,7 @@
 // generation/configuration_utils.py (`GenerationConfig`, `_get_default_generation_params`).
 import Foundation
 import Seq2SeqIO
+import Seq2SeqTensor
 
 /// How beam search decides that a source is done (HF `early_stopping`).
 public enum EarlyStopping: Sendable, Equatable {
@@ -18,7 +19,7 @@ public enum EarlyStopping: Sendable, Equatable {
 }
 
 /// A generation option that cannot be used: a JSON key of the wrong type, or an impossible setting.
-public struct GenerationConfigError: Error, CustomStringConvertible, Equatable {
+public struct GenerationConfigError: Seq2SeqError, Error, CustomStringConvertible, Equatable {
     /// One line naming the key or setting at fault.
     public let description: String
 

@@ -1,8 +1,9 @@
 // Errors of reading and writing model files.
 import Foundation
+import Seq2SeqTensor
 
 /// A model file could not be read or written: which file, and what is wrong with it.
-public struct ModelFileError: Error, CustomStringConvertible, Sendable {
+public struct ModelFileError: Seq2SeqError, Error, CustomStringConvertible, Sendable {
     /// The file (or folder) concerned.
     public let path: String
     /// What is wrong, in one line.

@@ -9,6 +9,7 @@
 // and keeps integers apart from decimals (transformers' configuration classes check field
 // types strictly, so a float field is written `0.0`, never `0`).
 import Foundation
+import Seq2SeqTensor
 
 /// A parsed JSON value.
 public enum JSONValue: Sendable, Equatable {
@@ -53,7 +54,7 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// JSON text that does not parse: where, and what was expected.
-public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable {
+public struct JSONSyntaxError: Seq2SeqError, Error, CustomStringConvertible, Sendable {
     /// The byte offset of the problem.
     public let offset: Int
     /// What is wrong there.

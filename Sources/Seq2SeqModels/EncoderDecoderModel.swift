@@ -282,7 +282,7 @@ public struct EncoderOutput: @unchecked Sendable {
 }
 
 /// A runtime failure of a model (bad ids, sequences too long); the file is not at fault.
-public struct ModelError: Error, CustomStringConvertible, Sendable {
+public struct ModelError: Seq2SeqError, Error, CustomStringConvertible, Sendable {
     /// What went wrong, in one line.
     public let description: String
     /// An error saying `description`.

@@ -1,6 +1,7 @@
 // The tokenizer interface every model family's tokenizer implements: text ⇄ ids, with the
 // special tokens the reference implementation adds and skips.
 import Foundation
+import Seq2SeqTensor
 
 /// Turns text into token ids and back, as the model's reference tokenizer does.
 public protocol Tokenizer: Sendable {
@@ -25,7 +26,7 @@ extension Tokenizer {
 }
 
 /// A tokenizer file that cannot be used: which file, and what is wrong, in one line.
-public struct TokenizerError: Error, CustomStringConvertible, Sendable {
+public struct TokenizerError: Seq2SeqError, Error, CustomStringConvertible, Sendable {
     /// The file concerned.
     public let path: String
     /// What is wrong.

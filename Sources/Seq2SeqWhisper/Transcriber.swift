@@ -209,7 +209,7 @@ public final class Transcriber: @unchecked Sendable {
 }
 
 /// Transcription options that cannot be used, in one line.
-public struct TranscriptionError: Error, CustomStringConvertible, Sendable {
+public struct TranscriptionError: Seq2SeqError, Error, CustomStringConvertible, Sendable {
     /// What is wrong.
     public let description: String
     /// An error with a one-line message.
@@ -219,4 +219,9 @@ public struct TranscriptionError: Error, CustomStringConvertible, Sendable {
 extension TranscriptionError: LocalizedError {
     /// The one-line description, so `localizedDescription` says what is wrong.
     public var errorDescription: String? { description }
+}
+
+extension TranscriptionError {
+    /// A bad request: exit status 2.
+    public var exitStatus: Int32 { 2 }
 }

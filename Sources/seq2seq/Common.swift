@@ -109,23 +109,11 @@ func jsonNumber(_ value: Float) -> Any {
     value.isFinite ? Double("\(value)")! : (value < 0 ? -Double.greatestFiniteMagnitude : Double.greatestFiniteMagnitude)
 }
 
-/// The exit code and message for an error thrown by the library.
+/// The exit code and message for an error thrown by the library: what a `Seq2SeqError` says,
+/// else exit 1 with the error as it prints.
 func describe(_ error: Error) -> (String, Int32) {
-    switch error {
-    case let e as ModelFileError: return (e.description, 3)
-    case let e as AudioFileError: return (e.description, 3)
-    case let e as ModelError: return (e.description, 3)
-    case let e as GenerationConfigError: return ("\(e)", 3)
-    case let e as TokenizerError: return (e.description, 3)
-    case let e as TranscriptionError: return (e.description, 2)
-    case let e as TranslationError: return (e.description, 2)
-    case let e as EvaluationError: return (e.description, 3)
-    case let e as TrainingDataError: return (e.description, 3)
-    case let e as TokenBatcherError: return (e.description, 3)
-    case let e as TransformerConfigurationError: return (e.description, 3)
-    case let e as TrainingRunError: return (e.description, 3)
-    default: return ("\(error)", 1)
-    }
+    if let e = error as? Seq2SeqError { return (e.description, e.exitStatus) }
+    return ("\(error)", 1)
 }
 
 extension ComputeType: ExpressibleByArgument {}

@@ -11,14 +11,14 @@ import XCTest
 final class SwiftAPITests: XCTestCase {
     private let root = fixturesDirectory.deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Public error types: declared in `Sources/` as `public struct X: Error…`.
+    /// Public error types: declared in `Sources/` as `public struct X: Error…` or `X: Seq2SeqError…`.
     private func publicErrorTypes() throws -> Set<String> {
         var names: Set<String> = []
         let files = FileManager.default.enumerator(at: root.appendingPathComponent("Sources"), includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL } ?? []
         for file in files where file.pathExtension == "swift" {
             for line in try String(contentsOf: file, encoding: .utf8).split(separator: "\n")
-            where line.hasPrefix("public struct ") && line.contains(": Error") {
+            where line.hasPrefix("public struct ") && (line.contains(": Error") || line.contains(": Seq2SeqError")) {
                 names.insert(String(line.dropFirst("public struct ".count).prefix { $0.isLetter || $0.isNumber }))
             }
         }
@@ -39,6 +39,14 @@ final class SwiftAPITests: XCTestCase {
             thrown { _ = try JSONValue.parse(Array("{".utf8)) },
         ]
         for error in errors {
+            // Every library error but the Hub's and the server's (answered by their own callers)
+            // carries its exit status, so the command-line tool maps none by hand.
+            let status = (error as? Seq2SeqError)?.exitStatus
+            switch error {
+            case is HubError, is ServerError: XCTAssertNil(status, "\(type(of: error))")
+            case is TranscriptionError, is TranslationError: XCTAssertEqual(status, 2, "\(type(of: error))")
+            default: XCTAssertEqual(status, 3, "\(type(of: error))")
+            }
             XCTAssertEqual(error.localizedDescription, "\(error)", "\(type(of: error))")
             XCTAssertFalse(error.localizedDescription.contains("could not be completed"), "\(type(of: error))")
         }

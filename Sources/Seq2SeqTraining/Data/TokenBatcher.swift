@@ -20,6 +20,7 @@
 // what `BatcherState` saves: a resumed batcher replays the plan and continues at the same
 // batch.
 import Foundation
+import Seq2SeqTensor
 
 /// A tokenized training pair.
 public struct TokenizedPair: Hashable, Sendable, Codable {
@@ -130,7 +131,7 @@ public struct Batch: Sendable, Equatable {
 }
 
 /// Why a `TokenBatcher` cannot be built.
-public struct TokenBatcherError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct TokenBatcherError: Seq2SeqError, Error, CustomStringConvertible, Equatable, Sendable {
     /// One line saying what is wrong.
     public let description: String
 }

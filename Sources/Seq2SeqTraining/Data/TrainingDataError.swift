@@ -1,10 +1,11 @@
 // The typed error of training data files (parallel corpora, dictd dictionaries). The
 // command-line tool maps it to exit status 3 ("bad input data").
 import Foundation
+import Seq2SeqTensor
 
 /// A training data file that cannot be used: missing, unreadable, corrupt, or without a
 /// single valid pair. Its description names the file and the problem.
-public struct TrainingDataError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct TrainingDataError: Seq2SeqError, Error, CustomStringConvertible, Equatable, Sendable {
     /// What went wrong, as a value to compare against (`error.code == .fileNotFound`).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private let name: String

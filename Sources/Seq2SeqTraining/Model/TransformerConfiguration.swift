@@ -179,7 +179,7 @@ public struct TransformerConfiguration: Codable, Sendable, Equatable {
 }
 
 /// A `TransformerConfiguration` field out of range or inconsistent with another.
-public struct TransformerConfigurationError: Error, CustomStringConvertible, Sendable {
+public struct TransformerConfigurationError: Seq2SeqError, Error, CustomStringConvertible, Sendable {
     /// What is wrong, in one line.
     public let description: String
     init(_ description: String) { self.description = description }

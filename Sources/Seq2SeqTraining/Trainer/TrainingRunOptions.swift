@@ -2,6 +2,7 @@
 // `--resume` continues with exactly the same settings.
 import Foundation
 import Seq2Seq
+import Seq2SeqTensor
 
 /// The settings of one training run (the `seq2seq train` flags).
 public struct TrainingRunOptions: Codable, Sendable, Equatable {
@@ -126,7 +127,7 @@ public struct TrainingRunOptions: Codable, Sendable, Equatable {
 
 /// A training run that cannot go on: bad settings, a run folder without a checkpoint to
 /// resume, a checkpoint that does not match the run.
-public struct TrainingRunError: Error, CustomStringConvertible, Sendable {
+public struct TrainingRunError: Seq2SeqError, Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
