@@ -111,7 +111,7 @@ final class CLITests: XCTestCase {
         let result = try runCLI(["inspect", "--model", fixtures.appendingPathComponent("t5-v1_1").path])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stdout.contains("family: t5"), result.stdout)
-        XCTAssertTrue(result.stdout.contains("activation: geluTanh (gated)"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("activation: gelu_new (gated)"), result.stdout)
     }
 
     func testHelpPrintsUsageAndExitsZero() throws {
