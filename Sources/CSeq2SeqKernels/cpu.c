@@ -18,11 +18,13 @@ static int detect(void) {
     int avx2 = (b >> 5) & 1;
     if (avx2 && fma) f |= S2S_CPU_AVX2_FMA;
     int avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
+    unsigned a1, b1, c1, d1;
+    int leaf71 = __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1);
+    if (leaf71 && avx2 && ((a1 >> 4) & 1)) f |= S2S_CPU_AVX_VNNI;
     if (zmm && avx512f && avx512dq && avx512bw && avx512vl) {
         f |= S2S_CPU_AVX512;
         if ((c >> 11) & 1) f |= S2S_CPU_AVX512_VNNI;
-        unsigned a1, b1, c1, d1;
-        if (__get_cpuid_count(7, 1, &a1, &b1, &c1, &d1) && ((a1 >> 5) & 1)) f |= S2S_CPU_AVX512_BF16;
+        if (leaf71 && ((a1 >> 5) & 1)) f |= S2S_CPU_AVX512_BF16;
     }
     return f;
 }

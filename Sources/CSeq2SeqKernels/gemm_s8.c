@@ -8,12 +8,15 @@
 // (kp = K rounded up to a multiple of 4). A 32-byte AVX2 register then holds 8 rows × 4 k,
 // a 64-byte AVX-512 register all 16.
 //
-// The AVX2 path multiplies with vpmaddubsw, which takes one unsigned and one signed operand
-// and saturates pairs at int16. With |x| and |w| both at most 127, `vpsignb` moves x's sign
-// onto w and |x|·(±w) pairs stay within 2·127² < 2^15: exact, the same int32 sums as the
-// reference loop.
+// Paths (chosen at run time, the best first): AVX512-VNNI, AVX-VNNI, AVX-512BW, AVX2, portable
+// C. vpmaddubsw and vpdpbusd take one unsigned and one signed operand, and vpmaddubsw
+// saturates pairs at int16. With |x| and |w| both at most 127, moving x's sign onto w
+// (`vpsignb`, or a masked negation on 512-bit registers) keeps |x|·(±w) pairs within
+// 2·127² < 2^15; AVX512-VNNI instead feeds x + 128 and subtracts 128·Σ_k W[j, k], its products
+// going straight into int32. Every path gives the same int32 sums as the reference loop.
 #include "s2s_kernels.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -48,31 +51,38 @@ static float row_factor(const float *row, long k, float *row_scale) {
     return scale_for_top(top, row_scale);
 }
 
-void s2s_s8_pack_weight(long n, long k, const float *w, long ldw, int8_t *packed, float *row_scale) {
-    memset(packed, 0, (size_t)s2s_s8_packed_size(n, k));
-    s2s_s8_pack_rows(k, 0, n, w, ldw, packed, row_scale);
-}
-
-void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, int8_t *packed, float *row_scale) {
+void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, int8_t *packed, float *row_scale,
+                      int32_t *row_sum) {
     long kp = s2s_s8_padded_depth(k);
     for (long j = first; j < first + count; j++) {
         const float *row = w + (j - first) * ldw;
         float scale = row_factor(row, k, row_scale + j);
         int8_t *block = packed + (j / 16) * kp * 16;
         long lane = j % 16;
-        for (long p = 0; p < k; p++) block[(p / 4) * 64 + lane * 4 + p % 4] = quantize(row[p], scale);
+        int32_t sum = 0;
+        for (long p = 0; p < k; p++) {
+            int8_t v = quantize(row[p], scale);
+            block[(p / 4) * 64 + lane * 4 + p % 4] = v;
+            sum += v;
+        }
+        row_sum[j] = sum;
     }
 }
 
 void s2s_s8_place_rows(long k, long first, long count, const int8_t *q, long ldq, const float *scales,
-                       int8_t *packed, float *row_scale) {
+                       int8_t *packed, float *row_scale, int32_t *row_sum) {
     long kp = s2s_s8_padded_depth(k);
     for (long j = first; j < first + count; j++) {
         const int8_t *row = q + (j - first) * ldq;
         row_scale[j] = scales[j - first];
         int8_t *block = packed + (j / 16) * kp * 16;
         long lane = j % 16;
-        for (long p = 0; p < k; p++) block[(p / 4) * 64 + lane * 4 + p % 4] = row[p];
+        int32_t sum = 0;
+        for (long p = 0; p < k; p++) {
+            block[(p / 4) * 64 + lane * 4 + p % 4] = row[p];
+            sum += row[p];
+        }
+        row_sum[j] = sum;
     }
 }
 
@@ -111,7 +121,7 @@ __attribute__((target("avx2,fma"))) static void quantize_row_avx2(long k, long k
 void s2s_s8_quantize_rows(int path, long m, long k, const float *x, long ldx, int8_t *q, float *row_scale) {
     long kp = s2s_s8_padded_depth(k);
 #ifdef S2S_X86
-    if (path == S2S_S8_AVX2) {
+    if (path != S2S_S8_REFERENCE) {   // every vector path has AVX2
         for (long i = 0; i < m; i++) quantize_row_avx2(k, kp, x + i * ldx, q + i * kp, row_scale + i);
         return;
     }
@@ -125,7 +135,8 @@ void s2s_s8_quantize_rows(int path, long m, long k, const float *x, long ldx, in
     }
 }
 
-/// y[i, j] (+)= acc · x_scale[i] · w_scale[j] + bias[j], the one place both paths finish in.
+/// y[i, j] (+)= acc · x_scale[i] · w_scale[j] + bias[j], the one place every path's
+/// values come from (the 512-bit kernels do the same operations in the same order, 16 at a time).
 static inline void finish(float *y, long acc, float xs, float ws, const float *bias, long j, int accumulate) {
     float v = (float)acc * xs * ws;
     if (bias) v += bias[j];
@@ -150,124 +161,123 @@ static void gemm_s8_reference(long m, long n, long kp, const int8_t *q, const fl
 }
 
 #ifdef S2S_X86
+#define S2S_INLINE static inline __attribute__((always_inline))
 #define S2S_AVX2 __attribute__((target("avx2,fma")))
+#define S2S_AVX_VNNI __attribute__((target("avx2,fma,avxvnni")))
+#define S2S_AVX512BW __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq")))
+#define S2S_AVX512_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
 
-S2S_AVX2 static inline __m256i dot4(__m256i x4, __m256i w, __m256i ones) {
+/// AVX2: |x|·(±w) pairs summed to int16 (at most 2·127², exact), then to int32.
+S2S_INLINE S2S_AVX2 __m256i dot4_avx2(__m256i acc, __m256i x4, __m256i w, __m256i ones) {
     __m256i pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(x4), _mm256_sign_epi8(w, x4));
-    return _mm256_madd_epi16(pairs, ones);
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(pairs, ones));
 }
+#define S8_YMM_NAME(x) avx2_##x
+#define S8_YMM_TARGET S2S_AVX2
+#define S8_YMM_DOT(acc, x4, w) dot4_avx2(acc, x4, w, ones)
+#include "gemm_s8_ymm.h"
+#undef S8_YMM_NAME
+#undef S8_YMM_TARGET
+#undef S8_YMM_DOT
 
-S2S_AVX2 static void gemm_s8_avx2_rows(long m, long n, long kp, const int8_t *q, const float *x_scale,
-                                       const int8_t *packed, const float *w_scale, const float *bias, float *y, long ldy,
-                                       int accumulate, long first_block, long end_block);
-
-S2S_AVX2 static void store_block(const __m256i acc[2], long i, long b, long n, const float *x_scale,
-                                 const float *w_scale, const float *bias, float *y, long ldy, int accumulate) {
-    int32_t sums[16];
-    _mm256_storeu_si256((__m256i *)sums, acc[0]);
-    _mm256_storeu_si256((__m256i *)(sums + 8), acc[1]);
-    for (long lane = 0; lane < 16 && 16 * b + lane < n; lane++) {
-        long j = 16 * b + lane;
-        finish(y + i * ldy + j, sums[lane], x_scale[i], w_scale[j], bias, j, accumulate);
-    }
+/// AVX-VNNI: |x|·(±w) summed four at a time straight into int32 (vpdpbusd, VEX-encoded).
+S2S_INLINE S2S_AVX_VNNI __m256i dot4_avx_vnni(__m256i acc, __m256i x4, __m256i w) {
+    return _mm256_dpbusd_avx_epi32(acc, _mm256_abs_epi8(x4), _mm256_sign_epi8(w, x4));
 }
+#define S8_YMM_NAME(x) avx_vnni_##x
+#define S8_YMM_TARGET S2S_AVX_VNNI
+#define S8_YMM_DOT(acc, x4, w) dot4_avx_vnni(acc, x4, w)
+#include "gemm_s8_ymm.h"
+#undef S8_YMM_NAME
+#undef S8_YMM_TARGET
+#undef S8_YMM_DOT
 
-/// Four rows at a time against one 16-row block of W: the block's two registers per k group
-/// are loaded once and used by every row. Rows go in chunks of about 8 KB of activations, so
-/// a chunk stays in L1 while the blocks stream past it.
-S2S_AVX2 static void gemm_s8_avx2(long m, long n, long kp, const int8_t *q, const float *x_scale, const int8_t *packed,
-                                  const float *w_scale, const float *bias, float *y, long ldy, int accumulate,
-                                  long first_block, long end_block) {
-    long chunk = (8192 / kp) & ~3L;
-    if (chunk < 4) chunk = 4;
-    for (long r = 0; r < m; r += chunk) {
-        long rows = m - r < chunk ? m - r : chunk;
-        gemm_s8_avx2_rows(rows, n, kp, q + r * kp, x_scale + r, packed, w_scale, bias, y + r * ldy, ldy, accumulate,
-                          first_block, end_block);
-    }
+/// AVX-512BW: as AVX2 on 16 rows at once; with no vpsignb for 512-bit registers, w is negated
+/// under the mask of x's negative bytes (a zero x zeroes the product through |x|).
+S2S_INLINE S2S_AVX512BW __m512i dot4_avx512bw(__m512i acc, __m512i x4, __m512i w, __m512i ones) {
+    __m512i signed_w = _mm512_mask_sub_epi8(w, _mm512_movepi8_mask(x4), _mm512_setzero_si512(), w);
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(_mm512_maddubs_epi16(_mm512_abs_epi8(x4), signed_w), ones));
 }
+#define S8_ZMM_NAME(x) avx512bw_##x
+#define S8_ZMM_TARGET S2S_AVX512BW
+#define S8_ZMM_DOT(acc, x4, w) dot4_avx512bw(acc, x4, w, ones)
+#define S8_ZMM_UNSIGNED 0
+#include "gemm_s8_zmm.h"
+#undef S8_ZMM_NAME
+#undef S8_ZMM_TARGET
+#undef S8_ZMM_DOT
+#undef S8_ZMM_UNSIGNED
 
-S2S_AVX2 static void gemm_s8_avx2_rows(long m, long n, long kp, const int8_t *q, const float *x_scale, const int8_t *packed,
-                                       const float *w_scale, const float *bias, float *y, long ldy, int accumulate,
-                                       long first_block, long end_block) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    long groups = kp / 4;
-    for (long b = first_block; b < end_block; b++) {
-        const int8_t *block = packed + b * kp * 16;
-        long i = 0;
-        for (; i + 4 <= m; i += 4) {
-            const int8_t *r0 = q + i * kp, *r1 = r0 + kp, *r2 = r1 + kp, *r3 = r2 + kp;
-            __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-            for (long g = 0; g < groups; g++) {
-                __m256i w0 = _mm256_loadu_si256((const __m256i *)(block + g * 64));
-                __m256i w1 = _mm256_loadu_si256((const __m256i *)(block + g * 64 + 32));
-                int32_t v0, v1, v2, v3;
-                memcpy(&v0, r0 + 4 * g, 4);
-                memcpy(&v1, r1 + 4 * g, 4);
-                memcpy(&v2, r2 + 4 * g, 4);
-                memcpy(&v3, r3 + 4 * g, 4);
-                __m256i x0 = _mm256_set1_epi32(v0), x1 = _mm256_set1_epi32(v1);
-                __m256i x2 = _mm256_set1_epi32(v2), x3 = _mm256_set1_epi32(v3);
-                a00 = _mm256_add_epi32(a00, dot4(x0, w0, ones));
-                a01 = _mm256_add_epi32(a01, dot4(x0, w1, ones));
-                a10 = _mm256_add_epi32(a10, dot4(x1, w0, ones));
-                a11 = _mm256_add_epi32(a11, dot4(x1, w1, ones));
-                a20 = _mm256_add_epi32(a20, dot4(x2, w0, ones));
-                a21 = _mm256_add_epi32(a21, dot4(x2, w1, ones));
-                a30 = _mm256_add_epi32(a30, dot4(x3, w0, ones));
-                a31 = _mm256_add_epi32(a31, dot4(x3, w1, ones));
-            }
-            __m256i r[2];
-            r[0] = a00; r[1] = a01; store_block(r, i, b, n, x_scale, w_scale, bias, y, ldy, accumulate);
-            r[0] = a10; r[1] = a11; store_block(r, i + 1, b, n, x_scale, w_scale, bias, y, ldy, accumulate);
-            r[0] = a20; r[1] = a21; store_block(r, i + 2, b, n, x_scale, w_scale, bias, y, ldy, accumulate);
-            r[0] = a30; r[1] = a31; store_block(r, i + 3, b, n, x_scale, w_scale, bias, y, ldy, accumulate);
-        }
-        for (; i < m; i++) {
-            const int8_t *r0 = q + i * kp;
-            __m256i e0 = _mm256_setzero_si256(), e1 = e0, o0 = e0, o1 = e0;
-            long g = 0;
-            for (; g + 2 <= groups; g += 2) {
-                int32_t v0, v1;
-                memcpy(&v0, r0 + 4 * g, 4);
-                memcpy(&v1, r0 + 4 * g + 4, 4);
-                __m256i x0 = _mm256_set1_epi32(v0), x1 = _mm256_set1_epi32(v1);
-                e0 = _mm256_add_epi32(e0, dot4(x0, _mm256_loadu_si256((const __m256i *)(block + g * 64)), ones));
-                e1 = _mm256_add_epi32(e1, dot4(x0, _mm256_loadu_si256((const __m256i *)(block + g * 64 + 32)), ones));
-                o0 = _mm256_add_epi32(o0, dot4(x1, _mm256_loadu_si256((const __m256i *)(block + g * 64 + 64)), ones));
-                o1 = _mm256_add_epi32(o1, dot4(x1, _mm256_loadu_si256((const __m256i *)(block + g * 64 + 96)), ones));
-            }
-            if (g < groups) {
-                int32_t v0;
-                memcpy(&v0, r0 + 4 * g, 4);
-                __m256i x0 = _mm256_set1_epi32(v0);
-                e0 = _mm256_add_epi32(e0, dot4(x0, _mm256_loadu_si256((const __m256i *)(block + g * 64)), ones));
-                e1 = _mm256_add_epi32(e1, dot4(x0, _mm256_loadu_si256((const __m256i *)(block + g * 64 + 32)), ones));
-            }
-            __m256i r[2] = {_mm256_add_epi32(e0, o0), _mm256_add_epi32(e1, o1)};
-            store_block(r, i, b, n, x_scale, w_scale, bias, y, ldy, accumulate);
-        }
+/// AVX512-VNNI: vpdpbusd takes x + 128 (unsigned) times w; the kernel subtracts 128 · Σw
+/// (the row sums `s2s_s8_pack_rows` kept).
+/// Products of at most 255·127, four to a lane, go straight into int32: exact.
+#define S8_ZMM_NAME(x) avx512_vnni_##x
+#define S8_ZMM_TARGET S2S_AVX512_VNNI
+#define S8_ZMM_DOT(acc, x4, w) _mm512_dpbusd_epi32(acc, x4, w)
+#define S8_ZMM_UNSIGNED 1
+#include "gemm_s8_zmm.h"
+#undef S8_ZMM_NAME
+#undef S8_ZMM_TARGET
+#undef S8_ZMM_DOT
+#undef S8_ZMM_UNSIGNED
+
+/// x + 128 for vpdpbusd (flipping the top bit), then the VNNI kernel; without memory for
+/// the copy, the AVX-512BW kernel (same sums).
+S2S_AVX512_VNNI static void gemm_s8_avx512_vnni(long m, long n, long kp, const int8_t *q, const float *x_scale,
+                                                const int8_t *packed, const float *w_scale, const int32_t *w_sum,
+                                                const float *bias, float *y, long ldy, int accumulate, long first_block,
+                                                long end_block) {
+    int8_t *u = malloc((size_t)(m * kp));
+    if (!u) {
+        avx512bw_rows(m, n, kp, q, x_scale, packed, w_scale, NULL, bias, y, ldy, accumulate, first_block, end_block);
+        return;
     }
+    const __m512i top = _mm512_set1_epi8((char)0x80);
+    long p = 0, total = m * kp;
+    for (; p + 64 <= total; p += 64) _mm512_storeu_si512(u + p, _mm512_xor_si512(_mm512_loadu_si512(q + p), top));
+    for (; p < total; p++) u[p] = (int8_t)(q[p] ^ 0x80);
+    avx512_vnni_rows(m, n, kp, u, x_scale, packed, w_scale, w_sum, bias, y, ldy, accumulate, first_block, end_block);
+    free(u);
 }
 #endif
 
 int s2s_s8_path_supported(int path) {
     if (path == S2S_S8_REFERENCE) return 1;
 #ifdef S2S_X86
-    if (path == S2S_S8_AVX2) return (s2s_cpu_features() & S2S_CPU_AVX2_FMA) != 0;
+    int f = s2s_cpu_features();
+    switch (path) {
+    case S2S_S8_AVX2: return (f & S2S_CPU_AVX2_FMA) != 0;
+    case S2S_S8_AVX512BW: return (f & S2S_CPU_AVX2_FMA) && (f & S2S_CPU_AVX512);
+    case S2S_S8_AVX_VNNI: return (f & S2S_CPU_AVX2_FMA) && (f & S2S_CPU_AVX_VNNI);
+    case S2S_S8_AVX512_VNNI: return (f & S2S_CPU_AVX2_FMA) && (f & S2S_CPU_AVX512) && (f & S2S_CPU_AVX512_VNNI);
+    }
 #endif
     return 0;
 }
 
-int s2s_s8_best_path(void) { return s2s_s8_path_supported(S2S_S8_AVX2) ? S2S_S8_AVX2 : S2S_S8_REFERENCE; }
+int s2s_s8_best_path(void) {
+    static const int order[] = {S2S_S8_AVX512_VNNI, S2S_S8_AVX_VNNI, S2S_S8_AVX512BW, S2S_S8_AVX2};
+    for (int i = 0; i < 4; i++) if (s2s_s8_path_supported(order[i])) return order[i];
+    return S2S_S8_REFERENCE;
+}
 
 void s2s_gemm_s8(int path, long m, long n, long k, const int8_t *q, const float *x_scale, const int8_t *packed,
-                 const float *w_scale, const float *bias, float *y, long ldy, int accumulate,
+                 const float *w_scale, const int32_t *w_sum, const float *bias, float *y, long ldy, int accumulate,
                  long first_block, long end_block) {
     long kp = s2s_s8_padded_depth(k);
 #ifdef S2S_X86
-    if (path == S2S_S8_AVX2) {
-        gemm_s8_avx2(m, n, kp, q, x_scale, packed, w_scale, bias, y, ldy, accumulate, first_block, end_block);
+    switch (path) {
+    case S2S_S8_AVX2:
+        avx2_gemm(m, n, kp, q, x_scale, packed, w_scale, bias, y, ldy, accumulate, first_block, end_block);
+        return;
+    case S2S_S8_AVX_VNNI:
+        avx_vnni_gemm(m, n, kp, q, x_scale, packed, w_scale, bias, y, ldy, accumulate, first_block, end_block);
+        return;
+    case S2S_S8_AVX512BW:
+        avx512bw_rows(m, n, kp, q, x_scale, packed, w_scale, NULL, bias, y, ldy, accumulate, first_block, end_block);
+        return;
+    case S2S_S8_AVX512_VNNI:
+        gemm_s8_avx512_vnni(m, n, kp, q, x_scale, packed, w_scale, w_sum, bias, y, ldy, accumulate, first_block, end_block);
         return;
     }
 #endif

@@ -16,6 +16,12 @@ public enum Int8Path: Int32, CaseIterable, Sendable {
     case reference = 0
     /// AVX2: vpmaddubsw / vpmaddwd.
     case avx2 = 1
+    /// AVX-512BW: vpmaddubsw / vpmaddwd on 512-bit registers.
+    case avx512bw = 2
+    /// AVX-VNNI: vpdpbusd on 256-bit registers (CPUs with VNNI but no AVX-512).
+    case avxVNNI = 3
+    /// AVX512-VNNI: vpdpbusd on 512-bit registers.
+    case avx512VNNI = 4
 
     /// The fastest path this CPU runs.
     public static var best: Int8Path { Int8Path(rawValue: s2s_s8_best_path()) ?? .reference }
@@ -42,6 +48,8 @@ struct Int8Weight {
     let packed: UnsafeMutablePointer<Int8>
     /// N scales: W[j] ≈ packed row j · scales[j].
     let scales: UnsafeMutablePointer<Float>
+    /// N sums of each packed row's int8 values (the AVX512-VNNI kernel's correction).
+    let sums: UnsafeMutablePointer<Int32>
 
     /// A weight whose rows are all zero (scale 0) until `quantize` or `place` fills them.
     init(outFeatures: Int, inFeatures: Int) {
@@ -52,24 +60,27 @@ struct Int8Weight {
         packed.initialize(repeating: 0, count: bytes)
         scales = .allocate(capacity: max(1, outFeatures))
         scales.initialize(repeating: 0, count: max(1, outFeatures))
+        sums = .allocate(capacity: max(1, outFeatures))
+        sums.initialize(repeating: 0, count: max(1, outFeatures))
     }
 
     /// Quantizes rows [first, first + count) from float rows `w` (row stride `ld`).
     func quantize(rows first: Int, count: Int, from w: UnsafePointer<Float>, ld: Int) {
         precondition(first >= 0 && count >= 0 && first + count <= outFeatures && ld >= inFeatures, "Int8Weight: rows out of range")
-        s2s_s8_pack_rows(inFeatures, first, count, w, ld, packed, scales)
+        s2s_s8_pack_rows(inFeatures, first, count, w, ld, packed, scales, sums)
     }
 
     /// Places rows [first, first + count) that are int8 already (values in [-127, 127], row
     /// stride `ld`), with their scales.
     func place(rows first: Int, count: Int, values: UnsafePointer<Int8>, ld: Int, scales rowScales: UnsafePointer<Float>) {
         precondition(first >= 0 && count >= 0 && first + count <= outFeatures && ld >= inFeatures, "Int8Weight: rows out of range")
-        s2s_s8_place_rows(inFeatures, first, count, values, ld, rowScales, packed, scales)
+        s2s_s8_place_rows(inFeatures, first, count, values, ld, rowScales, packed, scales, sums)
     }
 
     func deallocate() {
         packed.deallocate()
         scales.deallocate()
+        sums.deallocate()
     }
 
     /// Blocks of 16 output rows.
@@ -88,7 +99,7 @@ struct Int8Weight {
         s2s_s8_quantize_rows(path, rows, inFeatures, x, ldx, q, xScales)
         // At least 4 blocks (64 columns) a thread: below that the hand-off costs more than it saves.
         pool.parallelChunks(blocks, minimumChunk: rows >= 16 ? 1 : 4) { range in
-            s2s_gemm_s8(path, rows, outFeatures, inFeatures, q, xScales, packed, scales, bias, y, ldy,
+            s2s_gemm_s8(path, rows, outFeatures, inFeatures, q, xScales, packed, scales, sums, bias, y, ldy,
                         accumulate ? 1 : 0, range.lowerBound, range.upperBound)
         }
     }

@@ -67,6 +67,40 @@ final class Int8GEMMTests: XCTestCase {
         }
     }
 
+    /// Prefill shapes: many rows, so the kernels' row chunks (about 8–16 KB of activations each)
+    /// and their eight- and four-row tiles all run, with ragged remainders.
+    func testManyRowsOnEveryPath() {
+        let shapes = [(m: 130, n: 33, k: 515), (m: 70, n: 100, k: 130), (m: 257, n: 17, k: 64), (m: 41, n: 48, k: 1030)]
+        for path in Int8Path.allCases where path.isSupported {
+            Int8Path.forced = path
+            var rng = TestRandom(seed: 23 + UInt64(path.rawValue))
+            for (m, n, k) in shapes {
+                let x = rng.matrix(m * k), w = rng.matrix(n * k), bias = rng.matrix(n)
+                let matrix = w.withUnsafeBufferPointer { PackedMatrix(weight: $0.baseAddress!, outFeatures: n, inFeatures: k, storage: .int8) }
+                XCTAssertEqual(product(x, matrix, m: m, bias: bias), expected(x: x, w: w, bias: bias, m: m, n: n, k: k),
+                               "\(path): m \(m) n \(n) k \(k)")
+            }
+        }
+    }
+
+    /// The paths this CPU runs are the ones its flags in /proc/cpuinfo allow, so the tests above
+    /// do cover every kernel the machine has (the VNNI and AVX-512 kernels on such a machine).
+    func testSupportedPathsFollowTheCPUFlags() throws {
+        guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+            throw XCTSkip("no /proc/cpuinfo")
+        }
+        let flags = Set(line.split(separator: " ").map(String.init))
+        let avx2 = flags.contains("avx2") && flags.contains("fma")
+        let avx512 = avx2 && ["avx512f", "avx512bw", "avx512vl", "avx512dq"].allSatisfy(flags.contains)
+        XCTAssertEqual(Int8Path.avx2.isSupported, avx2)
+        XCTAssertEqual(Int8Path.avx512bw.isSupported, avx512)
+        XCTAssertEqual(Int8Path.avx512VNNI.isSupported, avx512 && flags.contains("avx512_vnni"))
+        XCTAssertEqual(Int8Path.avxVNNI.isSupported, avx2 && flags.contains("avx_vnni"))
+        let best = Int8Path.allCases.filter(\.isSupported)
+        XCTAssertEqual(Int8Path.best, [.avx512VNNI, .avxVNNI, .avx512bw, .avx2, .reference].first(where: best.contains))
+    }
+
     /// Every pair at the extremes (±127·±127 twice is 32258, just under int16's limit):
     /// vpmaddubsw would saturate if an operand reached ±128 or the sign were not moved.
     func testExtremeValuesDoNotSaturate() {

@@ -16,6 +16,7 @@ enum {
     S2S_CPU_AVX512_VNNI = 1 << 2,
     S2S_CPU_AVX512_BF16 = 1 << 3,
     S2S_CPU_F16C = 1 << 4,
+    S2S_CPU_AVX_VNNI = 1 << 5,   // VEX-encoded vpdpbusd on 256-bit registers
 };
 
 /// The features of this CPU (cached after the first call).
@@ -97,6 +98,9 @@ void s2s_sgemm_pack(int width, int count, int kc, const float *src, ptrdiff_t ld
 enum {
     S2S_S8_REFERENCE = 0,   // portable C
     S2S_S8_AVX2 = 1,        // vpmaddubsw + vpmaddwd, with vpsignb keeping pairs exact
+    S2S_S8_AVX512BW = 2,    // the same on 512-bit registers, the sign moved by a mask
+    S2S_S8_AVX_VNNI = 3,    // vpdpbusd (VEX) on 256-bit registers, with vpsignb
+    S2S_S8_AVX512_VNNI = 4, // vpdpbusd on 512-bit registers over x + 128, less 128·Σw
 };
 
 /// Whether this CPU can run int8 `path`.
@@ -111,25 +115,24 @@ long s2s_s8_padded_depth(long k);
 /// Bytes of a packed int8 weight with `n` output rows of `k` values.
 long s2s_s8_packed_size(long n, long k);
 
-/// Quantizes W[n, k] (row stride `ldw`) row by row, symmetrically: row j's scale is
-/// max|W[j]|/127 (0 for a zero row), its values round(W/scale) in [-127, 127]. Writes the
-/// blocks of 16 rows described in gemm_s8.c to `packed` (`s2s_s8_packed_size` bytes).
-void s2s_s8_pack_weight(long n, long k, const float *w, long ldw, int8_t *packed, float *row_scale);
-
-/// As `s2s_s8_pack_weight` for rows [first, first + count) only, `w` pointing at row `first`;
-/// `packed` must have been zeroed (padding is not written) and holds all the rows' blocks.
-void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, int8_t *packed, float *row_scale);
+/// Quantizes rows [first, first + count) of W[n, k] (`w` pointing at row `first`, row stride
+/// `ldw`) symmetrically: row j's scale is max|W[j]|/127 (0 for a zero row), its values
+/// round(W/scale) in [-127, 127], their sum row_sum[j]. Writes them into the blocks of 16 rows
+/// described in gemm_s8.c in `packed` (`s2s_s8_packed_size` bytes, zeroed beforehand: padding
+/// is not written).
+void s2s_s8_pack_rows(long k, long first, long count, const float *w, long ldw, int8_t *packed, float *row_scale,
+                      int32_t *row_sum);
 
 /// Places rows [first, first + count) that are already int8 (row stride `ldq`, values in
 /// [-127, 127]) with their scales (W[j] ≈ q[j]·scales[j]) into `packed`, as
 /// `s2s_s8_pack_rows` would have written them; `packed` must have been zeroed.
 void s2s_s8_place_rows(long k, long first, long count, const int8_t *q, long ldq, const float *scales,
-                       int8_t *packed, float *row_scale);
+                       int8_t *packed, float *row_scale, int32_t *row_sum);
 
 /// Row `j` of a packed int8 weight, dequantized (its int8 values times its scale), into out[k].
 void s2s_s8_copy_row(long k, long j, const int8_t *packed, const float *row_scale, float *out);
 
-/// Quantizes x[m, k] row by row as `s2s_s8_pack_weight` does, into q[m, kp] (kp =
+/// Quantizes x[m, k] row by row as `s2s_s8_pack_rows` does, into q[m, kp] (kp =
 /// `s2s_s8_padded_depth(k)`, zero past k) and row_scale[m], with int8 `path`'s instructions
 /// (every path writes the same bytes).
 void s2s_s8_quantize_rows(int path, long m, long k, const float *x, long ldx, int8_t *q, float *row_scale);
@@ -138,7 +141,7 @@ void s2s_s8_quantize_rows(int path, long m, long k, const float *x, long ldx, in
 /// `accumulate`) for the output columns of blocks [first_block, end_block) (16 columns each,
 /// the last clipped at n). `bias` may be NULL.
 void s2s_gemm_s8(int path, long m, long n, long k, const int8_t *q, const float *x_scale, const int8_t *packed,
-                 const float *w_scale, const float *bias, float *y, long ldy, int accumulate,
+                 const float *w_scale, const int32_t *w_sum, const float *bias, float *y, long ldy, int accumulate,
                  long first_block, long end_block);
 
 /// Returns the pages of freed heap blocks to the system (glibc's malloc_trim; nothing elsewhere).
