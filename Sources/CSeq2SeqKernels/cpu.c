@@ -16,6 +16,8 @@ static int detect(void) {
     if (f16c) f |= S2S_CPU_F16C;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
     int avx2 = (b >> 5) & 1;
+    // AMX-TILE and AMX-INT8 (EDX bits 24, 25), with the tile state enabled in XCR0 (bits 17, 18).
+    if (((d >> 24) & 3) == 3 && ((xlo >> 17) & 3) == 3) f |= S2S_CPU_AMX_INT8;
     if (avx2 && fma) f |= S2S_CPU_AVX2_FMA;
     int avx512f = (b >> 16) & 1, avx512dq = (b >> 17) & 1, avx512bw = (b >> 30) & 1, avx512vl = (b >> 31) & 1;
     unsigned a1, b1, c1, d1;

@@ -8,16 +8,21 @@
 // (kp = K rounded up to a multiple of 4). A 32-byte AVX2 register then holds 8 rows × 4 k,
 // a 64-byte AVX-512 register all 16.
 //
-// Paths (chosen at run time, the best first): AVX512-VNNI, AVX-VNNI, AVX-512BW, AVX2, portable
-// C. vpmaddubsw and vpdpbusd take one unsigned and one signed operand, and vpmaddubsw
+// Paths (chosen at run time, the best first): AMX, AVX512-VNNI, AVX-VNNI, AVX-512BW, AVX2,
+// portable C. vpmaddubsw and vpdpbusd take one unsigned and one signed operand, and vpmaddubsw
 // saturates pairs at int16. With |x| and |w| both at most 127, moving x's sign onto w
 // (`vpsignb`, or a masked negation on 512-bit registers) keeps |x|·(±w) pairs within
 // 2·127² < 2^15; AVX512-VNNI instead feeds x + 128 and subtracts 128·Σ_k W[j, k], its products
-// going straight into int32. Every path gives the same int32 sums as the reference loop.
+// going straight into int32; AMX's tdpbssd multiplies signed bytes by signed bytes exactly.
+// Every path gives the same int32 sums as the reference loop.
 #include "s2s_kernels.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -239,6 +244,92 @@ S2S_AVX512_VNNI static void gemm_s8_avx512_vnni(long m, long n, long kp, const i
     avx512_vnni_rows(m, n, kp, u, x_scale, packed, w_scale, w_sum, bias, y, ldy, accumulate, first_block, end_block);
     free(u);
 }
+
+/// AMX (Sapphire Rapids and later): tdpbssd multiplies a 16-row × 64-byte tile of x (signed)
+/// by a 64 k × 16 column tile of W (signed) into a 16 × 16 int32 tile, exact. The packed
+/// weight's layout is the B-tile layout already: group g of block b holds the 4 k values of
+/// 16 columns in 64 bytes, so a block's 16 groups from k0 on are one tile with a 64-byte
+/// stride. Used when K (padded to 4) is a multiple of 64; x's rows are padded to 16.
+#define S2S_AMX_MIN_ROWS 8
+#define S2S_AMX __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+struct amx_tile_config {
+    uint8_t palette;
+    uint8_t start_row;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+};
+
+/// Asks Linux once for the right to use the AMX tile data (arch_prctl ARCH_REQ_XCOMP_PERM).
+static int amx_permitted(void) {
+    static int state = -1;
+    if (state < 0) state = syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+    return state;
+}
+
+S2S_AMX static void gemm_s8_amx(long m, long n, long kp, const int8_t *q, const float *x_scale,
+                                const int8_t *packed, const float *w_scale, const float *bias, float *y, long ldy,
+                                int accumulate, long first_block, long end_block) {
+    long mp = (m + 15) & ~15L;
+    int8_t *a = (int8_t *)q;
+    if (mp != m) {
+        a = calloc((size_t)(mp * kp), 1);
+        if (!a) {
+            avx512bw_rows(m, n, kp, q, x_scale, packed, w_scale, NULL, bias, y, ldy, accumulate, first_block, end_block);
+            return;
+        }
+        memcpy(a, q, (size_t)(m * kp));
+    }
+    struct amx_tile_config config;
+    memset(&config, 0, sizeof config);
+    config.palette = 1;
+    for (int t = 0; t < 8; t++) { config.rows[t] = 16; config.colsb[t] = 64; }
+    _tile_loadconfig(&config);
+    int32_t sums[4][256] __attribute__((aligned(64)));
+    for (long i = 0; i < mp; i += 32) {
+        int two_rows = i + 16 < mp;
+        for (long b = first_block; b < end_block; b += 2) {
+            int two_blocks = b + 1 < end_block;
+            const int8_t *b0 = packed + b * kp * 16, *b1 = b0 + kp * 16;
+            const int8_t *a0 = a + i * kp, *a1 = a0 + 16 * kp;
+            _tile_zero(0);
+            _tile_zero(1);
+            _tile_zero(2);
+            _tile_zero(3);
+            for (long k0 = 0; k0 < kp; k0 += 64) {
+                _tile_loadd(4, a0 + k0, kp);
+                _tile_loadd(6, b0 + k0 * 16, 64);
+                _tile_dpbssd(0, 4, 6);
+                if (two_blocks) {
+                    _tile_loadd(7, b1 + k0 * 16, 64);
+                    _tile_dpbssd(1, 4, 7);
+                }
+                if (two_rows) {
+                    _tile_loadd(5, a1 + k0, kp);
+                    _tile_dpbssd(2, 5, 6);
+                    if (two_blocks) _tile_dpbssd(3, 5, 7);
+                }
+            }
+            _tile_stored(0, sums[0], 64);
+            if (two_blocks) _tile_stored(1, sums[1], 64);
+            if (two_rows) {
+                _tile_stored(2, sums[2], 64);
+                if (two_blocks) _tile_stored(3, sums[3], 64);
+            }
+            for (int t = 0; t < 4; t++) {
+                long row0 = i + (t >= 2 ? 16 : 0), block = b + (t & 1);
+                if ((t & 1) && !two_blocks) continue;
+                if (t >= 2 && !two_rows) continue;
+                for (long r = 0; r < 16 && row0 + r < m; r++)
+                    avx512_vnni_store(_mm512_load_si512(sums[t] + 16 * r), row0 + r, block, n, x_scale, w_scale, bias, y,
+                                      ldy, accumulate);
+            }
+        }
+    }
+    _tile_release();
+    if (a != q) free(a);
+}
 #endif
 
 int s2s_s8_path_supported(int path) {
@@ -250,14 +341,17 @@ int s2s_s8_path_supported(int path) {
     case S2S_S8_AVX512BW: return (f & S2S_CPU_AVX2_FMA) && (f & S2S_CPU_AVX512);
     case S2S_S8_AVX_VNNI: return (f & S2S_CPU_AVX2_FMA) && (f & S2S_CPU_AVX_VNNI);
     case S2S_S8_AVX512_VNNI: return (f & S2S_CPU_AVX2_FMA) && (f & S2S_CPU_AVX512) && (f & S2S_CPU_AVX512_VNNI);
+    case S2S_S8_AMX:
+        return (f & S2S_CPU_AVX2_FMA) && (f & S2S_CPU_AVX512) && (f & S2S_CPU_AVX512_VNNI) && (f & S2S_CPU_AMX_INT8) &&
+               amx_permitted();
     }
 #endif
     return 0;
 }
 
 int s2s_s8_best_path(void) {
-    static const int order[] = {S2S_S8_AVX512_VNNI, S2S_S8_AVX_VNNI, S2S_S8_AVX512BW, S2S_S8_AVX2};
-    for (int i = 0; i < 4; i++) if (s2s_s8_path_supported(order[i])) return order[i];
+    static const int order[] = {S2S_S8_AMX, S2S_S8_AVX512_VNNI, S2S_S8_AVX_VNNI, S2S_S8_AVX512BW, S2S_S8_AVX2};
+    for (int i = 0; i < 5; i++) if (s2s_s8_path_supported(order[i])) return order[i];
     return S2S_S8_REFERENCE;
 }
 
@@ -275,6 +369,14 @@ void s2s_gemm_s8(int path, long m, long n, long k, const int8_t *q, const float 
         return;
     case S2S_S8_AVX512BW:
         avx512bw_rows(m, n, kp, q, x_scale, packed, w_scale, NULL, bias, y, ldy, accumulate, first_block, end_block);
+        return;
+    case S2S_S8_AMX:
+        // Tiles need K in steps of 64 and pay off from a few rows on; below, AVX512-VNNI.
+        if (kp % 64 == 0 && m >= S2S_AMX_MIN_ROWS) {
+            gemm_s8_amx(m, n, kp, q, x_scale, packed, w_scale, bias, y, ldy, accumulate, first_block, end_block);
+            return;
+        }
+        gemm_s8_avx512_vnni(m, n, kp, q, x_scale, packed, w_scale, w_sum, bias, y, ldy, accumulate, first_block, end_block);
         return;
     case S2S_S8_AVX512_VNNI:
         gemm_s8_avx512_vnni(m, n, kp, q, x_scale, packed, w_scale, w_sum, bias, y, ldy, accumulate, first_block, end_block);

@@ -251,18 +251,28 @@ struct BeamSearch {
                                  count: Int) -> [(value: Float, index: Int)] {
         var best: [(value: Float, index: Int)] = []
         best.reserveCapacity(count + 1)
+        func offer(_ value: Float, _ index: Int) {
+            if best.count == count {
+                guard value > best[count - 1].value else { return }
+                best.removeLast()
+            }
+            var p = best.count
+            while p > 0 && best[p - 1].value < value { p -= 1 }
+            best.insert((value, index), at: p)
+        }
         logProbs.withUnsafeBufferPointer { lp in
             for (j, beam) in running.enumerated() {
                 let base = j * v
-                for t in 0..<v {
-                    let value = lp[base + t] + beam.score
-                    if best.count == count {
-                        guard value > best[count - 1].value else { continue }
-                        best.removeLast()
+                // 256 values at a time: a chunk whose largest value plus the beam's score does
+                // not beat the last kept one holds none that would (x + s is monotonic in x,
+                // and the bar only rises), so it is skipped after one vectorized max.
+                var t = 0
+                while t < v {
+                    let end = min(v, t + 256)
+                    if best.count < count || VectorMath.maximum(lp.baseAddress! + base + t, count: end - t) + beam.score > best[count - 1].value {
+                        for u in t..<end { offer(lp[base + u] + beam.score, base + u) }
                     }
-                    var p = best.count
-                    while p > 0 && best[p - 1].value < value { p -= 1 }
-                    best.insert((value, base + t), at: p)
+                    t = end
                 }
             }
         }

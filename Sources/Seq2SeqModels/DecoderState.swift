@@ -17,12 +17,13 @@ public final class DecoderState: @unchecked Sendable {
     }
     /// Rows of each source, in source order, for the current rows (decoding steps group them).
     private var rowGroups: [(source: Int, rows: [Int])] = []
-    /// Self-attention caches per layer: [R, H, capacity, Dh] each.
+    /// Self-attention caches per layer: [slots, H, capacity, Dh] each; row i's keys and values
+    /// are in slot `slots[i]`.
     private var keyCache: [Tensor] = []
     private var valueCache: [Tensor] = []
-    /// Buffers of the caches' shape that `reorder` gathers into, then swaps with the caches.
-    private var spareKeys: [Tensor] = []
-    private var spareValues: [Tensor] = []
+    /// The cache slot of each row: `reorder` hands a surviving row's slot to its first child
+    /// and copies only for further children, instead of gathering every row.
+    private var slots: [Int] = []
     private var capacity = 0
     /// Source of each row.
     public private(set) var rowSource: [Int] = []
@@ -83,8 +84,7 @@ public final class DecoderState: @unchecked Sendable {
         capacity = 0
         keyCache = []
         valueCache = []
-        spareKeys = []
-        spareValues = []
+        slots = Array(rowSource.indices)
         reserve(16)
     }
 
@@ -102,36 +102,35 @@ public final class DecoderState: @unchecked Sendable {
         return try step(tokens: tokens.map { $0[length - 1] })
     }
 
-    /// Keeps rows: new row i is old row `rows[i]`.
+    /// Keeps rows: new row i is old row `rows[i]`. The first new row of each old row takes
+    /// over its cache slot; a second child of the same row gets a free slot and a copy of the
+    /// positions so far (beam search copies one cache per branching, not one per row).
     public func reorder(rows: [Int]) throws {
         precondition(rows.allSatisfy { $0 >= 0 && $0 < rowSource.count }, "reorder: row out of range")
         defer { rowSource = rows.map { rowSource[$0] } }
-        if rows.count <= rowSource.count && rows.enumerated().allSatisfy({ $0.offset == $0.element }) {
-            return  // the first rows stay where they are: nothing to move
+        let slotCount = keyCache.first?.shape[0] ?? 0
+        var claimed = [Bool](repeating: false, count: max(slotCount, rows.count))
+        var newSlots = [Int](repeating: -1, count: rows.count), copies: [(row: Int, from: Int)] = []
+        for (i, r) in rows.enumerated() {
+            let slot = slots[r]
+            if claimed[slot] { copies.append((i, slot)) } else { claimed[slot] = true; newSlots[i] = slot }
         }
-        let spec = model.spec
-        let block = capacity * spec.headWidth, used = length * spec.headWidth
-        if rows.count > (keyCache.first?.shape[0] ?? 0) {
+        if rows.count > slotCount {
             keyCache = keyCache.map { Self.resized($0, rows: rows.count) }
             valueCache = valueCache.map { Self.resized($0, rows: rows.count) }
         }
-        if spareKeys.first?.shape != keyCache.first?.shape {
-            spareKeys = keyCache.map { Tensor(zeros: $0.shape) }
-            spareValues = valueCache.map { Tensor(zeros: $0.shape) }
-        }
-        func gather(_ cache: Tensor, into out: Tensor) {
-            for (i, r) in rows.enumerated() {
+        var free = claimed.indices.filter { !claimed[$0] }.makeIterator()
+        let spec = model.spec, block = capacity * spec.headWidth, used = length * spec.headWidth
+        for (row, from) in copies {
+            let to = free.next()!   // rows.count slots exist and each row claims one
+            newSlots[row] = to
+            for cache in keyCache + valueCache {
                 for h in 0..<spec.heads {
-                    (out.data + (i * spec.heads + h) * block).update(from: cache.data + (r * spec.heads + h) * block, count: used)
+                    (cache.data + (to * spec.heads + h) * block).update(from: cache.data + (from * spec.heads + h) * block, count: used)
                 }
             }
         }
-        for l in keyCache.indices {
-            gather(keyCache[l], into: spareKeys[l])
-            gather(valueCache[l], into: spareValues[l])
-        }
-        swap(&keyCache, &spareKeys)
-        swap(&valueCache, &spareValues)
+        slots = newSlots
     }
 
     /// `cache` [R, H, C, Dh] with room for `rows` rows (contents of the old rows kept).
@@ -190,19 +189,19 @@ public final class DecoderState: @unchecked Sendable {
     private func attendSelf(layer l: Int, qkv: UnsafeMutablePointer<Float>, context: UnsafeMutablePointer<Float>,
                             rows r: Int, queries t: Int, bias: Tensor?) {
         let spec = model.spec, inner = spec.heads * spec.headWidth, dh = spec.headWidth
-        let kc = keyCache[l], vc = valueCache[l], cap = capacity, start = length
+        let kc = keyCache[l], vc = valueCache[l], cap = capacity, start = length, slots = slots
         for row in 0..<r {
             for i in 0..<t {
                 let src = qkv + (row * t + i) * 3 * inner
                 for h in 0..<spec.heads {
-                    let dst = ((row * spec.heads + h) * cap + start + i) * dh
+                    let dst = ((slots[row] * spec.heads + h) * cap + start + i) * dh
                     (kc.data + dst).update(from: src + inner + h * dh, count: dh)
                     (vc.data + dst).update(from: src + 2 * inner + h * dh, count: dh)
                 }
             }
         }
         let problem = AttentionProblem(batches: r, heads: spec.heads, headWidth: dh, queries: t,
-                                       keyBatch: { $0 }, keyCount: { _ in start + t }, causalOffset: start,
+                                       keyBatch: { slots[$0] }, keyCount: { _ in start + t }, causalOffset: start,
                                        scale: spec.attentionScale, bias: bias.map { UnsafePointer($0.data) },
                                        biasStride: start + t)
         let cacheView = { (c: Tensor) in HeadLayout(base: c.data, batchStride: spec.heads * cap * dh, headStride: cap * dh, positionStride: dh) }
@@ -288,7 +287,7 @@ public final class DecoderState: @unchecked Sendable {
     /// Grows the caches to hold at least `positions` positions.
     private func reserve(_ positions: Int) {
         guard positions > capacity || keyCache.isEmpty else { return }
-        let spec = model.spec, r = rowSource.count, dh = spec.headWidth
+        let spec = model.spec, dh = spec.headWidth, r = keyCache.first?.shape[0] ?? rowSource.count
         let newCapacity = max(positions, capacity * 2, 16)
         func grow(_ old: Tensor?) -> Tensor {
             let out = Tensor(zeros: [r, spec.heads, newCapacity, dh])

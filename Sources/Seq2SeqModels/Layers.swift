@@ -2,6 +2,48 @@
 import Foundation
 import Seq2SeqTensor
 
+/// The rows of (part of) a weight W[rows, columns] as a file holds them: float32, or int8 with
+/// one scale for every row (Marian's intgemm8 matrices: value = q · scale).
+enum WeightPart {
+    case float(Tensor)
+    case int8(values: [Int8], scale: Float, rows: Int, columns: Int)
+
+    var rows: Int {
+        switch self {
+        case .float(let t): return t.shape[0]
+        case .int8(_, _, let rows, _): return rows
+        }
+    }
+
+    var columns: Int {
+        switch self {
+        case .float(let t): return t.shape[1]
+        case .int8(_, _, _, let columns): return columns
+        }
+    }
+
+    /// The values as float32 (int8 ones times the scale).
+    var floats: Tensor {
+        switch self {
+        case .float(let t): return t
+        case .int8(let values, let scale, let rows, let columns):
+            return Tensor(shape: [rows, columns], values: values.map { Float($0) * scale })
+        }
+    }
+
+    /// Writes the rows into an int8 weight from row `first` on: float rows quantized per row,
+    /// int8 rows placed as they are.
+    func write(rows first: Int, to writer: PackedMatrix.Int8RowWriter) {
+        switch self {
+        case .float(let t):
+            writer.quantize(rows: first, count: t.shape[0], from: t.data, ld: t.shape[1])
+        case .int8(let values, let scale, let rows, let columns):
+            let scales = [Float](repeating: scale, count: rows)
+            writer.place(rows: first, count: rows, values: values, ld: columns, scales: scales)
+        }
+    }
+}
+
 /// y[M, N] = x[M, K]·Wᵀ + b, with W packed once at load.
 struct Linear {
     let weight: PackedMatrix
@@ -11,28 +53,34 @@ struct Linear {
 
     /// A layer from W[N, K] and b[N]; several (W, b) pairs are stacked along N (fused Q,K,V).
     init(stacking parts: [(weight: Tensor, bias: Tensor?)], storage: PackedMatrix.Storage) {
-        let k = parts[0].weight.shape[1]
-        let n = parts.reduce(0) { $0 + $1.weight.shape[0] }
+        self.init(stackingParts: parts.map { (weight: WeightPart.float($0.weight), bias: $0.bias) }, storage: storage)
+    }
+
+    /// As `init(stacking:storage:)` for parts that may be int8 already: an int8 layer places
+    /// their values unchanged, a float layer dequantizes them.
+    init(stackingParts parts: [(weight: WeightPart, bias: Tensor?)], storage: PackedMatrix.Storage) {
+        let k = parts[0].weight.columns
+        let n = parts.reduce(0) { $0 + $1.weight.rows }
         let weight: PackedMatrix
         if storage == .int8 {
-            // Each part quantized where it lies (rows are quantized one by one): no stacked copy.
+            // Each part quantized (or placed) where it lies, row by row: no stacked copy.
             weight = PackedMatrix(int8Rows: n, inFeatures: k) { writer in
                 var row = 0
                 for p in parts {
-                    writer.quantize(rows: row, count: p.weight.shape[0], from: p.weight.data, ld: k)
-                    row += p.weight.shape[0]
+                    p.weight.write(rows: row, to: writer)
+                    row += p.weight.rows
                 }
             }
         } else {
             let w = Tensor(zeros: [n, k])
             var row = 0
             for p in parts {
-                (w.data + row * k).update(from: p.weight.data, count: p.weight.count)
-                row += p.weight.shape[0]
+                withExtendedLifetime(p.weight.floats) { (w.data + row * k).update(from: $0.data, count: $0.count) }
+                row += p.weight.rows
             }
             weight = PackedMatrix(weight: w.data, outFeatures: n, inFeatures: k, storage: storage)
         }
-        self.init(weight: weight, biases: parts.map { (rows: $0.weight.shape[0], bias: $0.bias) })
+        self.init(weight: weight, biases: parts.map { (rows: $0.weight.rows, bias: $0.bias) })
     }
 
     /// A layer from a packed weight and the biases of its stacked parts (nil: zeros for that part).

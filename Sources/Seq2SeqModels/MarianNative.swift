@@ -85,8 +85,8 @@ public final class MarianNativeModel: @unchecked Sendable {
     }
 
     /// Loads the model `.bin` at `modelPath`, with an optional binary shortlist.
-    /// `computeType` says how the linear layers' weights are kept: `int8` quantizes each output
-    /// row again from the stored values (intgemm8 stores one scale per matrix).
+    /// `computeType` says how the linear layers' weights are kept: `int8` runs intgemm8 matrices'
+    /// values as stored (one scale for every row of a matrix) and quantizes float32 ones per row.
     public init(modelPath: String, shortlistPath: String? = nil, options: MarianDecodingOptions = .init(),
                 computeType: ComputeType = .float32) throws {
         let file = try MarianBinaryFile(path: modelPath)
@@ -206,7 +206,9 @@ public final class MarianNativeModel: @unchecked Sendable {
         -> (EncoderDecoderModel, [SSRUDecoderLayer], Tensor, Tensor) {
         let d = s.modelWidth, v = s.vocabularySize
         let wemb = try r.rows("Wemb", rows: v, width: d)
-        let head = PackedMatrix(weight: wemb.data, outFeatures: v, inFeatures: d, storage: r.storage)
+        let head = r.storage == .int8
+            ? PackedMatrix(int8Rows: v, inFeatures: d) { wemb.write(rows: 0, to: $0) }
+            : withExtendedLifetime(wemb.floats) { PackedMatrix(weight: $0.data, outFeatures: v, inFeatures: d, storage: r.storage) }
         let table = EmbeddingTable(packed: head)
         let positions = marianSinusoids(positions: maxPositions, width: d)
         let encoderLayers = try (1...s.encoderLayers).map { try encoderLayer(r: &r, prefix: "encoder_l\($0)", spec: s) }
@@ -225,7 +227,8 @@ public final class MarianNativeModel: @unchecked Sendable {
 
     /// A linear layer stacking `prefix_W<name>` [D, out] with bias `prefix_b<name>` for each name.
     private static func linear(r: inout MarianWeightReader, prefix p: String, _ names: [String], in k: Int, out n: Int) throws -> Linear {
-        Linear(stacking: try names.map { (weight: try r.matrix("\(p)_W\($0)", in: k, out: n), bias: Optional(try r.vector("\(p)_b\($0)", n))) }, storage: r.storage)
+        Linear(stackingParts: try names.map { (weight: try r.matrix("\(p)_W\($0)", in: k, out: n), bias: Optional(try r.vector("\(p)_b\($0)", n))) },
+               storage: r.storage)
     }
 
     private static func feedForward(r: inout MarianWeightReader, prefix p: String, spec s: TransformerSpec) throws -> FeedForwardWeights {
@@ -244,8 +247,8 @@ public final class MarianNativeModel: @unchecked Sendable {
 
     private static func decoderLayer(r: inout MarianWeightReader, prefix: String, spec s: TransformerSpec) throws -> SSRUDecoderLayer {
         let d = s.modelWidth, p = "\(prefix)_context"
-        let ssru = Linear(stacking: [(try r.matrix("\(prefix)_rnn_W", in: d, out: d), nil),
-                                     (try r.matrix("\(prefix)_rnn_Wf", in: d, out: d), try r.vector("\(prefix)_rnn_bf", d))],
+        let ssru = Linear(stackingParts: [(try r.matrix("\(prefix)_rnn_W", in: d, out: d), nil),
+                                          (try r.matrix("\(prefix)_rnn_Wf", in: d, out: d), try r.vector("\(prefix)_rnn_bf", d))],
                           storage: r.storage)
         let crossAttention = CrossAttentionWeights(query: try linear(r: &r, prefix: p, ["q"], in: d, out: d),
                                                    keyValue: try linear(r: &r, prefix: p, ["k", "v"], in: d, out: d),
@@ -310,19 +313,33 @@ struct MarianWeightReader {
 
     /// A projection stored as Marian's [K, N] parameter (x·W), returned as W [N, K]:
     /// intgemm8 items are stored transposed already; float32 items are transposed here.
-    mutating func matrix(_ name: String, in k: Int, out n: Int) throws -> Tensor {
+    mutating func matrix(_ name: String, in k: Int, out n: Int) throws -> WeightPart {
         let item = try item(name, shapes: [[k, n]])
+        if item.type == .intgemm8 { return try int8Part(item, rows: n, columns: k) }
         let values = try file.floats(name)
-        if item.type == .intgemm8 { return Tensor(shape: [n, k], values: values) }
         let w = Tensor(zeros: [n, k])
         for i in 0..<k { for j in 0..<n { w.data[j * k + i] = values[i * n + j] } }
-        return w
+        return .float(w)
     }
 
     /// A table stored row by row (the embeddings Wemb [V, D]).
-    mutating func rows(_ name: String, rows: Int, width: Int) throws -> Tensor {
-        _ = try item(name, shapes: [[rows, width]])
-        return Tensor(shape: [rows, width], values: try file.floats(name))
+    mutating func rows(_ name: String, rows: Int, width: Int) throws -> WeightPart {
+        let item = try item(name, shapes: [[rows, width]])
+        if item.type == .intgemm8 { return try int8Part(item, rows: rows, columns: width) }
+        return .float(Tensor(shape: [rows, width], values: try file.floats(name)))
+    }
+
+    /// An intgemm8 item as its int8 values with the one scale 1 / multiplier — which the int8
+    /// compute type runs unchanged. A −128 (intgemm keeps to ±127, but the format allows it)
+    /// is beyond the int8 kernels' range: such an item is read as float values, to be
+    /// quantized again per row.
+    private func int8Part(_ item: MarianItem, rows: Int, columns: Int) throws -> WeightPart {
+        let values = try file.int8Values(item.name)
+        let scale = 1 / (try file.quantizationMultiplier(item.name))
+        guard !values.contains(Int8.min) else {
+            return .float(Tensor(shape: [rows, columns], values: values.map { Float($0) * scale }))
+        }
+        return .int8(values: values, scale: scale, rows: rows, columns: columns)
     }
 
     /// A vector stored as [1, N] (or [N]).

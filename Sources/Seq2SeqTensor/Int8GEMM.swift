@@ -22,6 +22,9 @@ public enum Int8Path: Int32, CaseIterable, Sendable {
     case avxVNNI = 3
     /// AVX512-VNNI: vpdpbusd on 512-bit registers.
     case avx512VNNI = 4
+    /// AMX: tdpbssd on 16 × 64-byte tiles (AVX512-VNNI for fewer than 8 rows, or K not a
+    /// multiple of 64).
+    case amx = 5
 
     /// The fastest path this CPU runs.
     public static var best: Int8Path { Int8Path(rawValue: s2s_s8_best_path()) ?? .reference }

@@ -70,7 +70,9 @@ final class Int8GEMMTests: XCTestCase {
     /// Prefill shapes: many rows, so the kernels' row chunks (about 8–16 KB of activations each)
     /// and their eight- and four-row tiles all run, with ragged remainders.
     func testManyRowsOnEveryPath() {
-        let shapes = [(m: 130, n: 33, k: 515), (m: 70, n: 100, k: 130), (m: 257, n: 17, k: 64), (m: 41, n: 48, k: 1030)]
+        let shapes = [(m: 130, n: 33, k: 515), (m: 70, n: 100, k: 130), (m: 257, n: 17, k: 64), (m: 41, n: 48, k: 1030),
+                      // K a multiple of 64 (the AMX tiles' depth), rows from 8 up with ragged ends:
+                      (m: 8, n: 16, k: 64), (m: 23, n: 40, k: 127), (m: 33, n: 100, k: 192), (m: 48, n: 31, k: 512)]
         for path in Int8Path.allCases where path.isSupported {
             Int8Path.forced = path
             var rng = TestRandom(seed: 23 + UInt64(path.rawValue))
@@ -97,8 +99,10 @@ final class Int8GEMMTests: XCTestCase {
         XCTAssertEqual(Int8Path.avx512bw.isSupported, avx512)
         XCTAssertEqual(Int8Path.avx512VNNI.isSupported, avx512 && flags.contains("avx512_vnni"))
         XCTAssertEqual(Int8Path.avxVNNI.isSupported, avx2 && flags.contains("avx_vnni"))
+        // AMX also needs Linux's permission for the tile state (granted from 5.16 on).
+        XCTAssertEqual(Int8Path.amx.isSupported, avx512 && ["avx512_vnni", "amx_tile", "amx_int8"].allSatisfy(flags.contains))
         let best = Int8Path.allCases.filter(\.isSupported)
-        XCTAssertEqual(Int8Path.best, [.avx512VNNI, .avxVNNI, .avx512bw, .avx2, .reference].first(where: best.contains))
+        XCTAssertEqual(Int8Path.best, [.amx, .avx512VNNI, .avxVNNI, .avx512bw, .avx2, .reference].first(where: best.contains))
     }
 
     /// Every pair at the extremes (±127·±127 twice is 32258, just under int16's limit):

@@ -17,6 +17,7 @@ enum {
     S2S_CPU_AVX512_BF16 = 1 << 3,
     S2S_CPU_F16C = 1 << 4,
     S2S_CPU_AVX_VNNI = 1 << 5,   // VEX-encoded vpdpbusd on 256-bit registers
+    S2S_CPU_AMX_INT8 = 1 << 6,   // AMX tiles with int8 products, enabled by the OS (XCR0)
 };
 
 /// The features of this CPU (cached after the first call).
@@ -101,6 +102,7 @@ enum {
     S2S_S8_AVX512BW = 2,    // the same on 512-bit registers, the sign moved by a mask
     S2S_S8_AVX_VNNI = 3,    // vpdpbusd (VEX) on 256-bit registers, with vpsignb
     S2S_S8_AVX512_VNNI = 4, // vpdpbusd on 512-bit registers over x + 128, less 128·Σw
+    S2S_S8_AMX = 5,         // AMX tdpbssd on 16×64 tiles (AVX512-VNNI for few rows or K % 64 ≠ 0)
 };
 
 /// Whether this CPU can run int8 `path`.
