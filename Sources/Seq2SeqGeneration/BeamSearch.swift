@@ -53,7 +53,8 @@ struct BeamSearch {
             return SourceState(running: fresh, finished: fresh.map { var slot = $0; slot.score = blocked; return slot })
         }
         var rng = SeededRandomGenerator(seed: plan.config.seed ?? 0)
-        var rowLogProbs = [Float](repeating: 0, count: n * v)
+        let firstRows = UnsafeMutableBufferPointer<Float>.allocate(capacity: n * v)   // the first step's copies
+        defer { firstRows.deallocate() }
         var active = Array(0..<session.sourceCount)
         var rowsPerSource = 1
         var logits = try plan.feedPrompt(session)
@@ -61,17 +62,26 @@ struct BeamSearch {
 
         while true {
             var parents: [[Int]] = []
+            // The log-softmax of every session row at once, rows shared out over the threads.
+            let scores = logits
+            ThreadPool.shared.parallelFor(active.count * rowsPerSource) { r in
+                RowMath.logSoftmax(UnsafeMutableBufferPointer(start: scores.data + r * v, count: v))
+            }
             for (a, source) in active.enumerated() {
-                rowLogProbs.withUnsafeMutableBufferPointer { buffer in
-                    for j in 0..<n {
-                        let row = UnsafeMutableBufferPointer(rebasing: buffer[(j * v)..<((j + 1) * v)])
-                        let sessionRow = a * rowsPerSource + (rowsPerSource == 1 ? 0 : j)
-                        row.baseAddress!.update(from: logits.data + sessionRow * v, count: v)
-                        RowMath.logSoftmax(row)
-                        plan.processors.process(row, ids: states[source].running[j].ids, source: source)
-                    }
+                // A source's n rows are contiguous once it has n rows: processed where they are.
+                // Its first step has one row, copied for each beam.
+                let rows: UnsafeMutableBufferPointer<Float>
+                if rowsPerSource == n {
+                    rows = UnsafeMutableBufferPointer(start: scores.data + a * n * v, count: n * v)
+                } else {
+                    rows = firstRows
+                    for j in 0..<n { (rows.baseAddress! + j * v).update(from: scores.data + a * rowsPerSource * v, count: v) }
                 }
-                parents.append(step(&states[source], logProbs: rowLogProbs, vocabulary: v, curLen: curLen,
+                for j in 0..<n {
+                    plan.processors.process(UnsafeMutableBufferPointer(rebasing: rows[(j * v)..<((j + 1) * v)]),
+                                            ids: states[source].running[j].ids, source: source)
+                }
+                parents.append(step(&states[source], logProbs: UnsafeBufferPointer(rows), vocabulary: v, curLen: curLen,
                                     maxLength: plan.maxLength(source), rng: &rng))
             }
             curLen += 1
@@ -112,7 +122,7 @@ struct BeamSearch {
                 let rows = beams[s].count
                 rowLogProbs.removeAll(keepingCapacity: true)
                 for b in 0..<rows { appendProcessedLogProbs(logits.data + (row + b) * v, count: v, ids: beams[s][b].ids, source: s, to: &rowLogProbs) }
-                let top = bestAccumulated(beams[s], logProbs: rowLogProbs, vocabulary: v, count: candidates)
+                let top = rowLogProbs.withUnsafeBufferPointer { bestAccumulated(beams[s], logProbs: $0, vocabulary: v, count: candidates) }
                     .prefix { $0.value > -.infinity }
                     .map { Candidate(beam: $0.index / v, token: $0.index % v, score: $0.value, hitsStop: plan.isEOS($0.index % v)) }
                 let isLast = beams[s][0].ids.count + 1 >= plan.maxLength(s)
@@ -121,14 +131,14 @@ struct BeamSearch {
                 for k in 0..<min(beamSize, top.count) {
                     var chosen = top[k]
                     if chosen.hitsStop || isLast {
-                        finished[s].append(extend(beams[s][chosen.beam], chosen, v: rowLogProbs, vocabulary: v, score: chosen.score,
+                        finished[s].append(extend(beams[s][chosen.beam], chosen, logProb: rowLogProbs[chosen.beam * v + chosen.token], score: chosen.score,
                                                   isFinished: true))
                         if let j = (secondary..<top.count).first(where: { !top[$0].hitsStop }) {
                             chosen = top[j]
                             secondary = j + 1
                         }
                     }
-                    next.append(extend(beams[s][chosen.beam], chosen, v: rowLogProbs, vocabulary: v, score: chosen.score, isFinished: false))
+                    next.append(extend(beams[s][chosen.beam], chosen, logProb: rowLogProbs[chosen.beam * v + chosen.token], score: chosen.score, isFinished: false))
                     parents.append(chosen.beam)
                 }
                 if !(isLast || finished[s].count >= maxFinished) {
@@ -175,7 +185,7 @@ struct BeamSearch {
 
     /// One beam step of one source: picks candidates, updates finished slots, running beams and
     /// the stopping state. Returns the parent beam of each new running beam.
-    private func step(_ state: inout SourceState, logProbs: [Float], vocabulary v: Int, curLen: Int, maxLength: Int,
+    private func step(_ state: inout SourceState, logProbs: UnsafeBufferPointer<Float>, vocabulary v: Int, curLen: Int, maxLength: Int,
                       rng: inout SeededRandomGenerator) -> [Int] {
         let n = plan.config.numBeams
         let k = max(2, 1 + plan.config.eosTokenIds.count) * n
@@ -193,7 +203,7 @@ struct BeamSearch {
             if slotsFull { score += blocked }
             if !state.heuristicUnsatisfied { score += blocked }
             if !justFinished { score += blocked }
-            merged.append(extend(state.running[candidate.beam], candidate, v: logProbs, vocabulary: v, score: score,
+            merged.append(extend(state.running[candidate.beam], candidate, logProb: logProbs[candidate.beam * v + candidate.token], score: score,
                                  isFinished: justFinished))
         }
         state.finished = Array(best(merged.map(\.score), count: n).map { merged[$0] })
@@ -203,7 +213,7 @@ struct BeamSearch {
         let chosen = best(runningScores, count: n)
         let parents = chosen.map { candidates[$0].beam }
         state.running = chosen.map {
-            extend(state.running[candidates[$0].beam], candidates[$0], v: logProbs, vocabulary: v,
+            extend(state.running[candidates[$0].beam], candidates[$0], logProb: logProbs[candidates[$0].beam * v + candidates[$0].token],
                    score: runningScores[$0], isFinished: false)
         }
 
@@ -226,11 +236,11 @@ struct BeamSearch {
 
     /// `_get_top_k_continuations`: the `count` best (or sampled) continuations over all beams,
     /// by accumulated score, best first.
-    private func topContinuations(_ running: [Beam], logProbs: [Float], vocabulary v: Int, count: Int, curLen: Int,
+    private func topContinuations(_ running: [Beam], logProbs: UnsafeBufferPointer<Float>, vocabulary v: Int, count: Int, curLen: Int,
                                   maxLength: Int, rng: inout SeededRandomGenerator) -> [Candidate] {
         var picked: [(value: Float, index: Int)] = []
         if plan.config.doSample {
-            var accumulated = logProbs
+            var accumulated = Array(logProbs)
             for (j, beam) in running.enumerated() {
                 for t in 0..<v { accumulated[j * v + t] += beam.score }
             }
@@ -247,7 +257,7 @@ struct BeamSearch {
 
     /// The `count` largest accumulated scores (beam score + token log-prob) over all beams,
     /// best first, lower flat index on ties; one pass, O(numBeams × V).
-    private func bestAccumulated(_ running: [Beam], logProbs: [Float], vocabulary v: Int,
+    private func bestAccumulated(_ running: [Beam], logProbs lp: UnsafeBufferPointer<Float>, vocabulary v: Int,
                                  count: Int) -> [(value: Float, index: Int)] {
         var best: [(value: Float, index: Int)] = []
         best.reserveCapacity(count + 1)
@@ -260,20 +270,18 @@ struct BeamSearch {
             while p > 0 && best[p - 1].value < value { p -= 1 }
             best.insert((value, index), at: p)
         }
-        logProbs.withUnsafeBufferPointer { lp in
-            for (j, beam) in running.enumerated() {
-                let base = j * v
-                // 256 values at a time: a chunk whose largest value plus the beam's score does
-                // not beat the last kept one holds none that would (x + s is monotonic in x,
-                // and the bar only rises), so it is skipped after one vectorized max.
-                var t = 0
-                while t < v {
-                    let end = min(v, t + 256)
-                    if best.count < count || VectorMath.maximum(lp.baseAddress! + base + t, count: end - t) + beam.score > best[count - 1].value {
-                        for u in t..<end { offer(lp[base + u] + beam.score, base + u) }
-                    }
-                    t = end
+        for (j, beam) in running.enumerated() {
+            let base = j * v
+            // 256 values at a time: a chunk whose largest value plus the beam's score does
+            // not beat the last kept one holds none that would (x + s is monotonic in x,
+            // and the bar only rises), so it is skipped after one vectorized max.
+            var t = 0
+            while t < v {
+                let end = min(v, t + 256)
+                if best.count < count || VectorMath.maximum(lp.baseAddress! + base + t, count: end - t) + beam.score > best[count - 1].value {
+                    for u in t..<end { offer(lp[base + u] + beam.score, base + u) }
                 }
+                t = end
             }
         }
         return best
@@ -297,11 +305,10 @@ struct BeamSearch {
         return picked.sorted { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
     }
 
-    private func extend(_ parent: Beam, _ candidate: Candidate, v logProbs: [Float], vocabulary: Int, score: Float,
-                        isFinished: Bool) -> Beam {
+    private func extend(_ parent: Beam, _ candidate: Candidate, logProb: Float, score: Float, isFinished: Bool) -> Beam {
         var beam = parent
         beam.ids.append(candidate.token)
-        beam.logProbs.append(logProbs[candidate.beam * vocabulary + candidate.token])
+        beam.logProbs.append(logProb)
         beam.score = score
         beam.isFinished = isFinished
         return beam

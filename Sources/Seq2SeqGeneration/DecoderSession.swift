@@ -14,7 +14,8 @@ public protocol DecoderSession: AnyObject {
     var vocabularySize: Int { get }
     /// Starts decoding with `rowsPerSource` rows per source and an empty cache.
     func begin(rowsPerSource: Int) throws
-    /// Feeds one token per row at the next position; returns next-token logits `[R, V]`.
+    /// Feeds one token per row at the next position; returns next-token logits `[R, V]`, a
+    /// tensor the search owns from then on (beam search turns it into log-probabilities in place).
     func step(tokens: [Int]) throws -> Tensor
     /// Feeds each row its prompt (`tokens[r]`, all of one length T ≥ 1) at the next T
     /// positions; returns the next-token logits `[R, V]` after the last of them. A model runs

@@ -278,7 +278,7 @@ public final class DecoderState: @unchecked Sendable {
         }
         if let norm = stack.finalNorm { norm.apply(h.data, rows: n, into: h.data) }
         if spec.outputScale != 1 { for i in 0..<h.count { h.data[i] *= spec.outputScale } }
-        let logits = Tensor(zeros: [n, v])
+        let logits = Tensor(uninitialized: [n, v])   // the head writes every element
         model.weights.lmHead.apply(h.data, rows: n, ldx: d, into: logits.data, ldy: v,
                                    bias: model.weights.finalLogitsBias.map { UnsafePointer($0.data) })
         return logits

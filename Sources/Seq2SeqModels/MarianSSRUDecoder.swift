@@ -157,7 +157,7 @@ public final class MarianSSRUDecoder: @unchecked Sendable {
     /// logits [R, V] = h·Wembᵀ + b; with a shortlist only the allowed columns, the rest −∞.
     private func project(_ h: Tensor, rows r: Int) -> Tensor {
         let d = model.spec.modelWidth, v = vocabularySize
-        let logits = Tensor(zeros: [r, v])
+        let logits = Tensor(uninitialized: [r, v])   // written whole below: by the head, or −∞ then the short head
         guard let shortHead, let ids = allowedTargets else {
             model.base.weights.lmHead.apply(h.data, rows: r, ldx: d, into: logits.data, ldy: v, bias: UnsafePointer(model.outputBias.data))
             return logits

@@ -50,7 +50,9 @@ extension TensorSource {
     /// Writes the 2-D weight `name` ([rows, width]) into rows `first…` of an int8 weight: as
     /// stored when it is int8 already, else quantized from float32 a chunk of rows at a time.
     func fillInt8(_ writer: PackedMatrix.Int8RowWriter, name: String, first: Int, rows: Int, width: Int) throws {
-        let chunk = max(1, min(rows, (16 << 20) / max(1, width)))
+        // About 1 M values (4 MB of float32) a chunk: the float copy of a table never weighs
+        // on the peak (16 M values, 64 MB, did: a third of an int8 Marian-base load's peak).
+        let chunk = max(1, min(rows, (1 << 20) / max(1, width)))
         if storesInt8Rows(name) {
             let values = UnsafeMutablePointer<Int8>.allocate(capacity: max(1, chunk * width))
             let scales = UnsafeMutablePointer<Float>.allocate(capacity: chunk)

@@ -24,6 +24,15 @@ public final class TensorStorage: @unchecked Sendable {
         data = raw.assumingMemoryBound(to: Float.self)
     }
 
+    /// Allocates `count` elements left unwritten, for outputs a kernel writes whole (the
+    /// logits of a decoding step: megabytes a zero fill would only overwrite).
+    public init(uninitializedCount count: Int) {
+        precondition(count >= 0, "negative tensor size")
+        self.count = count
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        data = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64).bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
     deinit { UnsafeMutableRawPointer(data).deallocate() }
 }
 
@@ -41,6 +50,12 @@ public struct Tensor: @unchecked Sendable {
     public init(zeros shape: [Int]) {
         self.shape = shape
         storage = TensorStorage(count: shape.reduce(1, *))
+    }
+
+    /// A tensor of `shape` whose elements the caller writes before reading any.
+    public init(uninitialized shape: [Int]) {
+        self.shape = shape
+        storage = TensorStorage(uninitializedCount: shape.reduce(1, *))
     }
 
     /// A tensor of `shape` holding `values` (row-major).
