@@ -121,10 +121,11 @@ public final class DecoderState: @unchecked Sendable {
         }
         var free = claimed.indices.filter { !claimed[$0] }.makeIterator()
         let spec = model.spec, block = capacity * spec.headWidth, used = length * spec.headWidth
+        let caches = keyCache + valueCache
         for (row, from) in copies {
             let to = free.next()!   // rows.count slots exist and each row claims one
             newSlots[row] = to
-            for cache in keyCache + valueCache {
+            for cache in caches {
                 for h in 0..<spec.heads {
                     (cache.data + (to * spec.heads + h) * block).update(from: cache.data + (from * spec.heads + h) * block, count: used)
                 }

@@ -336,10 +336,8 @@ struct MarianWeightReader {
     private func int8Part(_ item: MarianItem, rows: Int, columns: Int) throws -> WeightPart {
         let values = try file.int8Values(item.name)
         let scale = 1 / (try file.quantizationMultiplier(item.name))
-        guard !values.contains(Int8.min) else {
-            return .float(Tensor(shape: [rows, columns], values: values.map { Float($0) * scale }))
-        }
-        return .int8(values: values, scale: scale, rows: rows, columns: columns)
+        let stored = WeightPart.int8(values: values, scale: scale, rows: rows, columns: columns)
+        return values.contains(Int8.min) ? .float(stored.floats) : stored
     }
 
     /// A vector stored as [1, N] (or [N]).
